@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * store: the daemon's SQLite database (WAL). Owns the schema and its migrations
+ * (PRAGMA user_version), and every SQL statement the daemon runs. Statements are prepared,
+ * never assembled from strings. Templates arrive here already sealed by secret.c: the store
+ * never sees plaintext prints and never logs row contents.
+ *
+ * All functions return 0 (or a documented positive value) on success and -errno on failure:
+ * -ENOENT for a missing row, -EEXIST for a unique conflict, -EIO for a database error.
+ * Output parameters are written only on success.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+#include "wire.h"
+
+typedef struct Store Store;
+
+typedef struct StoreStaffIn {
+	const char *matching_id;  /* wire_valid_id */
+	const char *name;         /* required */
+	const char *affiliation;  /* required */
+	const char *expertise;    /* may be NULL */
+	const char *track_record; /* may be NULL */
+	const char *nationality;  /* required; never returned by the *_json functions */
+	const char *unix_user;    /* wire_valid_id; unique */
+} StoreStaffIn;
+
+typedef struct StoreStaff {
+	char matching_id[WIRE_MAX_ID + 1];
+	char unix_user[WIRE_MAX_ID + 1];
+	bool active; /* false once revoked */
+} StoreStaff;
+
+typedef struct StoreFinger {
+	char finger[WIRE_MAX_ID + 1];
+	uint8_t *blob; /* sealed template, as stored */
+	size_t blob_len;
+} StoreFinger;
+
+typedef struct StoreSessionIn {
+	const char *matching_id;
+	const char *operator_id;
+	uid_t uid;
+	pid_t leader_pid;
+	const char *tty;            /* may be NULL */
+	const char *service;        /* may be NULL */
+	const char *logind_session; /* may be NULL */
+	int64_t opened_at;          /* microseconds since the epoch */
+} StoreSessionIn;
+
+typedef struct StoreSession {
+	int64_t id;
+	char matching_id[WIRE_MAX_ID + 1];
+	char operator_id[WIRE_MAX_ID + 1];
+	uid_t uid;
+	pid_t leader_pid;
+	bool open;
+} StoreSession;
+
+/* Opens (creating and migrating) the database at path. WAL, secure_delete, foreign keys,
+ * SQLITE_DBCONFIG_DEFENSIVE, trusted_schema=OFF; the file is created 0600. */
+int store_open(const char *path, Store **ret);
+void store_close(Store *s);
+
+/* Roster. Times are microseconds since the epoch (CLOCK_REALTIME), passed in by the caller. */
+int store_staff_add(Store *s, const StoreStaffIn *in, int64_t now);
+int store_staff_by_id(Store *s, const char *matching_id, StoreStaff *ret);
+int store_staff_by_user(Store *s, const char *unix_user, StoreStaff *ret);
+/* {matching_id, name, affiliation, expertise, track_record, unix_user, state, created_at,
+ *  fingers:[names], operators:[{operator_id, role}]}; never nationality. */
+int store_staff_json(Store *s, const char *matching_id, json_object **ret);
+int store_staff_list_json(Store *s, json_object **ret); /* array of the above */
+int store_staff_count(Store *s, int64_t *ret);
+
+/* Operator IDs. An operator ID belongs to one matching ID forever (-EEXIST if another has it). */
+int store_operator_grant(Store *s, const char *matching_id, const char *operator_id,
+			 const char *role, int64_t now);
+/* Array of {operator_id, role} of the active operator IDs of matching_id (may be empty). */
+int store_operators_json(Store *s, const char *matching_id, json_object **ret);
+/* The role of operator_id if it is active and belongs to matching_id; else -ENOENT. */
+int store_operator_role(Store *s, const char *matching_id, const char *operator_id,
+			char ret_role[static WIRE_MAX_ID + 1]);
+
+/* Enrolled fingers. put replaces an existing template of the same finger. */
+int store_finger_put(Store *s, const char *matching_id, const char *finger,
+		     const uint8_t *blob, size_t blob_len, int64_t now);
+/* All fingers of matching_id; *ret is an array of *ret_n entries, free with store_fingers_free. */
+int store_fingers_get(Store *s, const char *matching_id, StoreFinger **ret, size_t *ret_n);
+void store_fingers_free(StoreFinger *f, size_t n); /* wipes the blobs */
+
+/* Sessions. */
+int store_session_open(Store *s, const StoreSessionIn *in, int64_t *ret_id);
+int store_session_get(Store *s, int64_t id, StoreSession *ret);
+int store_session_close(Store *s, int64_t id, const char *reason, int64_t now);
+/* Array of open sessions: {session_id, matching_id, operator_id, uid, pid, tty, service,
+ * logind_session, opened_at}. */
+int store_sessions_json(Store *s, json_object **ret);
+int store_sessions_open_count(Store *s, int64_t *ret);
+/* Marks every open session closed with reason (daemon start: sessions did not survive). */
+int store_sessions_close_all(Store *s, const char *reason, int64_t now);
