@@ -6,8 +6,9 @@
  * never sees plaintext prints and never logs row contents.
  *
  * All functions return 0 (or a documented positive value) on success and -errno on failure:
- * -ENOENT for a missing row, -EEXIST for a unique conflict, -EIO for a database error.
- * Output parameters are written only on success.
+ * -ENOENT for a missing row, -EEXIST for a unique conflict, -EINVAL for bad input, -EPERM when
+ * the matching ID is revoked, -EBUSY when another connection held a lock past the busy
+ * timeout, -EIO for a database error. Output parameters are written only on success.
  */
 #pragma once
 
@@ -65,11 +66,15 @@ typedef struct StoreSession {
 } StoreSession;
 
 /* Opens (creating and migrating) the database at path. WAL, secure_delete, foreign keys,
- * SQLITE_DBCONFIG_DEFENSIVE, trusted_schema=OFF; the file is created 0600. */
+ * SQLITE_DBCONFIG_DEFENSIVE, trusted_schema=OFF; the file is created 0600. -EPROTONOSUPPORT
+ * when the schema is newer than this build. */
 int store_open(const char *path, Store **ret);
 void store_close(Store *s);
 
-/* Roster. Times are microseconds since the epoch (CLOCK_REALTIME), passed in by the caller. */
+/* Roster. Times are microseconds since the epoch (CLOCK_REALTIME), passed in by the caller.
+ * add: unix_user NULL means the matching ID; -EEXIST when the matching ID was ever issued
+ * (active or revoked), or when unix_user or matching_id equals another person's matching ID
+ * or Unix user (a login name must never mean two people). */
 int store_staff_add(Store *s, const StoreStaffIn *in, int64_t now);
 int store_staff_by_id(Store *s, const char *matching_id, StoreStaff *ret);
 int store_staff_by_user(Store *s, const char *unix_user, StoreStaff *ret);
@@ -77,25 +82,31 @@ int store_staff_by_user(Store *s, const char *unix_user, StoreStaff *ret);
  *  fingers:[names], operators:[{operator_id, role}]}; never nationality. */
 int store_staff_json(Store *s, const char *matching_id, json_object **ret);
 int store_staff_list_json(Store *s, json_object **ret); /* array of the above */
-int store_staff_count(Store *s, int64_t *ret);
+int store_staff_count(Store *s, int64_t *ret); /* active staff only */
 
-/* Operator IDs. An operator ID belongs to one matching ID forever (-EEXIST if another has it). */
+/* Operator IDs. An operator ID belongs to one matching ID forever (-EEXIST if another has it,
+ * or if it has another role or was revoked; granting exactly what is granted again is 0).
+ * -ENOENT for an unknown matching ID, -EPERM for a revoked one. */
 int store_operator_grant(Store *s, const char *matching_id, const char *operator_id,
 			 const char *role, int64_t now);
-/* Array of {operator_id, role} of the active operator IDs of matching_id (may be empty). */
+/* Array of {operator_id, role} of the active operator IDs of matching_id (may be empty);
+ * -ENOENT for an unknown matching ID. */
 int store_operators_json(Store *s, const char *matching_id, json_object **ret);
 /* The role of operator_id if it is active and belongs to matching_id; else -ENOENT. */
 int store_operator_role(Store *s, const char *matching_id, const char *operator_id,
 			char ret_role[static WIRE_MAX_ID + 1]);
 
-/* Enrolled fingers. put replaces an existing template of the same finger. */
+/* Enrolled fingers. put replaces an existing template of the same finger; -ENOENT for an
+ * unknown matching ID, -EPERM for a revoked one. */
 int store_finger_put(Store *s, const char *matching_id, const char *finger,
 		     const uint8_t *blob, size_t blob_len, int64_t now);
-/* All fingers of matching_id; *ret is an array of *ret_n entries, free with store_fingers_free. */
+/* All fingers of matching_id; *ret is an array of *ret_n entries, free with store_fingers_free.
+ * No fingers: 0 with *ret NULL and *ret_n 0. -ENOENT for an unknown matching ID. */
 int store_fingers_get(Store *s, const char *matching_id, StoreFinger **ret, size_t *ret_n);
 void store_fingers_free(StoreFinger *f, size_t n); /* wipes the blobs */
 
-/* Sessions. */
+/* Sessions. open: -ENOENT unless operator_id is an active operator ID of matching_id and
+ * matching_id is active. close: -ENOENT for no such session, -EALREADY when already closed. */
 int store_session_open(Store *s, const StoreSessionIn *in, int64_t *ret_id);
 int store_session_get(Store *s, int64_t id, StoreSession *ret);
 int store_session_close(Store *s, int64_t id, const char *reason, int64_t now);

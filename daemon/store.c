@@ -1,0 +1,1178 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* asprintf, secure_getenv, explicit_bzero, reallocarray */
+#endif
+/*
+ * store: the daemon's SQLite database. This file owns the schema, its migrations and every
+ * SQL statement biogated runs; all statements are fixed strings prepared once at open and
+ * bound with parameters, so no row value ever becomes SQL. Templates reach this file already
+ * sealed by secret.c. It must never log row contents (names, nationality, templates): errors
+ * are reported with SQLite's own message, which names tables and columns, not values.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+/* A sealed template is a serialized print plus 29 bytes; nothing sane comes near this. */
+#define STORE_MAX_BLOB (1024u * 1024u)
+/* Time (ms) a writer waits for another connection's lock before giving up with -EBUSY. */
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+/*
+ * Migrations: step i takes the database from user_version i to i + 1. A step is applied in
+ * one IMMEDIATE transaction together with its user_version bump, so a crash leaves either
+ * the old or the new schema. Steps are only ever appended; a shipped step never changes.
+ */
+static const char *const store_migrations[] = {
+	/* 0 -> 1: roster, operator IDs, templates, sessions. STRICT makes SQLite refuse values
+	 * of the wrong type instead of silently storing them. */
+	"CREATE TABLE staff ("
+	"  matching_id TEXT PRIMARY KEY NOT NULL,"
+	"  unix_user TEXT UNIQUE NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  affiliation TEXT NOT NULL,"
+	"  expertise TEXT,"
+	"  track_record TEXT,"
+	"  nationality TEXT NOT NULL,"
+	"  pledge_date INTEGER,"
+	"  training_date INTEGER,"
+	"  state TEXT NOT NULL CHECK(state IN ('active','revoked')),"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE operators ("
+	"  operator_id TEXT PRIMARY KEY NOT NULL,"
+	"  matching_id TEXT NOT NULL REFERENCES staff(matching_id),"
+	"  role TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK(state IN ('active','revoked')),"
+	"  granted_at INTEGER NOT NULL,"
+	"  UNIQUE(operator_id, matching_id)"
+	") STRICT;"
+	"CREATE INDEX operators_by_staff ON operators(matching_id);"
+	"CREATE TABLE fingers ("
+	"  matching_id TEXT NOT NULL REFERENCES staff(matching_id),"
+	"  finger TEXT NOT NULL,"
+	"  template BLOB NOT NULL,"
+	"  enrolled_at INTEGER NOT NULL,"
+	"  PRIMARY KEY(matching_id, finger)"
+	") STRICT;"
+	/* AUTOINCREMENT: a session ID is never reused, so audit records naming one stay
+	 * unambiguous. The composite key ties the operator ID to the person it belongs to. */
+	"CREATE TABLE sessions ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  matching_id TEXT NOT NULL REFERENCES staff(matching_id),"
+	"  operator_id TEXT NOT NULL,"
+	"  uid INTEGER NOT NULL,"
+	"  leader_pid INTEGER NOT NULL,"
+	"  tty TEXT,"
+	"  service TEXT,"
+	"  logind_session TEXT,"
+	"  opened_at INTEGER NOT NULL,"
+	"  closed_at INTEGER,"
+	"  close_reason TEXT,"
+	"  CHECK((closed_at IS NULL) = (close_reason IS NULL)),"
+	"  FOREIGN KEY(operator_id, matching_id) REFERENCES operators(operator_id, matching_id)"
+	") STRICT;"
+	"CREATE INDEX sessions_open ON sessions(id) WHERE closed_at IS NULL;"
+	"PRAGMA user_version = 1;",
+};
+
+#define STORE_SCHEMA_VERSION ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
+
+typedef enum StoreStmt {
+	ST_BEGIN,
+	ST_BEGIN_IMMEDIATE,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_STAFF_INSERT,
+	ST_STAFF_ID_CLASH,
+	ST_STAFF_BY_ID,
+	ST_STAFF_BY_USER,
+	ST_STAFF_JSON,
+	ST_STAFF_LIST_IDS,
+	ST_STAFF_COUNT,
+	ST_STAFF_FINGER_NAMES,
+	ST_OPERATOR_OWNER,
+	ST_OPERATOR_INSERT,
+	ST_OPERATORS_ACTIVE,
+	ST_OPERATOR_ROLE,
+	ST_FINGER_PUT,
+	ST_FINGERS_GET,
+	ST_SESSION_INSERT,
+	ST_SESSION_GET,
+	ST_SESSION_CLOSE,
+	ST_SESSIONS_OPEN,
+	ST_SESSIONS_OPEN_COUNT,
+	ST_SESSIONS_CLOSE_ALL,
+	_ST_MAX,
+} StoreStmt;
+
+static const char *const store_sql[_ST_MAX] = {
+	[ST_BEGIN] = "BEGIN",
+	[ST_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_STAFF_INSERT] = "INSERT INTO staff (matching_id, unix_user, name, affiliation, "
+	                    "expertise, track_record, nationality, state, created_at, updated_at) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', ?8, ?8)",
+	/* A login names either a matching ID or a Unix user; one name must never mean two
+	 * people, so a new row's names may not collide across the two columns either. */
+	[ST_STAFF_ID_CLASH] = "SELECT 1 FROM staff WHERE matching_id = ?1 OR unix_user = ?2 "
+	                      "OR matching_id = ?2 OR unix_user = ?1 LIMIT 1",
+	[ST_STAFF_BY_ID] = "SELECT matching_id, unix_user, state FROM staff WHERE matching_id = ?1",
+	[ST_STAFF_BY_USER] = "SELECT matching_id, unix_user, state FROM staff WHERE unix_user = ?1",
+	[ST_STAFF_JSON] = "SELECT matching_id, name, affiliation, expertise, track_record, "
+	                  "unix_user, state, created_at FROM staff WHERE matching_id = ?1",
+	[ST_STAFF_LIST_IDS] = "SELECT matching_id FROM staff ORDER BY matching_id",
+	[ST_STAFF_COUNT] = "SELECT count(*) FROM staff WHERE state = 'active'",
+	[ST_STAFF_FINGER_NAMES] =
+	    "SELECT finger FROM fingers WHERE matching_id = ?1 ORDER BY finger",
+	[ST_OPERATOR_OWNER] =
+	    "SELECT matching_id, role, state FROM operators WHERE operator_id = ?1",
+	[ST_OPERATOR_INSERT] = "INSERT INTO operators (operator_id, matching_id, role, state, "
+	                       "granted_at) VALUES (?1, ?2, ?3, 'active', ?4)",
+	[ST_OPERATORS_ACTIVE] = "SELECT operator_id, role FROM operators "
+	                        "WHERE matching_id = ?1 AND state = 'active' ORDER BY operator_id",
+	[ST_OPERATOR_ROLE] = "SELECT o.role FROM operators o JOIN staff s USING (matching_id) "
+	                     "WHERE o.operator_id = ?1 AND o.matching_id = ?2 "
+	                     "AND o.state = 'active' AND s.state = 'active'",
+	[ST_FINGER_PUT] = "INSERT INTO fingers (matching_id, finger, template, enrolled_at) "
+	                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (matching_id, finger) DO UPDATE "
+	                  "SET template = excluded.template, enrolled_at = excluded.enrolled_at",
+	[ST_FINGERS_GET] = "SELECT finger, template FROM fingers WHERE matching_id = ?1 "
+	                   "ORDER BY finger",
+	/* Only an active operator ID of an active person can open a session: a revoked ID
+	 * stops working here even if a caller forgot to check. */
+	[ST_SESSION_INSERT] =
+	    "INSERT INTO sessions (matching_id, operator_id, uid, leader_pid, tty, "
+	    "service, logind_session, opened_at) "
+	    "SELECT o.matching_id, o.operator_id, ?3, ?4, ?5, ?6, ?7, ?8 "
+	    "FROM operators o JOIN staff s USING (matching_id) "
+	    "WHERE o.matching_id = ?1 AND o.operator_id = ?2 "
+	    "AND o.state = 'active' AND s.state = 'active' RETURNING id",
+	[ST_SESSION_GET] = "SELECT id, matching_id, operator_id, uid, leader_pid, "
+	                   "closed_at IS NULL FROM sessions WHERE id = ?1",
+	[ST_SESSION_CLOSE] = "UPDATE sessions SET closed_at = ?2, close_reason = ?3 "
+	                     "WHERE id = ?1 AND closed_at IS NULL",
+	[ST_SESSIONS_OPEN] = "SELECT id, matching_id, operator_id, uid, leader_pid, tty, service, "
+	                     "logind_session, opened_at FROM sessions WHERE closed_at IS NULL "
+	                     "ORDER BY id",
+	[ST_SESSIONS_OPEN_COUNT] = "SELECT count(*) FROM sessions WHERE closed_at IS NULL",
+	[ST_SESSIONS_CLOSE_ALL] = "UPDATE sessions SET closed_at = ?1, close_reason = ?2 "
+	                          "WHERE closed_at IS NULL",
+};
+
+struct Store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[_ST_MAX];
+};
+
+/* Logs SQLite's message (never a bound value) and maps the result code to -errno. */
+static int
+store_fail(sqlite3 *db, int rc, const char *what)
+{
+	switch (rc & 0xff) {
+	case SQLITE_CONSTRAINT:
+		/* Expected outcomes of a request, not faults: no log line. */
+		switch (rc) {
+		case SQLITE_CONSTRAINT_PRIMARYKEY:
+		case SQLITE_CONSTRAINT_UNIQUE:
+			return -EEXIST;
+		case SQLITE_CONSTRAINT_FOREIGNKEY:
+			return -ENOENT;
+		default:
+			return -EINVAL;
+		}
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	default:
+		break;
+	}
+	fprintf(stderr, "biogated: store: %s: %s (%d)\n", what,
+	        db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+		return -EROFS;
+	default:
+		return -EIO;
+	}
+}
+
+/* Statements stay prepared for the life of the Store; a user resets them on scope exit so
+ * that no statement holds a read snapshot or a pointer into the caller's buffers. */
+static void
+store_stmt_resetp(sqlite3_stmt **st)
+{
+	if (*st) {
+		sqlite3_reset(*st);
+		sqlite3_clear_bindings(*st);
+	}
+}
+
+#define STMT(s, id) _cleanup_(store_stmt_resetp) sqlite3_stmt *st = (s)->stmt[id]
+
+static int
+store_bind_text(sqlite3_stmt *st, int idx, const char *v)
+{
+	int rc = v ? sqlite3_bind_text(st, idx, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, idx);
+	return rc == SQLITE_OK ? 0 : -ENOMEM;
+}
+
+static int
+store_bind_int(sqlite3_stmt *st, int idx, int64_t v)
+{
+	return sqlite3_bind_int64(st, idx, v) == SQLITE_OK ? 0 : -ENOMEM;
+}
+
+static int
+store_step_done(Store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	return store_fail(s->db, rc, what);
+}
+
+/* Copies an identifier column into a fixed buffer; an over-long value means the database
+ * was written by something other than this code. */
+static int
+store_copy_id(sqlite3_stmt *st, int col, char out[static WIRE_MAX_ID + 1])
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+	int n = sqlite3_column_bytes(st, col);
+	if (!v || n <= 0 || n > WIRE_MAX_ID)
+		return -EIO;
+	memcpy(out, v, (size_t)n);
+	out[n] = '\0';
+	return 0;
+}
+
+static int
+store_exec(Store *s, StoreStmt id, const char *what)
+{
+	STMT(s, id);
+	return store_step_done(s, st, what);
+}
+
+static int
+store_begin(Store *s, bool write)
+{
+	return store_exec(s, write ? ST_BEGIN_IMMEDIATE : ST_BEGIN, "begin");
+}
+
+/* Ends the transaction opened by store_begin: commits when r >= 0, else rolls back.
+ * Returns r, or the commit's error. */
+static int
+store_end(Store *s, int r)
+{
+	if (r >= 0) {
+		int k = store_exec(s, ST_COMMIT, "commit");
+		if (k >= 0)
+			return r;
+		r = k;
+	}
+	/* A failed COMMIT may leave the transaction open; ROLLBACK is then required, and
+	 * harmless when SQLite has already rolled back on its own. */
+	if (!sqlite3_get_autocommit(s->db))
+		(void)store_exec(s, ST_ROLLBACK, "rollback");
+	return r;
+}
+
+static bool
+store_valid_text(const char *v, bool required)
+{
+	if (!v)
+		return !required;
+	return (!required || *v) && wire_valid_text(v, WIRE_MAX_TEXT);
+}
+
+static bool
+store_valid_short(const char *v)
+{
+	return !v || (*v && wire_valid_text(v, WIRE_MAX_ID));
+}
+
+static void
+store_json_putp(json_object **o)
+{
+	json_object_put(*o);
+}
+
+/* json-c maps a NULL value to JSON null, which is what an absent optional column means. */
+static int
+store_json_add(json_object *o, const char *key, json_object *v, bool nullable)
+{
+	if (!v && !nullable)
+		return -ENOMEM;
+	if (json_object_object_add(o, key, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+store_json_add_text(json_object *o, const char *key, sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return store_json_add(o, key, NULL, true);
+	const char *v = (const char *)sqlite3_column_text(st, col);
+	if (!v)
+		return -ENOMEM;
+	return store_json_add(o, key, json_object_new_string(v), false);
+}
+
+static int
+store_json_add_int(json_object *o, const char *key, int64_t v)
+{
+	return store_json_add(o, key, json_object_new_int64(v), false);
+}
+
+static int
+store_array_add(json_object *a, json_object *v)
+{
+	if (!v)
+		return -ENOMEM;
+	if (json_object_array_add(a, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Pre-creates the database 0600 whatever the umask, and tightens a file left too open.
+ * SQLite gives the -wal and -shm files the database file's mode. */
+static int
+store_prepare_file(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	int r = 0;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode))
+		r = -EINVAL;
+	else if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static int
+store_pragma(Store *s, const char *sql)
+{
+	char *err = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &err);
+	sqlite3_free(err);
+	return rc == SQLITE_OK ? 0 : store_fail(s->db, rc, "pragma");
+}
+
+/* Reads a single-row, single-column pragma result. Pragmas take no bound parameters, so
+ * these fixed strings are the only SQL not in store_sql. */
+static int
+store_pragma_get(Store *s, const char *sql, sqlite3_int64 *ret_int, char *ret_text,
+                 size_t text_size)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(s->db, rc, "pragma");
+	rc = sqlite3_step(st);
+	int r = 0;
+	if (rc == SQLITE_ROW) {
+		if (ret_int)
+			*ret_int = sqlite3_column_int64(st, 0);
+		if (ret_text) {
+			const char *v = (const char *)sqlite3_column_text(st, 0);
+			snprintf(ret_text, text_size, "%s", v ? v : "");
+		}
+	} else {
+		r = rc == SQLITE_DONE ? -EIO : store_fail(s->db, rc, "pragma");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+store_migrate(Store *s)
+{
+	for (;;) {
+		sqlite3_int64 version = 0;
+		/* IMMEDIATE: two daemons racing to migrate serialize here and the second one
+		 * sees the version the first wrote. */
+		int r = store_pragma(s, "BEGIN IMMEDIATE");
+		if (r < 0)
+			return r;
+		r = store_pragma_get(s, "PRAGMA user_version", &version, NULL, 0);
+		if (r >= 0 && version > STORE_SCHEMA_VERSION) {
+			fprintf(stderr,
+			        "biogated: store: database schema version %lld is newer than this "
+			        "biogate (%d)\n",
+			        (long long)version, STORE_SCHEMA_VERSION);
+			r = -EPROTONOSUPPORT;
+		}
+		if (r >= 0 && version == STORE_SCHEMA_VERSION) {
+			(void)store_pragma(s, "COMMIT");
+			return 0;
+		}
+		if (r >= 0 && version < 0)
+			r = -EIO;
+		if (r >= 0)
+			r = store_pragma(s, store_migrations[version]);
+		if (r >= 0)
+			r = store_pragma(s, "COMMIT");
+		if (r < 0) {
+			if (!sqlite3_get_autocommit(s->db))
+				(void)store_pragma(s, "ROLLBACK");
+			return r;
+		}
+	}
+}
+
+int
+store_open(const char *path, Store **ret)
+{
+	if (!path || !*path || !ret)
+		return -EINVAL;
+
+	int r = store_prepare_file(path);
+	if (r < 0)
+		return r;
+
+	Store *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+
+	int rc = sqlite3_open_v2(path, &s->db,
+	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+	                             SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE,
+	                         NULL);
+	if (rc != SQLITE_OK) {
+		r = store_fail(s->db, rc, "open");
+		goto fail;
+	}
+
+	/* DEFENSIVE refuses the ways SQL can corrupt the file (writable_schema, ...); double
+	 * quoted string literals are turned off so a typo in our SQL fails loudly. */
+	static const int off_on[][2] = {
+		{ SQLITE_DBCONFIG_DEFENSIVE, 1 },
+		{ SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0 },
+		{ SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0 },
+		{ SQLITE_DBCONFIG_DQS_DDL, 0 },
+		{ SQLITE_DBCONFIG_DQS_DML, 0 },
+	};
+	for (size_t i = 0; i < sizeof(off_on) / sizeof(off_on[0]); i++) {
+		int got = -1;
+		rc = sqlite3_db_config(s->db, off_on[i][0], off_on[i][1], &got);
+		if (rc != SQLITE_OK || got != off_on[i][1]) {
+			r = store_fail(s->db, rc == SQLITE_OK ? SQLITE_ERROR : rc, "db_config");
+			goto fail;
+		}
+	}
+	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+
+	/* secure_delete overwrites freed content, so an erased template does not linger in
+	 * free pages. synchronous=FULL until the durable audit append takes over. */
+	r = store_pragma(s, "PRAGMA trusted_schema = OFF;"
+	                    "PRAGMA secure_delete = ON;"
+	                    "PRAGMA foreign_keys = ON;"
+	                    "PRAGMA synchronous = FULL;");
+	if (r < 0)
+		goto fail;
+
+	char mode[16];
+	r = store_pragma_get(s, "PRAGMA journal_mode = WAL", NULL, mode, sizeof(mode));
+	if (r < 0)
+		goto fail;
+	if (strcmp(mode, "wal") != 0) {
+		fprintf(stderr, "biogated: store: cannot switch the database to WAL mode\n");
+		r = -EIO;
+		goto fail;
+	}
+
+	r = store_migrate(s);
+	if (r < 0)
+		goto fail;
+
+	for (int i = 0; i < _ST_MAX; i++) {
+		rc = sqlite3_prepare_v3(s->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		                        &s->stmt[i], NULL);
+		if (rc != SQLITE_OK) {
+			r = store_fail(s->db, rc, "prepare");
+			goto fail;
+		}
+	}
+
+	*ret = s;
+	return 0;
+
+fail:
+	store_close(s);
+	return r;
+}
+
+void
+store_close(Store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < _ST_MAX; i++)
+		sqlite3_finalize(s->stmt[i]);
+	if (s->db) {
+		int rc = sqlite3_close(s->db);
+		if (rc != SQLITE_OK)
+			fprintf(stderr, "biogated: store: close: %s (%d)\n", sqlite3_errstr(rc),
+			        rc);
+	}
+	free(s);
+}
+
+/* ---- roster ---- */
+
+static int
+store_staff_add_txn(Store *s, const StoreStaffIn *in, const char *unix_user, int64_t now)
+{
+	int r;
+	{
+		STMT(s, ST_STAFF_ID_CLASH);
+		if ((r = store_bind_text(st, 1, in->matching_id)) < 0 ||
+		    (r = store_bind_text(st, 2, unix_user)) < 0)
+			return r;
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			return -EEXIST;
+		if (rc != SQLITE_DONE)
+			return store_fail(s->db, rc, "staff add");
+	}
+
+	STMT(s, ST_STAFF_INSERT);
+	if ((r = store_bind_text(st, 1, in->matching_id)) < 0 ||
+	    (r = store_bind_text(st, 2, unix_user)) < 0 ||
+	    (r = store_bind_text(st, 3, in->name)) < 0 ||
+	    (r = store_bind_text(st, 4, in->affiliation)) < 0 ||
+	    (r = store_bind_text(st, 5, in->expertise)) < 0 ||
+	    (r = store_bind_text(st, 6, in->track_record)) < 0 ||
+	    (r = store_bind_text(st, 7, in->nationality)) < 0 ||
+	    (r = store_bind_int(st, 8, now)) < 0)
+		return r;
+	return store_step_done(s, st, "staff add");
+}
+
+int
+store_staff_add(Store *s, const StoreStaffIn *in, int64_t now)
+{
+	if (!s || !in)
+		return -EINVAL;
+	/* The protocol's default: a person logs in under their matching ID. */
+	const char *unix_user = in->unix_user ? in->unix_user : in->matching_id;
+	if (!wire_valid_id(in->matching_id) || !wire_valid_id(unix_user) ||
+	    !store_valid_text(in->name, true) || !store_valid_text(in->affiliation, true) ||
+	    !store_valid_text(in->nationality, true) || !store_valid_text(in->expertise, false) ||
+	    !store_valid_text(in->track_record, false))
+		return -EINVAL;
+
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	return store_end(s, store_staff_add_txn(s, in, unix_user, now));
+}
+
+static int
+store_staff_row(Store *s, StoreStmt id, const char *key, StoreStaff *ret)
+{
+	if (!s || !ret || !wire_valid_id(key))
+		return -EINVAL;
+	STMT(s, id);
+	int r = store_bind_text(st, 1, key);
+	if (r < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "staff get");
+
+	StoreStaff out = { 0 };
+	if ((r = store_copy_id(st, 0, out.matching_id)) < 0 ||
+	    (r = store_copy_id(st, 1, out.unix_user)) < 0)
+		return r;
+	const char *state = (const char *)sqlite3_column_text(st, 2);
+	out.active = state && strcmp(state, "active") == 0;
+	*ret = out;
+	return 0;
+}
+
+int
+store_staff_by_id(Store *s, const char *matching_id, StoreStaff *ret)
+{
+	return store_staff_row(s, ST_STAFF_BY_ID, matching_id, ret);
+}
+
+int
+store_staff_by_user(Store *s, const char *unix_user, StoreStaff *ret)
+{
+	return store_staff_row(s, ST_STAFF_BY_USER, unix_user, ret);
+}
+
+/* Builds [{operator_id, role}] of the active operator IDs; the caller holds a transaction. */
+static int
+store_operators_array(Store *s, const char *matching_id, json_object **ret)
+{
+	_cleanup_(store_json_putp) json_object *a = json_object_new_array();
+	if (!a)
+		return -ENOMEM;
+	STMT(s, ST_OPERATORS_ACTIVE);
+	int r = store_bind_text(st, 1, matching_id);
+	if (r < 0)
+		return r;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_object *o = json_object_new_object();
+		if ((r = store_array_add(a, o)) < 0 ||
+		    (r = store_json_add_text(o, "operator_id", st, 0)) < 0 ||
+		    (r = store_json_add_text(o, "role", st, 1)) < 0)
+			return r;
+	}
+	if (rc != SQLITE_DONE)
+		return store_fail(s->db, rc, "operators");
+	*ret = a;
+	a = NULL;
+	return 0;
+}
+
+/* The staff object of the protocol; the caller holds a transaction. Nationality is not
+ * even selected, so no later edit here can leak it into a reply by accident (R7). */
+static int
+store_staff_object(Store *s, const char *matching_id, json_object **ret)
+{
+	_cleanup_(store_json_putp) json_object *o = json_object_new_object();
+	if (!o)
+		return -ENOMEM;
+	int r, rc;
+	{
+		STMT(s, ST_STAFF_JSON);
+		if ((r = store_bind_text(st, 1, matching_id)) < 0)
+			return r;
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			return -ENOENT;
+		if (rc != SQLITE_ROW)
+			return store_fail(s->db, rc, "staff json");
+		if ((r = store_json_add_text(o, "matching_id", st, 0)) < 0 ||
+		    (r = store_json_add_text(o, "name", st, 1)) < 0 ||
+		    (r = store_json_add_text(o, "affiliation", st, 2)) < 0 ||
+		    (r = store_json_add_text(o, "expertise", st, 3)) < 0 ||
+		    (r = store_json_add_text(o, "track_record", st, 4)) < 0 ||
+		    (r = store_json_add_text(o, "unix_user", st, 5)) < 0 ||
+		    (r = store_json_add_text(o, "state", st, 6)) < 0 ||
+		    (r = store_json_add_int(o, "created_at", sqlite3_column_int64(st, 7))) < 0)
+			return r;
+	}
+	{
+		json_object *fingers = json_object_new_array();
+		if ((r = store_json_add(o, "fingers", fingers, false)) < 0)
+			return r;
+		STMT(s, ST_STAFF_FINGER_NAMES);
+		if ((r = store_bind_text(st, 1, matching_id)) < 0)
+			return r;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *f = (const char *)sqlite3_column_text(st, 0);
+			if (!f || (r = store_array_add(fingers, json_object_new_string(f))) < 0)
+				return -ENOMEM;
+		}
+		if (rc != SQLITE_DONE)
+			return store_fail(s->db, rc, "staff fingers");
+	}
+	json_object *ops = NULL;
+	if ((r = store_operators_array(s, matching_id, &ops)) < 0 ||
+	    (r = store_json_add(o, "operators", ops, false)) < 0)
+		return r;
+	*ret = o;
+	o = NULL;
+	return 0;
+}
+
+int
+store_staff_json(Store *s, const char *matching_id, json_object **ret)
+{
+	if (!s || !ret || !wire_valid_id(matching_id))
+		return -EINVAL;
+	/* One read transaction: the row, its fingers and its operators come from one
+	 * snapshot. */
+	int r = store_begin(s, false);
+	if (r < 0)
+		return r;
+	json_object *o = NULL;
+	r = store_end(s, store_staff_object(s, matching_id, &o));
+	if (r < 0) {
+		json_object_put(o);
+		return r;
+	}
+	*ret = o;
+	return 0;
+}
+
+static int
+store_staff_list_txn(Store *s, json_object *a)
+{
+	/* The IDs are collected first: a statement cannot be reused while it is stepping,
+	 * and store_staff_object uses other statements in the same connection. */
+	_cleanup_(store_json_putp) json_object *ids = json_object_new_array();
+	if (!ids)
+		return -ENOMEM;
+	int r, rc;
+	{
+		STMT(s, ST_STAFF_LIST_IDS);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *id = (const char *)sqlite3_column_text(st, 0);
+			if (!id || (r = store_array_add(ids, json_object_new_string(id))) < 0)
+				return -ENOMEM;
+		}
+		if (rc != SQLITE_DONE)
+			return store_fail(s->db, rc, "staff list");
+	}
+	size_t n = json_object_array_length(ids);
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = NULL;
+		const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
+		if ((r = store_staff_object(s, id, &o)) < 0 || (r = store_array_add(a, o)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+store_staff_list_json(Store *s, json_object **ret)
+{
+	if (!s || !ret)
+		return -EINVAL;
+	json_object *a = json_object_new_array();
+	if (!a)
+		return -ENOMEM;
+	int r = store_begin(s, false);
+	if (r >= 0)
+		r = store_end(s, store_staff_list_txn(s, a));
+	if (r < 0) {
+		json_object_put(a);
+		return r;
+	}
+	*ret = a;
+	return 0;
+}
+
+static int
+store_count(Store *s, StoreStmt id, int64_t *ret)
+{
+	if (!s || !ret)
+		return -EINVAL;
+	STMT(s, id);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "count");
+	*ret = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
+int
+store_staff_count(Store *s, int64_t *ret)
+{
+	return store_count(s, ST_STAFF_COUNT, ret);
+}
+
+/* ---- operator IDs ---- */
+
+/* -ENOENT when the person is unknown, -EPERM when revoked. */
+static int
+store_staff_require_active(Store *s, const char *matching_id)
+{
+	StoreStaff staff;
+	int r = store_staff_by_id(s, matching_id, &staff);
+	if (r < 0)
+		return r;
+	return staff.active ? 0 : -EPERM;
+}
+
+static int
+store_operator_grant_txn(Store *s, const char *matching_id, const char *operator_id,
+                         const char *role, int64_t now)
+{
+	int r = store_staff_require_active(s, matching_id);
+	if (r < 0)
+		return r;
+	{
+		STMT(s, ST_OPERATOR_OWNER);
+		if ((r = store_bind_text(st, 1, operator_id)) < 0)
+			return r;
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			/* Granting again exactly what is already granted is a no-op; any other
+			 * reuse of an operator ID (other person, other role, revoked) is refused,
+			 * since an operator ID names one person's work forever. */
+			const char *owner = (const char *)sqlite3_column_text(st, 0);
+			const char *have_role = (const char *)sqlite3_column_text(st, 1);
+			const char *state = (const char *)sqlite3_column_text(st, 2);
+			if (owner && have_role && state && strcmp(owner, matching_id) == 0 &&
+			    strcmp(have_role, role) == 0 && strcmp(state, "active") == 0)
+				return 0;
+			return -EEXIST;
+		}
+		if (rc != SQLITE_DONE)
+			return store_fail(s->db, rc, "operator grant");
+	}
+	STMT(s, ST_OPERATOR_INSERT);
+	if ((r = store_bind_text(st, 1, operator_id)) < 0 ||
+	    (r = store_bind_text(st, 2, matching_id)) < 0 ||
+	    (r = store_bind_text(st, 3, role)) < 0 || (r = store_bind_int(st, 4, now)) < 0)
+		return r;
+	return store_step_done(s, st, "operator grant");
+}
+
+int
+store_operator_grant(Store *s, const char *matching_id, const char *operator_id, const char *role,
+                     int64_t now)
+{
+	if (!s || !wire_valid_id(matching_id) || !wire_valid_id(operator_id) ||
+	    !wire_valid_id(role))
+		return -EINVAL;
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	return store_end(s, store_operator_grant_txn(s, matching_id, operator_id, role, now));
+}
+
+static int
+store_operators_txn(Store *s, const char *matching_id, json_object **ret)
+{
+	StoreStaff staff;
+	int r = store_staff_by_id(s, matching_id, &staff);
+	if (r < 0)
+		return r;
+	return store_operators_array(s, matching_id, ret);
+}
+
+int
+store_operators_json(Store *s, const char *matching_id, json_object **ret)
+{
+	if (!s || !ret || !wire_valid_id(matching_id))
+		return -EINVAL;
+	int r = store_begin(s, false);
+	if (r < 0)
+		return r;
+	json_object *a = NULL;
+	r = store_end(s, store_operators_txn(s, matching_id, &a));
+	if (r < 0) {
+		json_object_put(a);
+		return r;
+	}
+	*ret = a;
+	return 0;
+}
+
+int
+store_operator_role(Store *s, const char *matching_id, const char *operator_id,
+                    char ret_role[static WIRE_MAX_ID + 1])
+{
+	if (!s || !ret_role || !wire_valid_id(matching_id) || !wire_valid_id(operator_id))
+		return -EINVAL;
+	STMT(s, ST_OPERATOR_ROLE);
+	int r;
+	if ((r = store_bind_text(st, 1, operator_id)) < 0 ||
+	    (r = store_bind_text(st, 2, matching_id)) < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "operator role");
+	char role[WIRE_MAX_ID + 1];
+	if ((r = store_copy_id(st, 0, role)) < 0)
+		return r;
+	memcpy(ret_role, role, sizeof(role));
+	return 0;
+}
+
+/* ---- templates ---- */
+
+static int
+store_finger_put_txn(Store *s, const char *matching_id, const char *finger, const uint8_t *blob,
+                     size_t blob_len, int64_t now)
+{
+	int r = store_staff_require_active(s, matching_id);
+	if (r < 0)
+		return r;
+	STMT(s, ST_FINGER_PUT);
+	if ((r = store_bind_text(st, 1, matching_id)) < 0 ||
+	    (r = store_bind_text(st, 2, finger)) < 0 || (r = store_bind_int(st, 4, now)) < 0)
+		return r;
+	if (sqlite3_bind_blob(st, 3, blob, (int)blob_len, SQLITE_STATIC) != SQLITE_OK)
+		return -ENOMEM;
+	return store_step_done(s, st, "finger put");
+}
+
+int
+store_finger_put(Store *s, const char *matching_id, const char *finger, const uint8_t *blob,
+                 size_t blob_len, int64_t now)
+{
+	if (!s || !wire_valid_id(matching_id) || !wire_valid_id(finger) || !blob || blob_len == 0 ||
+	    blob_len > STORE_MAX_BLOB)
+		return -EINVAL;
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	return store_end(s, store_finger_put_txn(s, matching_id, finger, blob, blob_len, now));
+}
+
+void
+store_fingers_free(StoreFinger *f, size_t n)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].blob) {
+			explicit_bzero(f[i].blob, f[i].blob_len);
+			free(f[i].blob);
+		}
+	}
+	explicit_bzero(f, n * sizeof(*f));
+	free(f);
+}
+
+static int
+store_fingers_txn(Store *s, const char *matching_id, StoreFinger **ret, size_t *ret_n)
+{
+	StoreStaff staff;
+	int r = store_staff_by_id(s, matching_id, &staff);
+	if (r < 0)
+		return r;
+
+	STMT(s, ST_FINGERS_GET);
+	if ((r = store_bind_text(st, 1, matching_id)) < 0)
+		return r;
+	StoreFinger *v = NULL;
+	size_t n = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		StoreFinger *nv = reallocarray(v, n + 1, sizeof(*v));
+		if (!nv) {
+			r = -ENOMEM;
+			break;
+		}
+		v = nv;
+		v[n] = (StoreFinger){ 0 };
+		n++;
+		if ((r = store_copy_id(st, 0, v[n - 1].finger)) < 0)
+			break;
+		const void *b = sqlite3_column_blob(st, 1);
+		int len = sqlite3_column_bytes(st, 1);
+		if (!b || len <= 0) {
+			r = -EIO;
+			break;
+		}
+		v[n - 1].blob = malloc((size_t)len);
+		if (!v[n - 1].blob) {
+			r = -ENOMEM;
+			break;
+		}
+		memcpy(v[n - 1].blob, b, (size_t)len);
+		v[n - 1].blob_len = (size_t)len;
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = store_fail(s->db, rc, "fingers get");
+	if (r < 0) {
+		store_fingers_free(v, n);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int
+store_fingers_get(Store *s, const char *matching_id, StoreFinger **ret, size_t *ret_n)
+{
+	if (!s || !ret || !ret_n || !wire_valid_id(matching_id))
+		return -EINVAL;
+	int r = store_begin(s, false);
+	if (r < 0)
+		return r;
+	StoreFinger *v = NULL;
+	size_t n = 0;
+	r = store_end(s, store_fingers_txn(s, matching_id, &v, &n));
+	if (r < 0) {
+		store_fingers_free(v, n);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* ---- sessions ---- */
+
+int
+store_session_open(Store *s, const StoreSessionIn *in, int64_t *ret_id)
+{
+	if (!s || !in || !ret_id || !wire_valid_id(in->matching_id) ||
+	    !wire_valid_id(in->operator_id) || in->leader_pid <= 0 || !store_valid_short(in->tty) ||
+	    !store_valid_short(in->service) || !store_valid_short(in->logind_session))
+		return -EINVAL;
+	STMT(s, ST_SESSION_INSERT);
+	int r;
+	if ((r = store_bind_text(st, 1, in->matching_id)) < 0 ||
+	    (r = store_bind_text(st, 2, in->operator_id)) < 0 ||
+	    (r = store_bind_int(st, 3, (int64_t)in->uid)) < 0 ||
+	    (r = store_bind_int(st, 4, (int64_t)in->leader_pid)) < 0 ||
+	    (r = store_bind_text(st, 5, in->tty)) < 0 ||
+	    (r = store_bind_text(st, 6, in->service)) < 0 ||
+	    (r = store_bind_text(st, 7, in->logind_session)) < 0 ||
+	    (r = store_bind_int(st, 8, in->opened_at)) < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT; /* no active operator ID of an active person by those names */
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "session open");
+	int64_t id = sqlite3_column_int64(st, 0);
+	/* Finish the statement: with RETURNING, the row is only final once stepped to DONE. */
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s->db, rc, "session open");
+	*ret_id = id;
+	return 0;
+}
+
+int
+store_session_get(Store *s, int64_t id, StoreSession *ret)
+{
+	if (!s || !ret || id <= 0)
+		return -EINVAL;
+	STMT(s, ST_SESSION_GET);
+	int r = store_bind_int(st, 1, id);
+	if (r < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "session get");
+	StoreSession out = { 0 };
+	out.id = sqlite3_column_int64(st, 0);
+	if ((r = store_copy_id(st, 1, out.matching_id)) < 0 ||
+	    (r = store_copy_id(st, 2, out.operator_id)) < 0)
+		return r;
+	out.uid = (uid_t)sqlite3_column_int64(st, 3);
+	out.leader_pid = (pid_t)sqlite3_column_int64(st, 4);
+	out.open = sqlite3_column_int(st, 5) != 0;
+	*ret = out;
+	return 0;
+}
+
+static int
+store_session_close_txn(Store *s, int64_t id, const char *reason, int64_t now)
+{
+	int r;
+	{
+		STMT(s, ST_SESSION_CLOSE);
+		if ((r = store_bind_int(st, 1, id)) < 0 || (r = store_bind_int(st, 2, now)) < 0 ||
+		    (r = store_bind_text(st, 3, reason)) < 0)
+			return r;
+		if ((r = store_step_done(s, st, "session close")) < 0)
+			return r;
+		if (sqlite3_changes(s->db) > 0)
+			return 0;
+	}
+	/* Nothing updated: tell "no such session" from "already closed". */
+	StoreSession cur;
+	r = store_session_get(s, id, &cur);
+	return r < 0 ? r : -EALREADY;
+}
+
+int
+store_session_close(Store *s, int64_t id, const char *reason, int64_t now)
+{
+	if (!s || id <= 0 || !reason || !store_valid_short(reason))
+		return -EINVAL;
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	return store_end(s, store_session_close_txn(s, id, reason, now));
+}
+
+static int
+store_sessions_txn(Store *s, json_object *a)
+{
+	STMT(s, ST_SESSIONS_OPEN);
+	int r, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_object *o = json_object_new_object();
+		if ((r = store_array_add(a, o)) < 0 ||
+		    (r = store_json_add_int(o, "session_id", sqlite3_column_int64(st, 0))) < 0 ||
+		    (r = store_json_add_text(o, "matching_id", st, 1)) < 0 ||
+		    (r = store_json_add_text(o, "operator_id", st, 2)) < 0 ||
+		    (r = store_json_add_int(o, "uid", sqlite3_column_int64(st, 3))) < 0 ||
+		    (r = store_json_add_int(o, "pid", sqlite3_column_int64(st, 4))) < 0 ||
+		    (r = store_json_add_text(o, "tty", st, 5)) < 0 ||
+		    (r = store_json_add_text(o, "service", st, 6)) < 0 ||
+		    (r = store_json_add_text(o, "logind_session", st, 7)) < 0 ||
+		    (r = store_json_add_int(o, "opened_at", sqlite3_column_int64(st, 8))) < 0)
+			return r;
+	}
+	if (rc != SQLITE_DONE)
+		return store_fail(s->db, rc, "sessions");
+	return 0;
+}
+
+int
+store_sessions_json(Store *s, json_object **ret)
+{
+	if (!s || !ret)
+		return -EINVAL;
+	json_object *a = json_object_new_array();
+	if (!a)
+		return -ENOMEM;
+	int r = store_sessions_txn(s, a);
+	if (r < 0) {
+		json_object_put(a);
+		return r;
+	}
+	*ret = a;
+	return 0;
+}
+
+int
+store_sessions_open_count(Store *s, int64_t *ret)
+{
+	return store_count(s, ST_SESSIONS_OPEN_COUNT, ret);
+}
+
+int
+store_sessions_close_all(Store *s, const char *reason, int64_t now)
+{
+	if (!s || !reason || !store_valid_short(reason))
+		return -EINVAL;
+	/* One UPDATE is one implicit transaction: every open session closes, or none. */
+	STMT(s, ST_SESSIONS_CLOSE_ALL);
+	int r;
+	if ((r = store_bind_int(st, 1, now)) < 0 || (r = store_bind_text(st, 2, reason)) < 0)
+		return r;
+	return store_step_done(s, st, "sessions close all");
+}
