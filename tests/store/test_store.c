@@ -614,7 +614,9 @@ test_store(void)
 static void
 write_file(const char *path, const void *p, size_t n, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* Replaced, not rewritten: a 0400 file cannot be opened for writing without root. */
+	REQUIRE(unlink(path) == 0 || errno == ENOENT);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	REQUIRE(fd >= 0);
 	REQUIRE(write(fd, p, n) == (ssize_t)n);
 	REQUIRE(fchmod(fd, mode) == 0);
