@@ -1,0 +1,1070 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * biogated-sensor: the one process that links libfprint and GLib.
+ *
+ * biogated spawns it with one end of a socketpair on fd 3 and speaks docs/protocol.md
+ * section 2 to it: NUL-terminated JSON objects, parsed only by the wire codec. The sensor
+ * owns the reader: it opens the first device libfprint enumerates once and keeps it open
+ * (login latency), runs one enroll or verify at a time with the asynchronous libfprint API
+ * so that cancel requests, timeouts and hot-unplug are handled while a scan is pending,
+ * and reports reader arrival and removal unsolicited.
+ *
+ * It must never hold keys or a database, never write prints, templates or base64 to
+ * stderr, and never trust a print it is handed: a print is length-checked, decoded,
+ * deserialized and checked for compatibility with the reader before it reaches the driver,
+ * and the decoded bytes are wiped after use. Anything the daemon sends that is not a
+ * well-formed request with a readable id ends the process with a non-zero status; the
+ * daemon restarts it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fprint.h>
+#include <glib-unix.h>
+#include <glib.h>
+
+#include "wire.h"
+
+#define SENSOR_FD 3
+/* A blocked daemon must not wedge the sensor forever; it is restarted instead. */
+#define SEND_TIMEOUT_MS 10000
+/* Bounded waits at start-up and shutdown: real hardware can hang on open or close. */
+#define OPEN_TIMEOUT_MS     5000
+#define SHUTDOWN_TIMEOUT_MS 2000
+#define ENROLL_DEFAULT_MS   60000
+#define VERIFY_DEFAULT_MS   15000
+#define TIMEOUT_MAX_MS      3600000
+
+typedef enum OpKind {
+	OP_NONE,
+	OP_ENROLL,
+	OP_VERIFY,
+} OpKind;
+
+/* Why a running operation was cancelled; decides the error reported when it ends. */
+typedef enum StopReason {
+	STOP_NONE,
+	STOP_CANCEL,
+	STOP_TIMEOUT,
+	STOP_NO_READER,
+	STOP_SHUTDOWN,
+} StopReason;
+
+typedef struct Sensor {
+	GMainLoop *loop;
+	FpContext *ctx;
+	int exit_code;
+	bool quitting;
+	bool serving; /* start-up done: events may be sent */
+
+	/* fd 3 */
+	int fd;
+	guint fd_watch;
+	WireBuf in;
+
+	/* The reader in use: NULL, or a device we hold a reference on. */
+	FpDevice *dev;
+	gulong dev_notify_removed;
+	gulong dev_removed;
+	bool dev_opening;
+	bool dev_ready; /* open, and not removed */
+	bool dev_closing;
+	bool dev_gone; /* libfprint reported it removed */
+	GCancellable *open_cancel;
+
+	/* The one running operation. */
+	OpKind op;
+	int64_t op_id;
+	GCancellable *op_cancel;
+	guint op_timeout;
+	StopReason op_stop;
+	FpPrint *op_print; /* verify: the enrolled print, kept for restarts after a retry */
+} Sensor;
+
+static const struct {
+	const char *name;
+	FpFinger finger;
+} fingers[] = {
+	{ "left-thumb", FP_FINGER_LEFT_THUMB },   { "left-index", FP_FINGER_LEFT_INDEX },
+	{ "left-middle", FP_FINGER_LEFT_MIDDLE }, { "left-ring", FP_FINGER_LEFT_RING },
+	{ "left-little", FP_FINGER_LEFT_LITTLE }, { "right-thumb", FP_FINGER_RIGHT_THUMB },
+	{ "right-index", FP_FINGER_RIGHT_INDEX }, { "right-middle", FP_FINGER_RIGHT_MIDDLE },
+	{ "right-ring", FP_FINGER_RIGHT_RING },   { "right-little", FP_FINGER_RIGHT_LITTLE },
+};
+
+static void device_adopt(Sensor *s, FpDevice *dev);
+
+static void __attribute__((format(printf, 1, 2))) log_line(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	/* One write per line so lines from concurrent writers to the shared stderr stay whole. */
+	fprintf(stderr, "biogated-sensor: %s\n", line);
+}
+
+/*
+ * json-c keeps its own copies of strings and of the last serialization. The strings that
+ * carried a print are wiped in place before the object is freed: they are const only by
+ * the library's API, the memory is the object's own heap buffer.
+ */
+static void
+wipe_json_string(json_object *str)
+{
+	const char *p;
+	size_t n;
+
+	if (!str || !json_object_is_type(str, json_type_string))
+		return;
+	p = json_object_get_string(str);
+	n = (size_t)json_object_get_string_len(str);
+	if (p && n > 0)
+		explicit_bzero((void *)(uintptr_t)p, n);
+}
+
+static void
+wipe_json_serialization(json_object *obj)
+{
+	size_t n = 0;
+	const char *p = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &n);
+
+	if (p && n > 0)
+		explicit_bzero((void *)(uintptr_t)p, n);
+}
+
+static void
+sensor_quit(Sensor *s, int code)
+{
+	if (!s->quitting) {
+		s->quitting = true;
+		s->exit_code = code;
+	}
+	if (s->fd_watch) {
+		g_source_remove(s->fd_watch);
+		s->fd_watch = 0;
+	}
+	g_main_loop_quit(s->loop);
+}
+
+/*
+ * Writes one message to fd 3. The fd is non-blocking for reads; a full socket buffer is
+ * waited out with poll() because messages are small and ordering matters more than
+ * concurrency. MSG_NOSIGNAL: a vanished daemon is an error return, not SIGPIPE.
+ */
+static int
+send_msg(Sensor *s, json_object *msg, bool secret)
+{
+	char *buf = NULL;
+	size_t len = 0, off = 0;
+	int r;
+
+	if (s->quitting || s->fd < 0)
+		return -ESHUTDOWN;
+	r = wire_serialize(msg, &buf, &len);
+	if (r < 0) {
+		log_line("cannot serialize a reply: %s", strerror(-r));
+		sensor_quit(s, 1);
+		return r;
+	}
+	while (off < len) {
+		ssize_t n = send(s->fd, buf + off, len - off, MSG_NOSIGNAL);
+
+		if (n >= 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		/* EWOULDBLOCK is EAGAIN on Linux. */
+		if (errno == EAGAIN) {
+			struct pollfd pfd = { .fd = s->fd, .events = POLLOUT };
+			int p = poll(&pfd, 1, SEND_TIMEOUT_MS);
+
+			if (p > 0)
+				continue;
+			r = p == 0 ? -ETIMEDOUT : -errno;
+		} else {
+			r = -errno;
+		}
+		break;
+	}
+	if (secret) {
+		explicit_bzero(buf, len);
+		wipe_json_serialization(msg);
+	}
+	free(buf);
+	if (off < len) {
+		log_line("cannot write to the daemon: %s", strerror(-r));
+		sensor_quit(s, 1);
+		return r;
+	}
+	return 0;
+}
+
+static json_object *
+new_reply(int64_t id, bool ok)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_int64(id));
+	json_object_object_add(o, "ok", json_object_new_boolean(ok));
+	return o;
+}
+
+static void
+send_ok(Sensor *s, int64_t id)
+{
+	json_object *o = new_reply(id, true);
+
+	send_msg(s, o, false);
+	json_object_put(o);
+}
+
+static void
+send_error(Sensor *s, int64_t id, const char *error, const char *message)
+{
+	json_object *o = new_reply(id, false);
+
+	json_object_object_add(o, "error", json_object_new_string(error));
+	if (message)
+		json_object_object_add(o, "message", json_object_new_string(message));
+	send_msg(s, o, false);
+	json_object_put(o);
+}
+
+static void
+send_event(Sensor *s, int64_t id, const char *event, json_object *extra)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_int64(id));
+	json_object_object_add(o, "event", json_object_new_string(event));
+	if (extra) {
+		json_object_object_foreach(extra, k, v)
+		{
+			json_object_object_add(o, k, json_object_get(v));
+		}
+	}
+	send_msg(s, o, false);
+	json_object_put(o);
+}
+
+/* {"present":...} plus driver, name and stages when a reader is usable. */
+static json_object *
+reader_object(Sensor *s)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "present", json_object_new_boolean(s->dev_ready));
+	if (s->dev_ready) {
+		const char *driver = fp_device_get_driver(s->dev);
+		const char *name = fp_device_get_name(s->dev);
+
+		json_object_object_add(o, "driver", json_object_new_string(driver ? driver : ""));
+		json_object_object_add(o, "name", json_object_new_string(name ? name : ""));
+		json_object_object_add(o, "enroll_stages",
+		                       json_object_new_int(fp_device_get_nr_enroll_stages(s->dev)));
+	}
+	return o;
+}
+
+static void
+send_reader_event(Sensor *s)
+{
+	json_object *o, *r;
+
+	if (!s->serving)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "event", json_object_new_string("reader"));
+	r = reader_object(s);
+	json_object_object_foreach(r, k, v)
+	{
+		json_object_object_add(o, k, json_object_get(v));
+	}
+	json_object_put(r);
+	send_msg(s, o, false);
+	json_object_put(o);
+}
+
+/* ---- running operation ------------------------------------------------------------ */
+
+static void
+op_stop(Sensor *s, StopReason why)
+{
+	if (s->op == OP_NONE)
+		return;
+	if (s->op_stop == STOP_NONE)
+		s->op_stop = why;
+	g_cancellable_cancel(s->op_cancel);
+}
+
+static gboolean
+on_op_timeout(gpointer user_data)
+{
+	Sensor *s = user_data;
+
+	s->op_timeout = 0;
+	log_line("op id=%" PRId64 " timed out", s->op_id);
+	op_stop(s, STOP_TIMEOUT);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+op_begin(Sensor *s, OpKind kind, int64_t id, int64_t timeout_ms)
+{
+	s->op = kind;
+	s->op_id = id;
+	s->op_stop = STOP_NONE;
+	s->op_cancel = g_cancellable_new();
+	s->op_timeout = g_timeout_add((guint)timeout_ms, on_op_timeout, s);
+}
+
+static void device_maybe_close(Sensor *s);
+
+static void
+op_end(Sensor *s)
+{
+	if (s->op_timeout) {
+		g_source_remove(s->op_timeout);
+		s->op_timeout = 0;
+	}
+	g_clear_object(&s->op_cancel);
+	g_clear_object(&s->op_print);
+	s->op = OP_NONE;
+	s->op_id = 0;
+	s->op_stop = STOP_NONE;
+	device_maybe_close(s);
+}
+
+/* Maps how an operation failed to the protocol's error names. */
+static void
+op_fail(Sensor *s, const GError *err)
+{
+	const char *error = "failed";
+	const char *message = err ? err->message : NULL;
+
+	switch (s->op_stop) {
+	case STOP_CANCEL:
+		error = "cancelled";
+		break;
+	case STOP_TIMEOUT:
+		error = "timeout";
+		break;
+	case STOP_NO_READER:
+		error = "no-reader";
+		break;
+	case STOP_SHUTDOWN:
+	case STOP_NONE:
+		if (g_error_matches(err, FP_DEVICE_ERROR, FP_DEVICE_ERROR_REMOVED) ||
+		    g_error_matches(err, FP_DEVICE_ERROR, FP_DEVICE_ERROR_NOT_OPEN) || s->dev_gone)
+			error = "no-reader";
+		else if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			error = "cancelled";
+		else if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+			error = "timeout";
+		break;
+	}
+	log_line("%s id=%" PRId64 " failed: %s (%s)", s->op == OP_ENROLL ? "enroll" : "verify",
+	         s->op_id, error, message ? message : "-");
+	send_error(s, s->op_id, error, message);
+	op_end(s);
+}
+
+static void
+on_enroll_progress(FpDevice *dev, gint completed, FpPrint *print, gpointer user_data, GError *error)
+{
+	Sensor *s = user_data;
+	json_object *extra = json_object_new_object();
+
+	if (s->op != OP_ENROLL) {
+		json_object_put(extra);
+		return;
+	}
+	if (error) {
+		log_line("enroll id=%" PRId64 " retry: %s", s->op_id, error->message);
+		json_object_object_add(extra, "message", json_object_new_string(error->message));
+		send_event(s, s->op_id, "retry", extra);
+	} else {
+		log_line("enroll id=%" PRId64 " stage %d/%d", s->op_id, completed,
+		         fp_device_get_nr_enroll_stages(dev));
+		json_object_object_add(extra, "stage", json_object_new_int(completed));
+		json_object_object_add(extra, "stages",
+		                       json_object_new_int(fp_device_get_nr_enroll_stages(dev)));
+		send_event(s, s->op_id, "progress", extra);
+	}
+	json_object_put(extra);
+}
+
+static void
+on_enroll_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	Sensor *s = user_data;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(FpPrint) print = NULL;
+	guchar *data = NULL;
+	gsize len = 0;
+	gchar *b64;
+	json_object *reply, *str;
+
+	print = fp_device_enroll_finish(FP_DEVICE(source), res, &err);
+	if (!print) {
+		op_fail(s, err);
+		return;
+	}
+	if (!fp_print_serialize(print, &data, &len, &err)) {
+		op_fail(s, err);
+		return;
+	}
+	/* The reply must fit the frame: base64 grows by 4/3, plus the envelope. */
+	if (len == 0 || len > (WIRE_SENSOR_MAX_MESSAGE - 128) / 4 * 3) {
+		explicit_bzero(data, len);
+		g_free(data);
+		log_line("enroll id=%" PRId64 " failed: print of %zu bytes does not fit", s->op_id,
+		         (size_t)len);
+		send_error(s, s->op_id, "failed", "print too large");
+		op_end(s);
+		return;
+	}
+	b64 = g_base64_encode(data, len);
+	explicit_bzero(data, len);
+	g_free(data);
+
+	reply = new_reply(s->op_id, true);
+	str = json_object_new_string(b64);
+	explicit_bzero(b64, strlen(b64));
+	g_free(b64);
+	json_object_object_add(reply, "print", str);
+	log_line("enroll id=%" PRId64 " done (%zu byte print)", s->op_id, (size_t)len);
+	send_msg(s, reply, true);
+	wipe_json_string(str);
+	json_object_put(reply);
+	op_end(s);
+}
+
+static void verify_start(Sensor *s);
+
+static void
+on_verify_match(FpDevice *dev, FpPrint *match, FpPrint *print, gpointer user_data, GError *error)
+{
+	Sensor *s = user_data;
+
+	/* The result is sent when the operation completes; this only logs the scan. */
+	if (s->op == OP_VERIFY && !error)
+		log_line("verify id=%" PRId64 " scanned: %s", s->op_id,
+		         match ? "match" : "no match");
+}
+
+static void
+on_verify_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	Sensor *s = user_data;
+	g_autoptr(GError) err = NULL;
+	gboolean match = FALSE;
+	json_object *reply;
+
+	if (!fp_device_verify_finish(FP_DEVICE(source), res, &match, NULL, &err)) {
+		/* A retry is a bad scan, not a no-match: say so and scan again while time remains.
+		 */
+		if (err->domain == FP_DEVICE_RETRY && s->op_stop == STOP_NONE && s->dev_ready &&
+		    !s->quitting) {
+			json_object *extra = json_object_new_object();
+
+			log_line("verify id=%" PRId64 " retry: %s", s->op_id, err->message);
+			json_object_object_add(extra, "message",
+			                       json_object_new_string(err->message));
+			send_event(s, s->op_id, "retry", extra);
+			json_object_put(extra);
+			if (!s->quitting) {
+				verify_start(s);
+				return;
+			}
+		}
+		op_fail(s, err);
+		return;
+	}
+	log_line("verify id=%" PRId64 " done: %s", s->op_id, match ? "match" : "no match");
+	reply = new_reply(s->op_id, true);
+	json_object_object_add(reply, "match", json_object_new_boolean(match));
+	send_msg(s, reply, false);
+	json_object_put(reply);
+	op_end(s);
+}
+
+static void
+verify_start(Sensor *s)
+{
+	fp_device_verify(s->dev, s->op_print, s->op_cancel, on_verify_match, s, NULL,
+	                 on_verify_done, s);
+}
+
+/* ---- requests ----------------------------------------------------------------------- */
+
+/* Standard base64 with padding, nothing else: g_base64_decode() silently skips junk. */
+static bool
+base64_valid(const char *p, size_t n)
+{
+	size_t pad = 0;
+
+	if (n == 0 || n % 4 != 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		if (pad > 0)
+			return false;
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '+' || c == '/'))
+			return false;
+	}
+	return pad <= 2;
+}
+
+/*
+ * libfprint 1.94's fp_print_deserialize() trusts the shape of the print's payload: it takes
+ * child 0 of the inner variant and children 0..2 of each NBIS row without checking, and
+ * GLib aborts the process on an out-of-range child. So the bytes are first parsed here the
+ * same way (FP3 header, GVariant "(issbymsmsia{sv}v)" in normal form) and every value it
+ * dereferences is checked: a RAW payload must be a variant, an NBIS payload exactly
+ * "(a(aiaiai))". The driver and device id must name this reader.
+ */
+#define PRINT_MAGIC        "FP3"
+#define PRINT_VARIANT_TYPE "(issbymsmsia{sv}v)"
+#define PRINT_TYPE_RAW     1 /* FPI_PRINT_RAW */
+#define PRINT_TYPE_NBIS    2 /* FPI_PRINT_NBIS */
+
+static bool
+print_value_ok(GVariant *raw, FpDevice *dev)
+{
+	g_autoptr(GVariant) value = NULL, data = NULL, inner = NULL;
+	const char *driver = NULL, *device_id = NULL;
+	gint32 type = 0, julian = 0;
+	guint8 finger = 0;
+
+	if (G_BYTE_ORDER == G_BIG_ENDIAN)
+		value = g_variant_byteswap(raw);
+	else
+		value = g_variant_get_normal_form(raw);
+	g_variant_get(value, "(i&s&sbym&sm&si@a{sv}@v)", &type, &driver, &device_id, NULL, &finger,
+	              NULL, NULL, &julian, NULL, &data);
+	if (type != PRINT_TYPE_RAW && type != PRINT_TYPE_NBIS)
+		return false;
+	if (g_strcmp0(driver, fp_device_get_driver(dev)) != 0 ||
+	    g_strcmp0(device_id, fp_device_get_device_id(dev)) != 0)
+		return false;
+	if (finger > FP_FINGER_LAST)
+		return false;
+	/* G_MININT32 is how libfprint writes "no date". */
+	if (julian != G_MININT32 && !g_date_valid_julian((guint32)julian))
+		return false;
+	inner = g_variant_get_variant(data);
+	if (type == PRINT_TYPE_RAW)
+		return g_variant_is_of_type(inner, G_VARIANT_TYPE_VARIANT);
+	return g_variant_is_of_type(inner, G_VARIANT_TYPE("(a(aiaiai))"));
+}
+
+static bool
+print_shape_ok(const guchar *data, gsize len, FpDevice *dev)
+{
+	guchar *copy;
+	GVariant *raw;
+	bool ok;
+
+	if (len <= strlen(PRINT_MAGIC) || memcmp(data, PRINT_MAGIC, strlen(PRINT_MAGIC)) != 0)
+		return false;
+	len -= strlen(PRINT_MAGIC);
+	/* g_malloc'd for GVariant's alignment; wiped once every view of it is gone. */
+	copy = g_memdup2(data + strlen(PRINT_MAGIC), len);
+	raw = g_variant_ref_sink(g_variant_new_from_data(G_VARIANT_TYPE(PRINT_VARIANT_TYPE), copy,
+	                                                 len, FALSE, NULL, NULL));
+	ok = print_value_ok(raw, dev);
+	g_variant_unref(raw);
+	explicit_bzero(copy, len);
+	g_free(copy);
+	return ok;
+}
+
+static bool
+reader_usable(Sensor *s, int64_t id)
+{
+	if (!s->dev_ready) {
+		send_error(s, id, "no-reader", "no fingerprint reader");
+		return false;
+	}
+	if (s->op != OP_NONE) {
+		send_error(s, id, "busy", "another operation is running");
+		return false;
+	}
+	return true;
+}
+
+static void
+req_hello(Sensor *s, int64_t id, json_object *msg)
+{
+	json_object *o = new_reply(id, true);
+
+	json_object_object_add(o, "reader", reader_object(s));
+	send_msg(s, o, false);
+	json_object_put(o);
+}
+
+static void
+req_cancel(Sensor *s, int64_t id, json_object *msg)
+{
+	if (s->op != OP_NONE)
+		log_line("cancel id=%" PRId64 " of op id=%" PRId64, id, s->op_id);
+	op_stop(s, STOP_CANCEL);
+	send_ok(s, id);
+}
+
+static void
+req_enroll(Sensor *s, int64_t id, json_object *msg)
+{
+	const char *name = wire_str(msg, "finger");
+	FpFinger finger = FP_FINGER_UNKNOWN;
+	FpPrint *template;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(fingers); i++)
+		if (name && strcmp(name, fingers[i].name) == 0)
+			finger = fingers[i].finger;
+	if (finger == FP_FINGER_UNKNOWN) {
+		send_error(s, id, "invalid", "unknown finger");
+		return;
+	}
+	if (!reader_usable(s, id))
+		return;
+
+	op_begin(s, OP_ENROLL, id, wire_int(msg, "timeout_ms", ENROLL_DEFAULT_MS));
+	log_line("enroll id=%" PRId64 " finger=%s started", id, name);
+	/* Floating reference: fp_device_enroll() sinks it. */
+	template = fp_print_new(s->dev);
+	fp_print_set_finger(template, finger);
+	fp_device_enroll(s->dev, template, s->op_cancel, on_enroll_progress, s, NULL,
+	                 on_enroll_done, s);
+}
+
+static void
+req_verify(Sensor *s, int64_t id, json_object *msg)
+{
+	json_object *str = NULL;
+	const char *b64;
+	size_t n;
+	guchar *data;
+	gsize len = 0;
+	g_autoptr(GError) err = NULL;
+	FpPrint *print;
+
+	json_object_object_get_ex(msg, "print", &str);
+	b64 = json_object_get_string(str);
+	n = (size_t)json_object_get_string_len(str);
+	/* Length first: nothing longer than a frame is decoded, whatever wire_check allowed. */
+	if (!b64 || n > WIRE_SENSOR_MAX_MESSAGE || !base64_valid(b64, n)) {
+		send_error(s, id, "invalid", "print is not base64");
+		return;
+	}
+	if (!reader_usable(s, id))
+		return;
+
+	data = g_base64_decode(b64, &len);
+	print = print_shape_ok(data, len, s->dev) ? fp_print_deserialize(data, len, &err) : NULL;
+	explicit_bzero(data, len);
+	g_free(data);
+	if (!print) {
+		log_line("verify id=%" PRId64 " rejected: print does not deserialize", id);
+		send_error(s, id, "invalid", "print does not deserialize");
+		return;
+	}
+	if (!fp_print_compatible(print, s->dev)) {
+		g_object_unref(print);
+		log_line("verify id=%" PRId64 " rejected: print is for another reader", id);
+		send_error(s, id, "invalid", "print is not compatible with the reader");
+		return;
+	}
+
+	op_begin(s, OP_VERIFY, id, wire_int(msg, "timeout_ms", VERIFY_DEFAULT_MS));
+	s->op_print = print;
+	log_line("verify id=%" PRId64 " started", id);
+	send_event(s, id, "place-finger", NULL);
+	verify_start(s);
+}
+
+static const WireField fields_plain[] = {
+	{ .name = "id", .type = WIRE_INT, .required = true, .min = 1, .max = INT64_MAX },
+	{ .name = "op", .type = WIRE_STRING, .required = true, .max_len = 16 },
+};
+
+static const WireField fields_enroll[] = {
+	{ .name = "id", .type = WIRE_INT, .required = true, .min = 1, .max = INT64_MAX },
+	{ .name = "op", .type = WIRE_STRING, .required = true, .max_len = 16 },
+	{ .name = "finger", .type = WIRE_STRING, .required = true, .max_len = 16 },
+	{ .name = "timeout_ms", .type = WIRE_INT, .min = 1, .max = TIMEOUT_MAX_MS },
+};
+
+static const WireField fields_verify[] = {
+	{ .name = "id", .type = WIRE_INT, .required = true, .min = 1, .max = INT64_MAX },
+	{ .name = "op", .type = WIRE_STRING, .required = true, .max_len = 16 },
+	{ .name = "print",
+	  .type = WIRE_STRING,
+	  .required = true,
+	  .max_len = WIRE_SENSOR_MAX_MESSAGE },
+	{ .name = "timeout_ms", .type = WIRE_INT, .min = 1, .max = TIMEOUT_MAX_MS },
+};
+
+static const struct {
+	const char *op;
+	const WireField *fields;
+	size_t n_fields;
+	void (*handler)(Sensor *s, int64_t id, json_object *msg);
+} requests[] = {
+	{ "hello", fields_plain, G_N_ELEMENTS(fields_plain), req_hello },
+	{ "enroll", fields_enroll, G_N_ELEMENTS(fields_enroll), req_enroll },
+	{ "verify", fields_verify, G_N_ELEMENTS(fields_verify), req_verify },
+	{ "cancel", fields_plain, G_N_ELEMENTS(fields_plain), req_cancel },
+};
+
+/* Returns 0, or -EBADMSG when the request has no readable id (the caller exits). */
+static int
+handle_request(Sensor *s, json_object *msg)
+{
+	json_object *v = NULL;
+	const char *op, *bad = NULL;
+	int64_t id;
+
+	if (!json_object_object_get_ex(msg, "id", &v) || !json_object_is_type(v, json_type_int))
+		return -EBADMSG;
+	id = json_object_get_int64(v);
+	if (id < 1)
+		return -EBADMSG;
+
+	op = wire_str(msg, "op");
+	for (size_t i = 0; op && i < G_N_ELEMENTS(requests); i++) {
+		if (strcmp(op, requests[i].op) != 0)
+			continue;
+		if (wire_check(msg, requests[i].fields, requests[i].n_fields, &bad) < 0) {
+			log_line("request id=%" PRId64 " op=%s refused: bad field", id,
+			         requests[i].op);
+			send_error(s, id, "invalid", "bad or unknown field");
+			return 0;
+		}
+		requests[i].handler(s, id, msg);
+		return 0;
+	}
+	log_line("request id=%" PRId64 " refused: unknown op", id);
+	send_error(s, id, "invalid", "unknown op");
+	return 0;
+}
+
+/* Wipes a request that carried a print before it is freed. */
+static void
+request_free(json_object *msg)
+{
+	json_object *str = NULL;
+
+	if (json_object_object_get_ex(msg, "print", &str))
+		wipe_json_string(str);
+	json_object_put(msg);
+}
+
+static gboolean
+on_fd_ready(gint fd, GIOCondition cond, gpointer user_data)
+{
+	Sensor *s = user_data;
+	ssize_t n;
+
+	n = wire_buf_fill(&s->in, fd);
+	if (n == 0) {
+		log_line("daemon closed the link, exiting");
+		s->fd_watch = 0;
+		sensor_quit(s, 0);
+		return G_SOURCE_REMOVE;
+	}
+	if (n < 0 && n != -EAGAIN && n != -EINTR) {
+		log_line("reading from the daemon failed: %s", strerror((int)-n));
+		s->fd_watch = 0;
+		sensor_quit(s, 1);
+		return G_SOURCE_REMOVE;
+	}
+	while (!s->quitting) {
+		json_object *msg = NULL;
+		int r = wire_buf_next(&s->in, &msg);
+
+		if (r == 0)
+			break;
+		if (r > 0) {
+			r = handle_request(s, msg);
+			request_free(msg);
+		}
+		if (r < 0) {
+			log_line("malformed frame from the daemon (%s), exiting", strerror(-r));
+			s->fd_watch = 0;
+			sensor_quit(s, 1);
+			return G_SOURCE_REMOVE;
+		}
+	}
+	return s->quitting ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+/* ---- the reader --------------------------------------------------------------------- */
+
+static void
+device_release(Sensor *s)
+{
+	if (!s->dev)
+		return;
+	g_signal_handler_disconnect(s->dev, s->dev_notify_removed);
+	g_signal_handler_disconnect(s->dev, s->dev_removed);
+	g_clear_object(&s->dev);
+	g_clear_object(&s->open_cancel);
+	s->dev_opening = s->dev_ready = s->dev_closing = s->dev_gone = false;
+}
+
+static void
+on_close_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	Sensor *s = user_data;
+	g_autoptr(GError) err = NULL;
+
+	/* A removed device reports REMOVED from a close that did close it. */
+	if (!fp_device_close_finish(FP_DEVICE(source), res, &err) &&
+	    !g_error_matches(err, FP_DEVICE_ERROR, FP_DEVICE_ERROR_REMOVED))
+		log_line("closing the reader: %s", err->message);
+	if (s->dev == FP_DEVICE(source))
+		s->dev_closing = false;
+}
+
+/* A removed reader is closed once no operation holds it; libfprint then drops it. */
+static void
+device_maybe_close(Sensor *s)
+{
+	if (!s->dev || !s->dev_gone || s->op != OP_NONE || s->dev_opening || s->dev_closing ||
+	    !fp_device_is_open(s->dev))
+		return;
+	s->dev_closing = true;
+	fp_device_close(s->dev, NULL, on_close_done, s);
+}
+
+static void
+on_device_notify_removed(GObject *obj, GParamSpec *pspec, gpointer user_data)
+{
+	Sensor *s = user_data;
+	gboolean removed = FALSE;
+
+	g_object_get(obj, "removed", &removed, NULL);
+	if (!removed || s->dev_gone)
+		return;
+	log_line("reader %s removed", fp_device_get_driver(s->dev));
+	s->dev_gone = true;
+	if (s->dev_ready) {
+		s->dev_ready = false;
+		send_reader_event(s);
+	}
+	op_stop(s, STOP_NO_READER);
+}
+
+static void
+on_device_removed(FpDevice *dev, gpointer user_data)
+{
+	Sensor *s = user_data;
+
+	s->dev_gone = true;
+	device_maybe_close(s);
+}
+
+static void
+on_open_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	Sensor *s = user_data;
+	FpDevice *dev = FP_DEVICE(source);
+	g_autoptr(GError) err = NULL;
+	gboolean ok = fp_device_open_finish(dev, res, &err);
+
+	if (s->dev != dev)
+		return;
+	s->dev_opening = false;
+	g_clear_object(&s->open_cancel);
+	if (!ok) {
+		log_line("reader %s failed to open: %s", fp_device_get_driver(dev), err->message);
+		device_release(s);
+		return;
+	}
+	if (s->dev_gone) {
+		device_maybe_close(s);
+		return;
+	}
+	s->dev_ready = true;
+	log_line("reader %s ready", fp_device_get_driver(dev));
+	send_reader_event(s);
+}
+
+static void
+device_adopt(Sensor *s, FpDevice *dev)
+{
+	gboolean removed = FALSE;
+
+	g_object_get(dev, "removed", &removed, NULL);
+	if (s->dev || removed || s->quitting)
+		return;
+	s->dev = g_object_ref(dev);
+	s->dev_notify_removed =
+	    g_signal_connect(dev, "notify::removed", G_CALLBACK(on_device_notify_removed), s);
+	s->dev_removed = g_signal_connect(dev, "removed", G_CALLBACK(on_device_removed), s);
+	s->dev_opening = true;
+	s->open_cancel = g_cancellable_new();
+	fp_device_open(dev, s->open_cancel, on_open_done, s);
+}
+
+/* Prefers devices in libfprint's enumeration order. */
+static void
+device_adopt_first(Sensor *s)
+{
+	GPtrArray *devs = fp_context_get_devices(s->ctx);
+
+	for (guint i = 0; devs && i < devs->len && !s->dev; i++)
+		device_adopt(s, g_ptr_array_index(devs, i));
+}
+
+static void
+on_ctx_device_added(FpContext *ctx, FpDevice *dev, gpointer user_data)
+{
+	Sensor *s = user_data;
+
+	log_line("reader %s appeared", fp_device_get_driver(dev));
+	device_adopt(s, dev);
+}
+
+/* libfprint emits this only once the device is closed. */
+static void
+on_ctx_device_removed(FpContext *ctx, FpDevice *dev, gpointer user_data)
+{
+	Sensor *s = user_data;
+
+	if (dev != s->dev)
+		return;
+	log_line("reader %s released", fp_device_get_driver(dev));
+	if (s->dev_ready) {
+		s->dev_ready = false;
+		send_reader_event(s);
+	}
+	device_release(s);
+	device_adopt_first(s);
+}
+
+static gboolean
+on_deadline(gpointer user_data)
+{
+	bool *expired = user_data;
+
+	*expired = true;
+	return G_SOURCE_REMOVE;
+}
+
+static bool
+op_running(const Sensor *s)
+{
+	return s->op != OP_NONE;
+}
+
+static bool
+device_busy(const Sensor *s)
+{
+	return s->dev_opening || s->dev_closing;
+}
+
+/* Runs the default context while busy(s) holds, for at most timeout_ms. */
+static void
+iterate_while(Sensor *s, bool (*busy)(const Sensor *), guint timeout_ms)
+{
+	bool expired = false;
+	guint id = g_timeout_add(timeout_ms, on_deadline, &expired);
+
+	while (busy(s) && !expired)
+		g_main_context_iteration(NULL, TRUE);
+	if (!expired)
+		g_source_remove(id);
+}
+
+/* Ends the running operation and closes the reader, each within a bounded wait. */
+static void
+sensor_shutdown(Sensor *s)
+{
+	s->quitting = true;
+	op_stop(s, STOP_SHUTDOWN);
+	iterate_while(s, op_running, SHUTDOWN_TIMEOUT_MS);
+	if (s->dev_opening && s->open_cancel)
+		g_cancellable_cancel(s->open_cancel);
+	iterate_while(s, device_busy, SHUTDOWN_TIMEOUT_MS);
+	if (s->dev && !op_running(s) && fp_device_is_open(s->dev)) {
+		s->dev_closing = true;
+		fp_device_close(s->dev, NULL, on_close_done, s);
+		iterate_while(s, device_busy, SHUTDOWN_TIMEOUT_MS);
+	}
+	if (!op_running(s) && !device_busy(s))
+		device_release(s);
+}
+
+int
+main(int argc, char **argv)
+{
+	Sensor s = { .fd = SENSOR_FD };
+	struct stat st;
+	int flags;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (fstat(SENSOR_FD, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		log_line("fd %d is not a socket; biogated-sensor is started by biogated",
+		         SENSOR_FD);
+		return 2;
+	}
+	flags = fcntl(SENSOR_FD, F_GETFL);
+	if (flags < 0 || fcntl(SENSOR_FD, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    fcntl(SENSOR_FD, F_SETFD, FD_CLOEXEC) < 0) {
+		log_line("cannot set up fd %d: %s", SENSOR_FD, strerror(errno));
+		return 2;
+	}
+	wire_buf_init(&s.in, WIRE_SENSOR_MAX_MESSAGE);
+	s.loop = g_main_loop_new(NULL, FALSE);
+
+	s.ctx = fp_context_new();
+	g_signal_connect(s.ctx, "device-added", G_CALLBACK(on_ctx_device_added), &s);
+	g_signal_connect(s.ctx, "device-removed", G_CALLBACK(on_ctx_device_removed), &s);
+	/* Iterates the main context until every device is probed; device-added adopts one. */
+	fp_context_enumerate(s.ctx);
+	device_adopt_first(&s);
+	iterate_while(&s, device_busy, OPEN_TIMEOUT_MS);
+	if (s.dev_opening && s.open_cancel) {
+		/* A reader that does not open in time is given up on; the open still completes. */
+		g_cancellable_cancel(s.open_cancel);
+		iterate_while(&s, device_busy, SHUTDOWN_TIMEOUT_MS);
+	}
+	if (!s.dev_ready)
+		log_line("no reader");
+
+	s.serving = true;
+	s.fd_watch = g_unix_fd_add(SENSOR_FD, G_IO_IN | G_IO_HUP | G_IO_ERR, on_fd_ready, &s);
+	g_main_loop_run(s.loop);
+
+	sensor_shutdown(&s);
+	g_clear_object(&s.ctx);
+	g_main_loop_unref(s.loop);
+	wire_buf_clear(&s.in);
+	return s.exit_code;
+}
