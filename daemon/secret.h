@@ -23,9 +23,9 @@ typedef struct Secret Secret;
 int secret_load(const char *state_dir, Secret **ret);
 void secret_free(Secret *s);
 
-int secret_seal(const Secret *s, const char *aad, const uint8_t *pt, size_t pt_len,
-		uint8_t **ret, size_t *ret_len);
+int secret_seal(const Secret *s, const char *aad, const uint8_t *pt, size_t pt_len, uint8_t **ret,
+                size_t *ret_len);
 /* -EBADMSG when the blob is malformed or fails authentication. Free *ret with secret_wipe_free. */
 int secret_open(const Secret *s, const char *aad, const uint8_t *blob, size_t blob_len,
-		uint8_t **ret, size_t *ret_len);
+                uint8_t **ret, size_t *ret_len);
 void secret_wipe_free(void *p, size_t n);

@@ -82,24 +82,24 @@ int store_staff_by_user(Store *s, const char *unix_user, StoreStaff *ret);
  *  fingers:[names], operators:[{operator_id, role}]}; never nationality. */
 int store_staff_json(Store *s, const char *matching_id, json_object **ret);
 int store_staff_list_json(Store *s, json_object **ret); /* array of the above */
-int store_staff_count(Store *s, int64_t *ret); /* active staff only */
+int store_staff_count(Store *s, int64_t *ret);          /* active staff only */
 
 /* Operator IDs. An operator ID belongs to one matching ID forever (-EEXIST if another has it,
  * or if it has another role or was revoked; granting exactly what is granted again is 0).
  * -ENOENT for an unknown matching ID, -EPERM for a revoked one. */
 int store_operator_grant(Store *s, const char *matching_id, const char *operator_id,
-			 const char *role, int64_t now);
+                         const char *role, int64_t now);
 /* Array of {operator_id, role} of the active operator IDs of matching_id (may be empty);
  * -ENOENT for an unknown matching ID. */
 int store_operators_json(Store *s, const char *matching_id, json_object **ret);
 /* The role of operator_id if it is active and belongs to matching_id; else -ENOENT. */
 int store_operator_role(Store *s, const char *matching_id, const char *operator_id,
-			char ret_role[static WIRE_MAX_ID + 1]);
+                        char ret_role[static WIRE_MAX_ID + 1]);
 
 /* Enrolled fingers. put replaces an existing template of the same finger; -ENOENT for an
  * unknown matching ID, -EPERM for a revoked one. */
-int store_finger_put(Store *s, const char *matching_id, const char *finger,
-		     const uint8_t *blob, size_t blob_len, int64_t now);
+int store_finger_put(Store *s, const char *matching_id, const char *finger, const uint8_t *blob,
+                     size_t blob_len, int64_t now);
 /* All fingers of matching_id; *ret is an array of *ret_n entries, free with store_fingers_free.
  * No fingers: 0 with *ret NULL and *ret_n 0. -ENOENT for an unknown matching ID. */
 int store_fingers_get(Store *s, const char *matching_id, StoreFinger **ret, size_t *ret_n);

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * biogated: the privileged daemon. run() -> manager_new() -> sd_event_loop(). Under systemd
+ * it takes its socket from socket activation and reports readiness and watchdog pings;
+ * without systemd (--foreground) it binds its own socket in --runtime-dir. It owns the
+ * database, the template key and the sensor process; it never links libfprint or GLib.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "daemon.h"
+#include "log.h"
+
+int log_debug_enabled;
+
+uint64_t
+now_mono_usec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int64_t
+now_real_usec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+typedef struct Args {
+	const char *state_dir;
+	const char *runtime_dir;
+	const char *config;
+	const char *sensor;
+	bool foreground;
+} Args;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: biogated [OPTIONS]\n\n"
+	        "The biogate daemon: fingerprint verification, roster, operator IDs, sessions.\n\n"
+	        "  --foreground         run without systemd: bind the socket ourselves\n"
+	        "  --state-dir DIR      database and key (default %s)\n"
+	        "  --runtime-dir DIR    socket directory (default %s)\n"
+	        "  --config FILE        settings (default %s)\n"
+	        "  --sensor PATH        biogated-sensor binary (overrides the config)\n"
+	        "  --debug              log debug messages\n"
+	        "  --version            print the version\n"
+	        "  -h, --help           this help\n",
+	        BIOGATE_STATE_DIR, BIOGATE_RUNTIME_DIR, BIOGATE_CONFIG_FILE);
+}
+
+static int
+parse_args(int argc, char **argv, Args *a)
+{
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "runtime-dir", required_argument, NULL, 'r' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "sensor", required_argument, NULL, 'S' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	*a = (Args){ .state_dir = BIOGATE_STATE_DIR,
+		     .runtime_dir = BIOGATE_RUNTIME_DIR,
+		     .config = BIOGATE_CONFIG_FILE };
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'f':
+			a->foreground = true;
+			break;
+		case 's':
+			a->state_dir = optarg;
+			break;
+		case 'r':
+			a->runtime_dir = optarg;
+			break;
+		case 'c':
+			a->config = optarg;
+			break;
+		case 'S':
+			a->sensor = optarg;
+			break;
+		case 'd':
+			log_debug_enabled = 1;
+			break;
+		case 'V':
+			puts(BIOGATE_VERSION);
+			return 1;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The socket: from systemd when activated, else bound here (mode 0666: every method
+ * decides from peer credentials who may call it). */
+static int
+open_listen_socket(const char *runtime_dir)
+{
+	int n = sd_listen_fds(1);
+	if (n < 0)
+		return log_error_errno(n, "Failed to read the activation sockets: %m");
+	if (n > 1)
+		return log_error_errno(-EINVAL, "Expected one activation socket, got %d", n);
+	if (n == 1) {
+		if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <= 0)
+			return log_error_errno(-EINVAL,
+			                       "The activation socket is not a Unix stream socket");
+		(void)fcntl(SD_LISTEN_FDS_START, F_SETFL,
+		            fcntl(SD_LISTEN_FDS_START, F_GETFL) | O_NONBLOCK);
+		return SD_LISTEN_FDS_START;
+	}
+
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", runtime_dir,
+	                     BIOGATE_SOCKET_NAME) >= sizeof(sa.sun_path))
+		return log_error_errno(-ENAMETOOLONG, "Runtime directory path too long");
+	if (mkdir(runtime_dir, 0755) < 0 && errno != EEXIST)
+		return log_error_errno(-errno, "Failed to create %s: %m", runtime_dir);
+
+	struct stat st;
+	if (lstat(sa.sun_path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return log_error_errno(-EEXIST, "%s exists and is not a socket",
+			                       sa.sun_path);
+		(void)unlink(sa.sun_path);
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return log_error_errno(-errno, "socket failed: %m");
+	mode_t old = umask(0111);
+	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || listen(fd, SOMAXCONN) < 0) {
+		r = -errno;
+		close(fd);
+		return log_error_errno(r, "Failed to listen on %s: %m", sa.sun_path);
+	}
+	return fd;
+}
+
+static void
+manager_free(Manager *m)
+{
+	if (!m)
+		return;
+	server_free(m->server);
+	sensorlink_free(m->sensor);
+	store_close(m->store);
+	secret_free(m->secret);
+	sd_event_unref(m->event);
+	free(m->state_dir);
+	free(m->runtime_dir);
+	explicit_bzero(m->tickets, sizeof(m->tickets));
+	free(m);
+}
+
+static int
+manager_new(const Args *a, Manager **ret)
+{
+	Manager *m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->started_usec = now_mono_usec();
+	config_defaults(&m->config);
+	/* The packaged default file is optional; an explicit --config must exist. */
+	int r = config_load(&m->config, a->config, strcmp(a->config, BIOGATE_CONFIG_FILE) == 0);
+	if (r < 0)
+		goto fail;
+	if (a->sensor)
+		snprintf(m->config.sensor_path, sizeof(m->config.sensor_path), "%s", a->sensor);
+
+	m->state_dir = strdup(a->state_dir);
+	m->runtime_dir = strdup(a->runtime_dir);
+	if (!m->state_dir || !m->runtime_dir) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (mkdir(m->state_dir, 0700) < 0 && errno != EEXIST) {
+		r = log_error_errno(-errno, "Failed to create %s: %m", m->state_dir);
+		goto fail;
+	}
+
+	r = sd_event_default(&m->event);
+	if (r < 0)
+		goto fail;
+	(void)sd_event_set_watchdog(m->event, true);
+	sigset_t ss;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
+	if (r >= 0)
+		r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+	if (r < 0)
+		goto fail;
+
+	r = secret_load(m->state_dir, &m->secret);
+	if (r < 0) {
+		log_error_errno(r, "Failed to load the template key: %m");
+		goto fail;
+	}
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/biogate.db", m->state_dir);
+	r = store_open(path, &m->store);
+	if (r < 0) {
+		log_error_errno(r, "Failed to open the database %s: %m", path);
+		goto fail;
+	}
+	/* A session cannot outlive the daemon that registered it. */
+	(void)store_sessions_close_all(m->store, "daemon-restart", now_real_usec());
+
+	int fd = open_listen_socket(m->runtime_dir);
+	if (fd < 0) {
+		r = fd;
+		goto fail;
+	}
+	r = server_new(m, fd, &m->server);
+	if (r < 0) {
+		close(fd);
+		goto fail;
+	}
+	r = sensorlink_new(m, &m->sensor);
+	if (r < 0)
+		goto fail;
+	*ret = m;
+	return 0;
+fail:
+	manager_free(m);
+	return r;
+}
+
+static int
+run(int argc, char **argv)
+{
+	Args a;
+	int r = parse_args(argc, argv, &a);
+	if (r != 0)
+		return r > 0 ? 0 : r;
+
+	Manager *m = NULL;
+	r = manager_new(&a, &m);
+	if (r < 0)
+		return r;
+	log_info("biogated %s ready on %s/%s", BIOGATE_VERSION, m->runtime_dir,
+	         BIOGATE_SOCKET_NAME);
+	(void)sd_notify(0, "READY=1\nSTATUS=Serving");
+	r = sd_event_loop(m->event);
+	(void)sd_notify(0, "STOPPING=1");
+	manager_free(m);
+	return r < 0 ? r : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	int r = run(argc, argv);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,157 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The first real login, end to end: biogated with biogated-sensor on libfprint's
+# virtual_device reader, the roster and enrollment through biogatectl, and pam_biogate.so in
+# a real Linux-PAM stack (pamrun, pam_start_confdir: nothing under /etc is touched).
+#
+# usage: login.sh BIOGATED SENSOR BIOGATECTL PAM_MODULE PAMRUN VDEVCTL HOSTILE
+set -u
+BIOGATED=$1 SENSOR=$2 CTL=$3 MODULE=$4 PAMRUN=$5 VDEVCTL=$6 HOSTILE=$7
+
+command -v jq >/dev/null || { echo "SKIP: jq is not installed"; exit 77; }
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (the client trusts only root's socket)"; exit 77; }
+
+T=$(mktemp -d /tmp/biogate-it.XXXXXX)
+DAEMON_PID=
+cleanup() {
+	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+export FP_VIRTUAL_DEVICE=$T/vdev.sock FP_DRIVERS_WHITELIST=virtual_device
+export BIOGATE_SOCKET=$T/run/io.biogate
+VDEV=$FP_VIRTUAL_DEVICE
+pass=0 fail=0
+ok() { echo "ok: $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
+check() { # check DESCRIPTION COMMAND...
+	local d=$1; shift
+	if "$@"; then ok "$d"; else bad "$d"; fi
+}
+
+cat >"$T/biogate.conf" <<EOF
+[daemon]
+verify-timeout-sec = 10
+client-idle-timeout-sec = 5
+EOF
+
+start_daemon() {
+	"$BIOGATED" --foreground --state-dir "$T/state" --runtime-dir "$T/run" \
+		--config "$T/biogate.conf" --sensor "$SENSOR" 2>>"$T/daemon.log" &
+	DAEMON_PID=$!
+	wait_reader
+}
+
+# Waits until the daemon answers and the sensor reports the reader.
+wait_reader() {
+	for _ in $(seq 1 100); do
+		if [ "$("$CTL" --json status 2>/dev/null | jq -r '.reader.present')" = true ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "daemon/reader did not come up"; cat "$T/daemon.log"; return 1
+}
+
+mkdir -p "$T/pam.d"
+cat >"$T/pam.d/biogate-test" <<EOF
+auth     required $MODULE socket=$T/run/io.biogate localedir=$BIOGATE_LOCALEDIR
+account  required $MODULE socket=$T/run/io.biogate
+session  required $MODULE socket=$T/run/io.biogate
+EOF
+
+login() { # login USER [pamrun args...]: output in $T/out
+	local user=$1; shift
+	"$PAMRUN" --confdir "$T/pam.d" --service biogate-test --user "$user" --tty tty7 "$@" \
+		>"$T/out" 2>&1
+}
+result() { grep -m1 "^$1=" "$T/out" | cut -d= -f2; }
+
+start_daemon || exit 1
+
+# --- roster, enrollment, grant --------------------------------------------------------
+check "staff add" "$CTL" staff add M001 --name "山田 太郎" --affiliation "委託事業者A" \
+	--nationality "日本" --expertise "窓口業務" --unix-user bgtest1
+check "second staff add" "$CTL" staff add M002 --name "佐藤 花子" --affiliation "委託事業者A" \
+	--nationality "日本" --unix-user bgtest2
+"$CTL" staff add M001 --name x --affiliation y --nationality z >/dev/null 2>&1
+check "duplicate matching ID refused (exit 6)" [ $? = 6 ]
+
+# Five scans queued on the reader before the enrollment starts; the open device keeps them.
+"$VDEVCTL" "$VDEV" "SCAN finger-yamada" "SCAN finger-yamada" "SCAN finger-yamada" \
+	"SCAN finger-yamada" "SCAN finger-yamada"
+"$CTL" enroll M001 --finger right-index >"$T/enroll.out" 2>&1
+check "enroll M001" [ $? = 0 ]
+check "enroll showed progress" grep -q "4" "$T/enroll.out"
+check "grant operator ID" "$CTL" operator grant M001 OP-001 --role counter
+check "staff show lists the finger and operator" \
+	sh -c "'$CTL' --json staff show M001 | jq -e '.fingers == [\"right-index\"] and .operators[0].operator_id == \"OP-001\"' >/dev/null"
+check "staff show never shows nationality" \
+	sh -c "! '$CTL' --json staff show M001 | grep -q '日本'"
+
+# --- logins through PAM ---------------------------------------------------------------
+"$VDEVCTL" "$VDEV" "SCAN finger-yamada"
+login bgtest1 --acct --open-session
+check "right finger: auth PAM_SUCCESS" [ "$(result auth)" = PAM_SUCCESS ]
+check "right finger: account PAM_SUCCESS" [ "$(result acct)" = PAM_SUCCESS ]
+check "right finger: session opened" [ "$(result open)" = PAM_SUCCESS ]
+check "prompt reached the user" grep -q "finger\|指" "$T/out"
+check "session registered with operator ID" \
+	sh -c "'$CTL' --json sessions | jq -e '.sessions | map(select(.matching_id == \"M001\" and .operator_id == \"OP-001\" and .tty == \"tty7\")) | length == 1' >/dev/null"
+
+"$VDEVCTL" "$VDEV" "SCAN finger-someone-else"
+login bgtest1
+check "wrong finger: PAM_AUTH_ERR" [ "$(result auth)" = PAM_AUTH_ERR ]
+
+login nobody-here
+check "unknown user: PAM_USER_UNKNOWN" [ "$(result auth)" = PAM_USER_UNKNOWN ]
+
+login bgtest2
+check "not enrolled: not PAM_SUCCESS" [ "$(result auth)" != PAM_SUCCESS ]
+
+"$VDEVCTL" "$VDEV" "SCAN finger-yamada"
+login bgtest1 --rhost far.example.org
+check "remote login: PAM_AUTHINFO_UNAVAIL" [ "$(result auth)" = PAM_AUTHINFO_UNAVAIL ]
+# The remote attempt never reached the reader: consume the queued scan with a real login.
+login bgtest1 --open-session --close-session
+check "login, open and close: PAM_SUCCESS" \
+	[ "$(result auth)/$(result open)/$(result close)" = PAM_SUCCESS/PAM_SUCCESS/PAM_SUCCESS ]
+
+# --- the sensor dies mid-verify -------------------------------------------------------
+login bgtest1 &
+LOGIN_PID=$!
+for _ in $(seq 1 50); do grep -q "INFO" "$T/out" 2>/dev/null && break; sleep 0.1; done
+SENSOR_PID=$(pgrep -f -n "^$SENSOR")
+check "sensor process found" [ -n "$SENSOR_PID" ]
+kill -9 "$SENSOR_PID"
+wait $LOGIN_PID
+check "sensor killed mid-verify: PAM_AUTHINFO_UNAVAIL" [ "$(result auth)" = PAM_AUTHINFO_UNAVAIL ]
+wait_reader
+check "sensor restarted" [ "$(pgrep -f -n "^$SENSOR")" != "$SENSOR_PID" ]
+"$VDEVCTL" "$VDEV" "SCAN finger-yamada"
+login bgtest1
+check "next login after the sensor died: PAM_SUCCESS" [ "$(result auth)" = PAM_SUCCESS ]
+
+# --- hostile clients ------------------------------------------------------------------
+"$HOSTILE" "$T/run/io.biogate"
+check "hostile clients refused, good client served" [ $? = 0 ]
+
+# --- daemon stopped -------------------------------------------------------------------
+kill "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+login bgtest1
+check "daemon stopped: PAM_AUTHINFO_UNAVAIL" [ "$(result auth)" = PAM_AUTHINFO_UNAVAIL ]
+check "daemon stopped: the user is told" grep -q "ERROR" "$T/out"
+
+# --- restart: data survives, sessions do not -------------------------------------------
+start_daemon
+check "roster survives a restart" \
+	sh -c "'$CTL' --json staff list | jq -e '.staff | length == 2' >/dev/null"
+check "sessions closed by a restart" \
+	sh -c "'$CTL' --json sessions | jq -e '.sessions | length == 0' >/dev/null"
+check "no template plaintext in the database files" \
+	sh -c "! grep -q finger-yamada '$T'/state/biogate.db*"
+
+echo "daemon log:"; sed 's/^/  /' "$T/daemon.log" | tail -40
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
