@@ -15,7 +15,7 @@
 
 typedef struct BgClient BgClient;
 
-#define BG_DAEMON_USER "biogate"
+#define BG_DAEMON_USER        "biogate"
 #define BG_DEFAULT_TIMEOUT_MS 30000
 
 /* The socket path: explicit > $BIOGATE_SOCKET > BIOGATE_RUNTIME_DIR "/io.biogate". */
@@ -36,4 +36,4 @@ int bg_send(BgClient *c, const char *method, json_object *params, bool more);
 int bg_recv(BgClient *c, int timeout_ms, json_object **ret_msg, WireReply *ret);
 /* send + one recv, for calls without "more". */
 int bg_call(BgClient *c, const char *method, json_object *params, int timeout_ms,
-	    json_object **ret_msg, WireReply *ret);
+            json_object **ret_msg, WireReply *ret);

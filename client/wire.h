@@ -21,7 +21,7 @@
 #define BIOGATE_INTERFACE   "io.biogate"
 
 /* Caps. Client <-> daemon messages carry no biometric data and stay small. */
-#define WIRE_MAX_MESSAGE        (64u * 1024u)
+#define WIRE_MAX_MESSAGE (64u * 1024u)
 /* Daemon <-> sensor messages carry serialized prints (an NBIS print is about 6 KiB). */
 #define WIRE_SENSOR_MAX_MESSAGE (512u * 1024u)
 #define WIRE_MAX_DEPTH          8
@@ -100,7 +100,7 @@ typedef struct WireCall {
 } WireCall;
 
 typedef struct WireReply {
-	const char *error; /* NULL for a successful reply */
+	const char *error;       /* NULL for a successful reply */
 	json_object *parameters; /* never NULL */
 	bool continues;
 } WireReply;
@@ -129,15 +129,14 @@ typedef struct WireField {
 	const char *name;
 	WireType type;
 	bool required;
-	size_t max_len; /* strings: bytes; arrays: elements; 0 = WIRE_MAX_TEXT for strings */
+	size_t max_len;   /* strings: bytes; arrays: elements; 0 = WIRE_MAX_TEXT for strings */
 	int64_t min, max; /* ints: inclusive range when min < max */
 } WireField;
 
-int wire_check(json_object *params, const WireField *fields, size_t n_fields,
-	       const char **ret_bad);
+int wire_check(json_object *params, const WireField *fields, size_t n_fields, const char **ret_bad);
 
 /* Accessors for checked parameters. */
-const char *wire_str(json_object *params, const char *key);   /* NULL when absent */
+const char *wire_str(json_object *params, const char *key); /* NULL when absent */
 int64_t wire_int(json_object *params, const char *key, int64_t def);
 bool wire_bool(json_object *params, const char *key, bool def);
 
