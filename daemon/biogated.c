@@ -24,6 +24,7 @@
 #include "log.h"
 
 int log_debug_enabled;
+int log_journal;
 
 uint64_t
 now_mono_usec(void)
@@ -266,6 +267,7 @@ fail:
 static int
 run(int argc, char **argv)
 {
+	log_journal = getenv("JOURNAL_STREAM") != NULL;
 	Args a;
 	int r = parse_args(argc, argv, &a);
 	if (r != 0)

@@ -8,11 +8,12 @@
 #include <errno.h>
 #include <stdio.h>
 
-/* sd-daemon(3) priority prefixes, understood by journald on stderr. */
-#define log_full(prio, fmt, ...) fprintf(stderr, "<" #prio ">biogated: " fmt "\n", ##__VA_ARGS__)
-#define log_error(fmt, ...)      log_full(3, fmt, ##__VA_ARGS__)
-#define log_warning(fmt, ...)    log_full(4, fmt, ##__VA_ARGS__)
-#define log_info(fmt, ...)       log_full(6, fmt, ##__VA_ARGS__)
+/* sd-daemon(3) priority prefixes when journald reads our stderr, plain lines otherwise. */
+#define log_full(prio, fmt, ...)                                                                   \
+	fprintf(stderr, "%sbiogated: " fmt "\n", log_journal ? "<" #prio ">" : "", ##__VA_ARGS__)
+#define log_error(fmt, ...)   log_full(3, fmt, ##__VA_ARGS__)
+#define log_warning(fmt, ...) log_full(4, fmt, ##__VA_ARGS__)
+#define log_info(fmt, ...)    log_full(6, fmt, ##__VA_ARGS__)
 #define log_debug(fmt, ...)                                                                        \
 	do {                                                                                       \
 		if (log_debug_enabled)                                                             \
@@ -28,3 +29,4 @@
 	})
 
 extern int log_debug_enabled;
+extern int log_journal;

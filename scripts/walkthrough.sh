@@ -23,6 +23,8 @@ trap cleanup EXIT
 # is a SCAN command sent to it (tests/integration/vdevctl).
 export FP_VIRTUAL_DEVICE=$T/vdev.sock FP_DRIVERS_WHITELIST=virtual_device
 export BIOGATE_SOCKET=$T/run/io.biogate BIOGATE_LOCALEDIR=$B/locale
+# Staff at the counter read Japanese: WALKTHROUGH_LANG=en shows the English messages.
+export LANGUAGE=${WALKTHROUGH_LANG:-ja} LC_ALL=C.UTF-8
 CTL="$B/client/biogatectl"
 finger() { "$B/tests/integration/vdevctl" "$FP_VIRTUAL_DEVICE" "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
@@ -47,8 +49,9 @@ step "the roster" "$CTL" staff list
 
 mkdir -p "$T/pam.d"
 M="$B/pam_module/pam_biogate.so"
-printf 'auth required %s socket=%s\naccount required %s socket=%s\nsession required %s socket=%s\n' \
-	"$M" "$BIOGATE_SOCKET" "$M" "$BIOGATE_SOCKET" "$M" "$BIOGATE_SOCKET" >"$T/pam.d/biogate-login"
+for type in auth account session; do
+	echo "$type required $M socket=$BIOGATE_SOCKET localedir=$B/locale"
+done >"$T/pam.d/biogate-login"
 echo
 echo "(the right finger touches the reader)"
 finger "SCAN yamada-right-index"
