@@ -31,6 +31,7 @@ typedef struct Ticket {
 	char matching_id[WIRE_MAX_ID + 1];
 	pid_t pid;
 	uid_t uid;
+	uid_t session_uid;     /* the person's Unix uid, (uid_t)-1 when unknown */
 	uint64_t expires_usec; /* CLOCK_MONOTONIC */
 } Ticket;
 

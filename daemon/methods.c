@@ -308,6 +308,7 @@ typedef struct SensorOp {
 	char finger[WIRE_MAX_ID + 1];
 	pid_t pid;
 	uid_t uid;
+	uid_t session_uid;
 } SensorOp;
 
 static void
@@ -358,7 +359,7 @@ ticket_issue(Manager *m, const SensorOp *op, char ret_hex[static TICKET_HEX_LEN 
 		if (t->expires_usec < slot->expires_usec)
 			slot = t;
 	}
-	*slot = (Ticket){ .pid = op->pid, .uid = op->uid };
+	*slot = (Ticket){ .pid = op->pid, .uid = op->uid, .session_uid = op->session_uid };
 	memcpy(slot->hex, ret_hex, TICKET_HEX_LEN + 1);
 	snprintf(slot->matching_id, sizeof(slot->matching_id), "%s", op->matching_id);
 	slot->expires_usec = now + (uint64_t)m->config.ticket_lifetime_sec * 1000000u;
@@ -366,7 +367,8 @@ ticket_issue(Manager *m, const SensorOp *op, char ret_hex[static TICKET_HEX_LEN 
 
 /* Finds and consumes a ticket of this process. Constant-time comparison of the secret. */
 static bool
-ticket_take(Manager *m, const char *hex, const Peer *p, char ret_mid[static WIRE_MAX_ID + 1])
+ticket_take(Manager *m, const char *hex, const Peer *p, char ret_mid[static WIRE_MAX_ID + 1],
+            uid_t *ret_uid)
 {
 	if (!hex || strlen(hex) != TICKET_HEX_LEN)
 		return false;
@@ -376,8 +378,10 @@ ticket_take(Manager *m, const char *hex, const Peer *p, char ret_mid[static WIRE
 		if (t->hex[0] == '\0' || CRYPTO_memcmp(t->hex, hex, TICKET_HEX_LEN) != 0)
 			continue;
 		bool ok = t->expires_usec > now && t->pid == p->pid && t->uid == p->uid;
-		if (ok)
+		if (ok) {
 			memcpy(ret_mid, t->matching_id, WIRE_MAX_ID + 1);
+			*ret_uid = t->session_uid;
+		}
 		OPENSSL_cleanse(t, sizeof(*t));
 		return ok;
 	}
@@ -719,7 +723,8 @@ method_open_session(Manager *m, Conn *c, json_object *params)
 		return reply_invalid(c, "operator_id");
 
 	char mid[WIRE_MAX_ID + 1];
-	if (!ticket_take(m, wire_str(params, "ticket"), p, mid))
+	uid_t uid = (uid_t)-1;
+	if (!ticket_take(m, wire_str(params, "ticket"), p, mid, &uid))
 		return (void)conn_error(c, WIRE_ERR_TICKET, NULL);
 
 	StoreStaff st;
@@ -733,8 +738,6 @@ method_open_session(Manager *m, Conn *c, json_object *params)
 	if (r < 0)
 		return (void)conn_error(c, WIRE_ERR_NO_OPERATOR, NULL);
 
-	uid_t uid = (uid_t)-1;
-	(void)uid_of_user(st.unix_user, &uid);
 	StoreSessionIn in = {
 		.matching_id = mid,
 		.operator_id = oid,

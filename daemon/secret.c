@@ -37,6 +37,8 @@
 
 struct Secret {
 	uint8_t key[SECRET_KEY_LEN];
+	/* Fetched once: OpenSSL 3 otherwise looks the algorithm up on every seal and open. */
+	EVP_CIPHER *cipher;
 };
 
 static void
@@ -70,6 +72,10 @@ secret_wipe_free(void *p, size_t n)
 void
 secret_free(Secret *s)
 {
+	if (!s)
+		return;
+	EVP_CIPHER_free(s->cipher);
+	s->cipher = NULL;
 	secret_wipe_free(s, sizeof(*s));
 }
 
@@ -210,6 +216,11 @@ secret_load(const char *state_dir, Secret **ret)
 	Secret *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	if (!s->cipher) {
+		free(s);
+		return -ENOSYS;
+	}
 
 	int r = -ENOENT;
 	/* secure_getenv: never take a key path from the environment of a setuid caller. */
@@ -261,7 +272,7 @@ secret_seal(const Secret *s, const char *aad, const uint8_t *pt, size_t pt_len, 
 	_cleanup_(secret_ctx_freep) EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int n = 0;
 	bool ok = c && RAND_bytes(nonce, SECRET_NONCE_LEN) == 1 &&
-	          EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+	          EVP_EncryptInit_ex(c, s->cipher, NULL, NULL, NULL) == 1 &&
 	          EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, SECRET_NONCE_LEN, NULL) == 1 &&
 	          EVP_EncryptInit_ex(c, NULL, NULL, s->key, nonce) == 1 &&
 	          EVP_EncryptUpdate(c, NULL, &n, (const uint8_t *)aad, (int)strlen(aad)) == 1;
@@ -304,7 +315,7 @@ secret_open(const Secret *s, const char *aad, const uint8_t *blob, size_t blob_l
 
 	_cleanup_(secret_ctx_freep) EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int n = 0;
-	if (!c || EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+	if (!c || EVP_DecryptInit_ex(c, s->cipher, NULL, NULL, NULL) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, SECRET_NONCE_LEN, NULL) != 1 ||
 	    EVP_DecryptInit_ex(c, NULL, NULL, s->key, nonce) != 1 ||
 	    EVP_DecryptUpdate(c, NULL, &n, (const uint8_t *)aad, (int)strlen(aad)) != 1) {

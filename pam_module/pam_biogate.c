@@ -55,6 +55,7 @@
 #define BG_MAX_RHOST 256
 
 #define BG_DATA_AUTH    "pam_biogate.auth"
+#define BG_DATA_CONN    "pam_biogate.conn"
 #define BG_DATA_SESSION "pam_biogate.session"
 
 typedef struct Options {
@@ -322,8 +323,52 @@ socket_path(const Options *o)
 	return o->socket ? o->socket : BG_DEFAULT_SOCKET;
 }
 
+/* The connection one module call leaves for the next (auth -> account -> session open), so
+ * a login costs one connection to the daemon rather than three. */
+typedef struct ConnHolder {
+	BgClient *c;
+} ConnHolder;
+
+static void
+cleanup_conn(pam_handle_t *pamh, void *data, int error_status)
+{
+	ConnHolder *h = data;
+
+	if (h) {
+		bg_close(h->c);
+		free(h);
+	}
+}
+
+static void
+keep_daemon(pam_handle_t *pamh, BgClient *c)
+{
+	ConnHolder *h = calloc(1, sizeof(*h));
+
+	if (!h) {
+		bg_close(c);
+		return;
+	}
+	h->c = c;
+	if (pam_set_data(pamh, BG_DATA_CONN, h, cleanup_conn) != PAM_SUCCESS)
+		cleanup_conn(pamh, h, 0);
+}
+
+static BgClient *
+take_kept(pam_handle_t *pamh)
+{
+	const void *p = NULL;
+
+	if (pam_get_data(pamh, BG_DATA_CONN, &p) != PAM_SUCCESS || !p)
+		return NULL;
+	ConnHolder *h = (ConnHolder *)(uintptr_t)p;
+	BgClient *c = h->c;
+	h->c = NULL;
+	return c;
+}
+
 static int
-connect_daemon(pam_handle_t *pamh, const Options *o, BgClient **ret)
+connect_fresh(pam_handle_t *pamh, const Options *o, BgClient **ret)
 {
 	const char *path = socket_path(o);
 	int r = bg_connect(path, BG_CONNECT_MS, ret);
@@ -337,13 +382,44 @@ connect_daemon(pam_handle_t *pamh, const Options *o, BgClient **ret)
 	return 0;
 }
 
-/* Calls a method with a user name and a bounded wait. -errno or 0 with *ret_msg set. */
+/* A kept connection when there is one (*ret_reused set), else a new one. */
 static int
-call_simple(pam_handle_t *pamh, BgClient *c, const char *method, json_object *params,
-            json_object **ret_msg, WireReply *ret)
+connect_daemon(pam_handle_t *pamh, const Options *o, BgClient **ret, bool *ret_reused)
 {
-	int r = bg_call(c, method, params, BG_CALL_MS, ret_msg, ret);
+	BgClient *c = take_kept(pamh);
 
+	*ret_reused = c != NULL;
+	if (c) {
+		*ret = c;
+		return 0;
+	}
+	return connect_fresh(pamh, o, ret);
+}
+
+/*
+ * Calls a method with a bounded wait. -errno or 0 with *ret_msg set. A kept connection the
+ * daemon has meanwhile closed (its idle timeout) is replaced once: the daemon never saw the
+ * call, so sending it again is safe.
+ */
+static int
+call_simple(pam_handle_t *pamh, const Options *o, BgClient **c, bool reused, const char *method,
+            json_object *params, json_object **ret_msg, WireReply *ret)
+{
+	if (reused)
+		json_object_get(params);
+	int r = bg_call(*c, method, params, BG_CALL_MS, ret_msg, ret);
+
+	if (reused) {
+		if (r == -ECONNRESET || r == -EPIPE) {
+			debug_log(o, pamh, "kept connection was closed; reconnecting");
+			bg_close(*c);
+			*c = NULL;
+			r = connect_fresh(pamh, o, c);
+			if (r == 0)
+				return call_simple(pamh, o, c, false, method, params, ret_msg, ret);
+		}
+		json_object_put(params);
+	}
 	if (r < 0) {
 		errno = -r;
 		pam_syslog(pamh, LOG_ERR, "%s failed: %m", method);
@@ -616,12 +692,16 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		return PAM_USER_UNKNOWN;
 	}
 
-	if (connect_daemon(pamh, &o, &c) < 0) {
+	/* Always a fresh connection: a Verify is not repeated on a stale one. */
+	if (connect_fresh(pamh, &o, &c) < 0) {
 		say(pamh, flags, PAM_ERROR_MSG, _(MSG_UNAVAILABLE));
 		return PAM_AUTHINFO_UNAVAIL;
 	}
 	r = verify(pamh, flags, &o, c, user);
-	bg_close(c);
+	if (r == PAM_SUCCESS)
+		keep_daemon(pamh, c);
+	else
+		bg_close(c);
 
 	/* Fail closed: success only with the ticket actually stored. */
 	if (r == PAM_SUCCESS && !get_auth_data(pamh))
@@ -644,6 +724,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	Operator ops[BG_MAX_OPERATORS];
 	Options o;
 	BgClient *c = NULL;
+	bool reused = false;
 	json_object *params, *msg = NULL;
 	const AuthData *auth;
 	const char *user = NULL, *matching_id;
@@ -660,7 +741,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	}
 
 	/* PAM_AUTHINFO_UNAVAIL is not an account result; an unreachable daemon denies. */
-	if (connect_daemon(pamh, &o, &c) < 0) {
+	if (connect_daemon(pamh, &o, &c, &reused) < 0) {
 		say(pamh, flags, PAM_ERROR_MSG, _(MSG_UNAVAILABLE));
 		return PAM_PERM_DENIED;
 	}
@@ -670,8 +751,11 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		bg_close(c);
 		return PAM_BUF_ERR;
 	}
-	r = call_simple(pamh, c, "io.biogate.CheckAccount", params, &msg, &rep);
-	bg_close(c);
+	r = call_simple(pamh, &o, &c, reused, "io.biogate.CheckAccount", params, &msg, &rep);
+	if (r == 0)
+		keep_daemon(pamh, c);
+	else
+		bg_close(c);
 	if (r < 0) {
 		say(pamh, flags, PAM_ERROR_MSG, _(MSG_LOST));
 		return PAM_PERM_DENIED;
@@ -766,10 +850,11 @@ static void
 close_daemon_session(pam_handle_t *pamh, const Options *o, const SessionData *s)
 {
 	BgClient *c = NULL;
+	bool reused = false;
 	json_object *params, *msg = NULL, *id;
 	WireReply rep;
 
-	if (connect_daemon(pamh, o, &c) < 0)
+	if (connect_daemon(pamh, o, &c, &reused) < 0)
 		return;
 	params = json_object_new_object();
 	id = s->is_int ? json_object_new_int64(s->num) : json_object_new_string(s->id);
@@ -779,7 +864,7 @@ close_daemon_session(pam_handle_t *pamh, const Options *o, const SessionData *s)
 		bg_close(c);
 		return;
 	}
-	if (call_simple(pamh, c, "io.biogate.CloseSession", params, &msg, &rep) == 0) {
+	if (call_simple(pamh, o, &c, reused, "io.biogate.CloseSession", params, &msg, &rep) == 0) {
 		if (rep.error)
 			pam_syslog(pamh, LOG_ERR, "CloseSession %s failed: %s", s->id,
 			           log_name(rep.error));
@@ -795,6 +880,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	Options o;
 	BgClient *c = NULL;
+	bool reused = false;
 	json_object *params, *msg = NULL;
 	const AuthData *auth;
 	const char *logind;
@@ -814,7 +900,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	}
 	snprintf(operator_id, sizeof(operator_id), "%s", auth->operator_id);
 
-	if (connect_daemon(pamh, &o, &c) < 0) {
+	if (connect_daemon(pamh, &o, &c, &reused) < 0) {
 		drop_auth_data(pamh);
 		say(pamh, flags, PAM_ERROR_MSG, _(MSG_UNAVAILABLE));
 		return PAM_SESSION_ERR;
@@ -840,7 +926,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	drop_auth_data(pamh);
 	auth = NULL;
 
-	r = call_simple(pamh, c, "io.biogate.OpenSession", params, &msg, &rep);
+	r = call_simple(pamh, &o, &c, reused, "io.biogate.OpenSession", params, &msg, &rep);
 	bg_close(c);
 	if (r < 0) {
 		say(pamh, flags, PAM_ERROR_MSG, _(MSG_LOST));

@@ -220,13 +220,15 @@ test_migrations(void)
 
 	CHECK_R(store_open(db, &s), 0);
 	REQUIRE(s);
-	CHECK(user_version(db) == 1);
+	/* The database is the daemon's alone while it is open (exclusive locking): another
+	 * connection cannot read it, and the WAL index lives in memory, not in a -shm file. */
+	CHECK(user_version(db) == -1);
 	CHECK(file_mode(db) == 0600);
-	/* The WAL companions exist while the store is open and must not be wider. */
+	/* The WAL exists while the store is open and must not be wider. */
 	char *wal = NULL, *shm = NULL;
 	REQUIRE(asprintf(&wal, "%s-wal", db) > 0 && asprintf(&shm, "%s-shm", db) > 0);
 	CHECK(access(wal, F_OK) == 0 && file_mode(wal) == 0600);
-	CHECK(access(shm, F_OK) == 0 && file_mode(shm) == 0600);
+	CHECK(access(shm, F_OK) != 0);
 
 	StoreStaffIn in = staff_in("m-0001", "hanako", "JP");
 	CHECK_R(store_staff_add(s, &in, 1000), 0);
@@ -236,11 +238,11 @@ test_migrations(void)
 	s = NULL;
 	CHECK_R(store_open(db, &s), 0);
 	REQUIRE(s);
-	CHECK(user_version(db) == 1);
 	int64_t n = -1;
 	CHECK_R(store_staff_count(s, &n), 0);
 	CHECK(n == 1);
 	store_close(s);
+	CHECK(user_version(db) == 1);
 
 	{
 		sqlite3 *h = NULL;
