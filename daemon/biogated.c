@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
@@ -268,6 +269,11 @@ static int
 run(int argc, char **argv)
 {
 	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	/* The daemon's crypto must not depend on the system's openssl.cnf, and error strings
+	 * are never shown to anyone: skip both (about 0.5 MiB less resident memory). */
+	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS,
+	                        NULL) != 1)
+		return log_error_errno(-EIO, "Failed to initialize OpenSSL");
 	Args a;
 	int r = parse_args(argc, argv, &a);
 	if (r != 0)

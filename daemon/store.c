@@ -499,6 +499,8 @@ store_open(const char *path, Store **ret)
 	r = store_pragma(s, "PRAGMA trusted_schema = OFF;"
 	                    "PRAGMA secure_delete = ON;"
 	                    "PRAGMA foreign_keys = ON;"
+	                    /* A few hundred people: 512 KiB of page cache holds all of it. */
+	                    "PRAGMA cache_size = -512;"
 	                    "PRAGMA synchronous = FULL;");
 	if (r < 0)
 		goto fail;
