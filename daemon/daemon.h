@@ -22,6 +22,9 @@
 typedef struct Server Server;
 typedef struct Conn Conn;
 typedef struct SensorLink SensorLink;
+typedef struct Policy Policy;     /* policy/policy.h */
+typedef struct Audit Audit;       /* audit.h */
+typedef struct Sessions Sessions; /* sessions.h */
 
 #define TICKET_HEX_LEN 32
 #define TICKETS_MAX    64
@@ -44,6 +47,10 @@ typedef struct Manager {
 	Secret *secret;
 	Server *server;
 	SensorLink *sensor;
+	Policy *policy;
+	Audit *audit;
+	Sessions *sessions;
+	char terminal[64];     /* this terminal's name (hostname) for records */
 	uint64_t started_usec; /* CLOCK_MONOTONIC */
 	Ticket tickets[TICKETS_MAX];
 } Manager;

@@ -116,3 +116,22 @@ int store_sessions_json(Store *s, json_object **ret);
 int store_sessions_open_count(Store *s, int64_t *ret);
 /* Marks every open session closed with reason (daemon start: sessions did not survive). */
 int store_sessions_close_all(Store *s, const char *reason, int64_t now);
+
+/* Work schedule (R8). A shift is [start, end) in microseconds since the epoch (the CSV's
+ * local date and times, converted by the caller). Importing a month replaces that month's
+ * shifts (by start time) in one transaction. */
+typedef struct StoreShift {
+	const char *matching_id;
+	int64_t start_usec;
+	int64_t end_usec;
+} StoreShift;
+
+int store_schedule_replace(Store *s, int64_t from_usec, int64_t to_usec, const StoreShift *shifts,
+                           size_t n, int64_t now);
+/* The shift of matching_id that contains at_usec; -ENOENT when none. ret's matching_id is
+ * NULL. */
+int store_shift_at(Store *s, const char *matching_id, int64_t at_usec, StoreShift *ret);
+/* Shifts overlapping [from, to) (0 = open), of one matching ID or all (NULL), as an array of
+ * {matching_id, start, end}, ordered by start. */
+int store_schedule_json(Store *s, const char *matching_id, int64_t from_usec, int64_t to_usec,
+                        json_object **ret);

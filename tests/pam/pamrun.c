@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <security/pam_appl.h>
 
 #define MAX_ANSWERS 32
@@ -122,7 +125,9 @@ usage(FILE *f)
 {
 	fputs("usage: pamrun --confdir DIR --service NAME --user USER [--answer TEXT]...\n"
 	      "              [--rhost HOST] [--tty TTY] [--no-auth] [--acct]\n"
-	      "              [--open-session] [--close-session]\n",
+	      "              [--open-session] [--close-session] [--exec CMD [ARG]...]\n"
+	      "--exec runs CMD as a child after the session opened (as login runs the shell),\n"
+	      "prints its exit status as exec=N, and must come last.\n",
 	      f);
 }
 
@@ -131,6 +136,7 @@ main(int argc, char **argv)
 {
 	const char *confdir = NULL, *service = NULL, *user = NULL, *rhost = NULL, *tty = NULL;
 	bool auth = true, acct = false, open_session = false, close_session = false;
+	char **exec_argv = NULL;
 	Answers answers = { .n = 0 };
 	struct pam_conv conv = { conversation, &answers };
 	pam_handle_t *pamh = NULL;
@@ -167,7 +173,10 @@ main(int argc, char **argv)
 			open_session = true;
 		else if (strcmp(a, "--close-session") == 0)
 			close_session = true;
-		else if (strcmp(a, "--help") == 0) {
+		else if (strcmp(a, "--exec") == 0 && has_value) {
+			exec_argv = &argv[i + 1];
+			break;
+		} else if (strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 0;
 		} else {
@@ -216,6 +225,22 @@ main(int argc, char **argv)
 		printf("BIOGATE_SESSION_ID=%s\n", v ? v : "");
 		v = pam_getenv(pamh, "BIOGATE_OPERATOR_ID");
 		printf("BIOGATE_OPERATOR_ID=%s\n", v ? v : "");
+	}
+	if (exec_argv) {
+		/* The child inherits the PAM environment, as a login shell would. */
+		char **env = pam_getenvlist(pamh);
+		pid_t pid = fork();
+		if (pid == 0) {
+			for (char **e = env; e && *e; e++)
+				putenv(*e);
+			execvp(exec_argv[0], exec_argv);
+			_exit(127);
+		}
+		int status = 0;
+		if (pid < 0 || waitpid(pid, &status, 0) < 0)
+			printf("exec=-1\n");
+		else
+			printf("exec=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128);
 	}
 	if (close_session) {
 		r = pam_close_session(pamh, 0);

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * audit: the append-only operation log an auditor can verify (R5, R17, R19). Every state
+ * change and every decision becomes a record, chained by HMAC-SHA256 over the record and the
+ * previous record's MAC, with the key kept apart from the database (audit.key, 0600, or the
+ * systemd credential biogate-audit-key). A MAC'd head (the last sequence number and MAC)
+ * catches a truncated tail. Records are durable before anyone is told: appends are
+ * committed in groups (one transaction and one flush for every record queued during one
+ * turn of the event loop), and each caller's callback runs only after its record is on disk.
+ * Never put a template, a key, a ticket or a raw individual number into a record.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+#include <systemd/sd-event.h>
+
+typedef struct Audit Audit;
+
+#define AUDIT_KEY_FILE   "audit.key"
+#define AUDIT_CREDENTIAL "biogate-audit-key"
+
+typedef struct AuditRecord {
+	int64_t time_usec;       /* CLOCK_REALTIME, given by the caller */
+	const char *terminal;    /* this terminal's name (hostname), may be NULL */
+	const char *matching_id; /* may be NULL */
+	const char *operator_id; /* may be NULL */
+	const char *action;      /* required: e.g. "login", "authorize.search", "staff.add" */
+	const char *outcome;     /* required: "allow", "deny", "ok", "fail", "violation" */
+	const char *reason;      /* may be NULL: a stable reason name */
+	const char *detail;      /* may be NULL: a small JSON object as text (no secrets) */
+	const char *key_hmac;    /* may be NULL: hex HMAC of a normalized search key */
+} AuditRecord;
+
+/* Called once the record is durable (r = 0, seq set) or failed to be written (r < 0). */
+typedef void (*AuditDoneFn)(int r, int64_t seq, void *userdata);
+
+/* Opens (creating and migrating) the audit database at db_path in its own SQLite file,
+ * loads or creates the key under key_dir, and hooks group commit into event. */
+int audit_open(sd_event *event, const char *db_path, const char *key_dir, Audit **ret);
+/* Flushes what is queued (calling the callbacks) and closes. */
+void audit_close(Audit *a);
+
+/* Queues a record; copies every string. done may be NULL (fire and forget, still durable
+ * at the end of this loop turn). -EINVAL for a record without action/outcome or with
+ * over-long fields; -ENOMEM. */
+int audit_append(Audit *a, const AuditRecord *rec, AuditDoneFn done, void *userdata);
+/* Commits what is queued now (tests, shutdown). 0 or -errno. */
+int audit_flush(Audit *a);
+
+/* HMAC-SHA256 of a normalized individual number under the audit key's search-key subkey,
+ * as 64 lowercase hex characters + NUL. The number itself is never stored. */
+int audit_key_hmac(const Audit *a, const char *normalized, char ret_hex[static 65]);
+
+typedef enum AuditProblem {
+	AUDIT_OK,
+	AUDIT_BAD_MAC,       /* a record's content or chain link does not match its MAC */
+	AUDIT_GAP,           /* a sequence number is missing (a record deleted) */
+	AUDIT_OUT_OF_ORDER,  /* sequence numbers not increasing by one (reordered, inserted) */
+	AUDIT_TRUNCATED,     /* the head names a later record than the last one present */
+	AUDIT_BAD_HEAD,      /* the head's own MAC does not verify */
+} AuditProblem;
+
+typedef struct AuditVerifyResult {
+	AuditProblem problem;
+	int64_t first_bad_seq; /* the first record that fails, 0 when OK */
+	int64_t records;       /* records checked */
+} AuditVerifyResult;
+
+const char *audit_problem_name(AuditProblem p);
+/* Verifies the whole chain and the head. 0 with *ret filled (problem may be non-OK); -errno
+ * when the database cannot be read. */
+int audit_verify(Audit *a, AuditVerifyResult *ret);
+
+typedef struct AuditFilter {
+	const char *matching_id, *operator_id, *action, *outcome; /* NULL: any */
+	int64_t since_usec, until_usec;                            /* 0: open */
+	const char *key_hmac;                                      /* NULL: any */
+	int64_t limit;                                             /* 0: no limit */
+} AuditFilter;
+
+/* Records matching the filter, oldest first, as an array of objects {seq, time, terminal,
+ * matching_id, operator_id, action, outcome, reason, detail, key_hmac}. */
+int audit_query_json(Audit *a, const AuditFilter *f, json_object **ret);
+/* Streams matching records to fd as JSON Lines or CSV (RFC 4180). */
+int audit_export(Audit *a, const AuditFilter *f, bool csv, int fd);
+int64_t audit_count(Audit *a);

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * sessions: the live side of biogate sessions (R10, R8, R4). Knows which login session each
+ * biogate session is (logind session, tty, leader pid, uid), watches how long it has been
+ * idle (logind's IdleHint/IdleSinceHint first, the tty's atime for text sessions), warns,
+ * locks after lock-after and ends it after logoff-after; warns ahead of and ends a session
+ * at the end of its scheduled shift; powers the terminal off at the end of the day when no
+ * session is open. Talks to logind over sd-bus; without logind it says so at start, uses
+ * the tty's atime and ends a session by signalling its leader. With logind it never signals
+ * a process itself.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "daemon.h"
+
+typedef struct Sessions Sessions;
+
+/* Connects to the system bus ($DBUS_SYSTEM_BUS_ADDRESS honoured by sd-bus), looks for
+ * logind, and starts the watch timer. Missing logind is not an error. */
+int sessions_new(Manager *m, Sessions **ret);
+void sessions_free(Sessions *s);
+bool sessions_have_logind(const Sessions *s);
+
+/* The daemon registered / closed a session in the store (methods.c calls these). */
+void sessions_opened(Sessions *s, int64_t session_id);
+void sessions_closed(Sessions *s, int64_t session_id);
+
+/* The open session the peer's process belongs to: its logind session (sd_pid_get_session)
+ * when logind is there, else the session whose leader is the process or one of its
+ * ancestors (bounded walk of /proc/PID/stat). The session's uid must be the peer's uid, or
+ * the peer root. -ENOENT when the process is in no open session. */
+int sessions_find_by_peer(Sessions *s, const Peer *p, StoreSession *ret);
+
+/* Lock / end one session now (the caller's own: biogatectl lock | logoff). */
+int sessions_lock(Sessions *s, int64_t session_id);
+int sessions_logoff(Sessions *s, int64_t session_id, const char *reason);
+/* Ends every open session of a matching ID at once (revocation). Returns how many. */
+int sessions_end_matching_id(Sessions *s, const char *matching_id, const char *reason);
+
+/* For GetStatus: {"logind": bool, "watched": n, "power_off_at": ...}. */
+json_object *sessions_status(Sessions *s);
+
+/* Method handlers wired into methods.c's table by the lead:
+ *   io.biogate.Lock {}            anyone in a session: locks the caller's own session
+ *   io.biogate.Logoff {}          anyone in a session: ends the caller's own session
+ */
+void sessions_method_lock(Manager *m, Conn *c, json_object *params);
+void sessions_method_logoff(Manager *m, Conn *c, json_object *params);
