@@ -86,6 +86,24 @@ static const char *const store_migrations[] = {
 	") STRICT;"
 	"CREATE INDEX sessions_open ON sessions(id) WHERE closed_at IS NULL;"
 	"PRAGMA user_version = 1;",
+	/* 1 -> 2: the work schedule (R8) and failed matches kept across restarts (lockout).
+	 * pledge_date and training_date hold YYYYMMDD. */
+	"CREATE TABLE shifts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  matching_id TEXT NOT NULL REFERENCES staff(matching_id),"
+	"  start_at INTEGER NOT NULL,"
+	"  end_at INTEGER NOT NULL,"
+	"  imported_at INTEGER NOT NULL,"
+	"  CHECK(end_at > start_at)"
+	") STRICT;"
+	"CREATE INDEX shifts_by_staff ON shifts(matching_id, start_at);"
+	"CREATE INDEX shifts_by_start ON shifts(start_at);"
+	"CREATE TABLE failures ("
+	"  matching_id TEXT NOT NULL REFERENCES staff(matching_id),"
+	"  at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX failures_by_staff ON failures(matching_id, at);"
+	"PRAGMA user_version = 2;",
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -117,6 +135,17 @@ typedef enum StoreStmt {
 	ST_SESSIONS_OPEN,
 	ST_SESSIONS_OPEN_COUNT,
 	ST_SESSIONS_CLOSE_ALL,
+	ST_STAFF_EDIT,
+	ST_STAFF_GATES,
+	ST_SESSION_OPEN_FOR,
+	ST_FAILURE_ADD,
+	ST_FAILURES_GET,
+	ST_FAILURES_CLEAR,
+	ST_FAILURES_PRUNE,
+	ST_SHIFTS_DELETE_RANGE,
+	ST_SHIFT_INSERT,
+	ST_SHIFT_AT,
+	ST_SHIFTS_RANGE,
 	_ST_MAX,
 } StoreStmt;
 
@@ -137,7 +166,8 @@ static const char *const store_sql[_ST_MAX] = {
 	[ST_STAFF_BY_ID] = "SELECT matching_id, unix_user, state FROM staff WHERE matching_id = ?1",
 	[ST_STAFF_BY_USER] = "SELECT matching_id, unix_user, state FROM staff WHERE unix_user = ?1",
 	[ST_STAFF_JSON] = "SELECT matching_id, name, affiliation, expertise, track_record, "
-	                  "unix_user, state, created_at FROM staff WHERE matching_id = ?1",
+	                  "unix_user, state, created_at, pledge_date, training_date "
+	                  "FROM staff WHERE matching_id = ?1",
 	[ST_STAFF_LIST_IDS] = "SELECT matching_id FROM staff ORDER BY matching_id",
 	[ST_STAFF_COUNT] = "SELECT count(*) FROM staff WHERE state = 'active'",
 	[ST_STAFF_FINGER_NAMES] =
@@ -175,6 +205,32 @@ static const char *const store_sql[_ST_MAX] = {
 	[ST_SESSIONS_OPEN_COUNT] = "SELECT count(*) FROM sessions WHERE closed_at IS NULL",
 	[ST_SESSIONS_CLOSE_ALL] = "UPDATE sessions SET closed_at = ?1, close_reason = ?2 "
 	                          "WHERE closed_at IS NULL",
+	/* NULL keeps a field: only what the admin named changes. */
+	[ST_STAFF_EDIT] = "UPDATE staff SET name = coalesce(?2, name), "
+	                  "affiliation = coalesce(?3, affiliation), "
+	                  "expertise = coalesce(?4, expertise), "
+	                  "track_record = coalesce(?5, track_record), "
+	                  "pledge_date = coalesce(?6, pledge_date), "
+	                  "training_date = coalesce(?7, training_date), updated_at = ?8 "
+	                  "WHERE matching_id = ?1 AND state = 'active'",
+	[ST_STAFF_GATES] = "SELECT pledge_date, training_date FROM staff WHERE matching_id = ?1",
+	[ST_SESSION_OPEN_FOR] = "SELECT id FROM sessions WHERE matching_id = ?1 "
+	                        "AND closed_at IS NULL LIMIT 1",
+	[ST_FAILURE_ADD] = "INSERT INTO failures (matching_id, at) VALUES (?1, ?2)",
+	[ST_FAILURES_GET] = "SELECT at FROM failures WHERE matching_id = ?1 AND at >= ?2 "
+	                    "ORDER BY at DESC LIMIT ?3",
+	[ST_FAILURES_CLEAR] = "DELETE FROM failures WHERE matching_id = ?1",
+	[ST_FAILURES_PRUNE] = "DELETE FROM failures WHERE at < ?1",
+	[ST_SHIFTS_DELETE_RANGE] = "DELETE FROM shifts WHERE start_at >= ?1 AND start_at < ?2",
+	[ST_SHIFT_INSERT] = "INSERT INTO shifts (matching_id, start_at, end_at, imported_at) "
+	                    "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS "
+	                    "(SELECT 1 FROM staff WHERE matching_id = ?1)",
+	[ST_SHIFT_AT] = "SELECT start_at, end_at FROM shifts WHERE matching_id = ?1 "
+	                "AND start_at <= ?2 AND end_at > ?2 ORDER BY start_at LIMIT 1",
+	[ST_SHIFTS_RANGE] =
+	    "SELECT matching_id, start_at, end_at FROM shifts "
+	    "WHERE (?1 IS NULL OR matching_id = ?1) AND end_at > ?2 AND start_at < ?3 "
+	    "ORDER BY start_at, matching_id",
 };
 
 struct Store {
@@ -347,6 +403,19 @@ static int
 store_json_add_int(json_object *o, const char *key, int64_t v)
 {
 	return store_json_add(o, key, json_object_new_int64(v), false);
+}
+
+/* A YYYYMMDD column as "YYYY-MM-DD", or null. */
+static int
+store_json_add_date(json_object *o, const char *key, sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return store_json_add(o, key, NULL, true);
+	int64_t v = sqlite3_column_int64(st, col);
+	char buf[16];
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02d", (int)(v / 10000) % 10000, (int)(v / 100) % 100,
+	         (int)(v % 100));
+	return store_json_add(o, key, json_object_new_string(buf), false);
 }
 
 static int
@@ -696,7 +765,9 @@ store_staff_object(Store *s, const char *matching_id, json_object **ret)
 		    (r = store_json_add_text(o, "track_record", st, 4)) < 0 ||
 		    (r = store_json_add_text(o, "unix_user", st, 5)) < 0 ||
 		    (r = store_json_add_text(o, "state", st, 6)) < 0 ||
-		    (r = store_json_add_int(o, "created_at", sqlite3_column_int64(st, 7))) < 0)
+		    (r = store_json_add_int(o, "created_at", sqlite3_column_int64(st, 7))) < 0 ||
+		    (r = store_json_add_date(o, "pledge_date", st, 8)) < 0 ||
+		    (r = store_json_add_date(o, "training_date", st, 9)) < 0)
 			return r;
 	}
 	{
@@ -1239,4 +1310,239 @@ store_sessions_close_all(Store *s, const char *reason, int64_t now)
 	r = store_sessions_close_all_inner(s, reason, now);
 	int k = store_volatile(s, false);
 	return r < 0 ? r : k;
+}
+
+/* --- staff edits, login gates, failed matches, schedule (schema v2) --------------------- */
+
+static bool
+store_valid_date(int32_t d)
+{
+	int y = d / 10000, m = d / 100 % 100, day = d % 100;
+	return y >= 1900 && y <= 9999 && m >= 1 && m <= 12 && day >= 1 && day <= 31;
+}
+
+int
+store_staff_edit(Store *s, const char *matching_id, const StoreStaffEdit *e, int64_t now)
+{
+	if (!s || !e || !wire_valid_id(matching_id))
+		return -EINVAL;
+	if ((e->name && !store_valid_text(e->name, true)) ||
+	    (e->affiliation && !store_valid_text(e->affiliation, true)) ||
+	    (e->expertise && !store_valid_text(e->expertise, false)) ||
+	    (e->track_record && !store_valid_text(e->track_record, false)) ||
+	    (e->pledge_date && !store_valid_date(e->pledge_date)) ||
+	    (e->training_date && !store_valid_date(e->training_date)))
+		return -EINVAL;
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	{
+		STMT(s, ST_STAFF_EDIT);
+		if ((r = store_bind_text(st, 1, matching_id)) < 0 ||
+		    (r = store_bind_text(st, 2, e->name)) < 0 ||
+		    (r = store_bind_text(st, 3, e->affiliation)) < 0 ||
+		    (r = store_bind_text(st, 4, e->expertise)) < 0 ||
+		    (r = store_bind_text(st, 5, e->track_record)) < 0 ||
+		    (r = e->pledge_date ? store_bind_int(st, 6, e->pledge_date) : 0) < 0 ||
+		    (r = e->training_date ? store_bind_int(st, 7, e->training_date) : 0) < 0 ||
+		    (r = store_bind_int(st, 8, now)) < 0)
+			return store_end(s, r);
+		r = store_step_done(s, st, "staff edit");
+		if (r >= 0 && sqlite3_changes(s->db) == 0) {
+			StoreStaff cur;
+			r = store_staff_by_id(s, matching_id, &cur);
+			r = r < 0 ? r : -EPERM; /* revoked: a departed person's entry is frozen */
+		}
+	}
+	return store_end(s, r);
+}
+
+int
+store_staff_gates(Store *s, const char *matching_id, int32_t *ret_pledge, int32_t *ret_training)
+{
+	if (!s || !ret_pledge || !ret_training)
+		return -EINVAL;
+	STMT(s, ST_STAFF_GATES);
+	int r = store_bind_text(st, 1, matching_id);
+	if (r < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "staff gates");
+	*ret_pledge = (int32_t)sqlite3_column_int64(st, 0);
+	*ret_training = (int32_t)sqlite3_column_int64(st, 1);
+	return 0;
+}
+
+int
+store_session_open_for(Store *s, const char *matching_id, int64_t *ret_id)
+{
+	if (!s || !ret_id)
+		return -EINVAL;
+	STMT(s, ST_SESSION_OPEN_FOR);
+	int r = store_bind_text(st, 1, matching_id);
+	if (r < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "session open for");
+	*ret_id = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
+int
+store_failure_add(Store *s, const char *matching_id, int64_t at_usec)
+{
+	if (!s || !wire_valid_id(matching_id))
+		return -EINVAL;
+	STMT(s, ST_FAILURE_ADD);
+	int r;
+	if ((r = store_bind_text(st, 1, matching_id)) < 0 ||
+	    (r = store_bind_int(st, 2, at_usec)) < 0)
+		return r;
+	return store_step_done(s, st, "failure add");
+}
+
+int
+store_failures_get(Store *s, const char *matching_id, int64_t since_usec, int64_t *ret, size_t max,
+                   size_t *ret_n)
+{
+	if (!s || !ret || !ret_n || max == 0 || max > INT32_MAX)
+		return -EINVAL;
+	STMT(s, ST_FAILURES_GET);
+	int r;
+	if ((r = store_bind_text(st, 1, matching_id)) < 0 ||
+	    (r = store_bind_int(st, 2, since_usec)) < 0 ||
+	    (r = store_bind_int(st, 3, (int64_t)max)) < 0)
+		return r;
+	size_t n = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
+		ret[n++] = sqlite3_column_int64(st, 0);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "failures get");
+	*ret_n = n;
+	return 0;
+}
+
+int
+store_failures_clear(Store *s, const char *matching_id)
+{
+	if (!s || !wire_valid_id(matching_id))
+		return -EINVAL;
+	STMT(s, ST_FAILURES_CLEAR);
+	int r = store_bind_text(st, 1, matching_id);
+	if (r < 0)
+		return r;
+	return store_step_done(s, st, "failures clear");
+}
+
+int
+store_failures_prune(Store *s, int64_t before_usec)
+{
+	if (!s)
+		return -EINVAL;
+	STMT(s, ST_FAILURES_PRUNE);
+	int r = store_bind_int(st, 1, before_usec);
+	if (r < 0)
+		return r;
+	return store_step_done(s, st, "failures prune");
+}
+
+static int
+store_schedule_replace_txn(Store *s, int64_t from_usec, int64_t to_usec, const StoreShift *shifts,
+                           size_t n, int64_t now)
+{
+	int r;
+	{
+		STMT(s, ST_SHIFTS_DELETE_RANGE);
+		if ((r = store_bind_int(st, 1, from_usec)) < 0 ||
+		    (r = store_bind_int(st, 2, to_usec)) < 0 ||
+		    (r = store_step_done(s, st, "shifts delete")) < 0)
+			return r;
+	}
+	for (size_t i = 0; i < n; i++) {
+		STMT(s, ST_SHIFT_INSERT);
+		if ((r = store_bind_text(st, 1, shifts[i].matching_id)) < 0 ||
+		    (r = store_bind_int(st, 2, shifts[i].start_usec)) < 0 ||
+		    (r = store_bind_int(st, 3, shifts[i].end_usec)) < 0 ||
+		    (r = store_bind_int(st, 4, now)) < 0 ||
+		    (r = store_step_done(s, st, "shift insert")) < 0)
+			return r;
+		if (sqlite3_changes(s->db) == 0)
+			return -ENOENT; /* a matching ID that is not on the roster */
+	}
+	return 0;
+}
+
+int
+store_schedule_replace(Store *s, int64_t from_usec, int64_t to_usec, const StoreShift *shifts,
+                       size_t n, int64_t now)
+{
+	if (!s || (n && !shifts) || to_usec <= from_usec)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!wire_valid_id(shifts[i].matching_id) ||
+		    shifts[i].end_usec <= shifts[i].start_usec ||
+		    shifts[i].start_usec < from_usec || shifts[i].start_usec >= to_usec)
+			return -EINVAL;
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	return store_end(s, store_schedule_replace_txn(s, from_usec, to_usec, shifts, n, now));
+}
+
+int
+store_shift_at(Store *s, const char *matching_id, int64_t at_usec, StoreShift *ret)
+{
+	if (!s || !ret)
+		return -EINVAL;
+	STMT(s, ST_SHIFT_AT);
+	int r;
+	if ((r = store_bind_text(st, 1, matching_id)) < 0 ||
+	    (r = store_bind_int(st, 2, at_usec)) < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "shift at");
+	*ret = (StoreShift){ .start_usec = sqlite3_column_int64(st, 0),
+		             .end_usec = sqlite3_column_int64(st, 1) };
+	return 0;
+}
+
+int
+store_schedule_json(Store *s, const char *matching_id, int64_t from_usec, int64_t to_usec,
+                    json_object **ret)
+{
+	if (!s || !ret)
+		return -EINVAL;
+	_cleanup_(store_json_putp) json_object *a = json_object_new_array();
+	if (!a)
+		return -ENOMEM;
+	STMT(s, ST_SHIFTS_RANGE);
+	int r;
+	if ((r = store_bind_text(st, 1, matching_id)) < 0 ||
+	    (r = store_bind_int(st, 2, from_usec)) < 0 ||
+	    (r = store_bind_int(st, 3, to_usec > 0 ? to_usec : INT64_MAX)) < 0)
+		return r;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_object *o = json_object_new_object();
+		if ((r = store_array_add(a, o)) < 0 ||
+		    (r = store_json_add_text(o, "matching_id", st, 0)) < 0 ||
+		    (r = store_json_add_int(o, "start", sqlite3_column_int64(st, 1))) < 0 ||
+		    (r = store_json_add_int(o, "end", sqlite3_column_int64(st, 2))) < 0)
+			return r;
+	}
+	if (rc != SQLITE_DONE)
+		return store_fail(s->db, rc, "schedule");
+	*ret = a;
+	a = NULL;
+	return 0;
 }

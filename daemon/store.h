@@ -135,3 +135,29 @@ int store_shift_at(Store *s, const char *matching_id, int64_t at_usec, StoreShif
  * {matching_id, start, end}, ordered by start. */
 int store_schedule_json(Store *s, const char *matching_id, int64_t from_usec, int64_t to_usec,
                         json_object **ret);
+
+/* Roster edits: NULL / 0 fields stay as they are. Dates are YYYYMMDD. -EPERM for a revoked
+ * person (a departed person's entry is frozen), -ENOENT for an unknown one. */
+typedef struct StoreStaffEdit {
+	const char *name;
+	const char *affiliation;
+	const char *expertise;
+	const char *track_record;
+	int32_t pledge_date;   /* written pledge (誓約書) recorded on, R9 */
+	int32_t training_date; /* security training done on, R9 */
+} StoreStaffEdit;
+
+int store_staff_edit(Store *s, const char *matching_id, const StoreStaffEdit *e, int64_t now);
+/* The R9 dates (0 when not recorded). */
+int store_staff_gates(Store *s, const char *matching_id, int32_t *ret_pledge,
+                      int32_t *ret_training);
+/* The open session of matching_id, if any (R12). -ENOENT when none. */
+int store_session_open_for(Store *s, const char *matching_id, int64_t *ret_id);
+
+/* Failed matches, kept so that a lockout survives a restart. get returns the newest first,
+ * at most max of those at or after since_usec. */
+int store_failure_add(Store *s, const char *matching_id, int64_t at_usec);
+int store_failures_get(Store *s, const char *matching_id, int64_t since_usec, int64_t *ret,
+                       size_t max, size_t *ret_n);
+int store_failures_clear(Store *s, const char *matching_id);
+int store_failures_prune(Store *s, int64_t before_usec);

@@ -242,7 +242,7 @@ test_migrations(void)
 	CHECK_R(store_staff_count(s, &n), 0);
 	CHECK(n == 1);
 	store_close(s);
-	CHECK(user_version(db) == 1);
+	CHECK(user_version(db) == 2);
 
 	{
 		sqlite3 *h = NULL;
@@ -260,7 +260,7 @@ test_migrations(void)
 	s = NULL;
 	CHECK_R(store_open(db, &s), -EPROTONOSUPPORT);
 	CHECK(s == NULL);
-	set_user_version(db, 1);
+	set_user_version(db, 2);
 
 	/* A database file left world-readable is tightened on open. */
 	REQUIRE(chmod(db, 0644) == 0);
@@ -575,6 +575,8 @@ test_revoked(const char *db)
 	const uint8_t t[] = { 1 };
 	CHECK_R(store_operator_grant(s, "m-0001", "op-1003", "counter", 10000), -EPERM);
 	CHECK_R(store_finger_put(s, "m-0001", "left-thumb", t, sizeof(t), 10000), -EPERM);
+	StoreStaffEdit edit = { .name = "changed" };
+	CHECK_R(store_staff_edit(s, "m-0001", &edit, 10000), -EPERM);
 	char role[WIRE_MAX_ID + 1];
 	CHECK_R(store_operator_role(s, "m-0001", "op-1001", role), -ENOENT);
 	StoreSessionIn in = {
@@ -595,6 +597,90 @@ test_revoked(const char *db)
 	store_close(s);
 }
 
+/* Schema v2: roster edits and the R9 dates, failed matches, the work schedule. */
+static void
+test_gates_and_schedule(Store *s)
+{
+	int32_t pledge = -1, training = -1;
+	CHECK_R(store_staff_gates(s, "m-0001", &pledge, &training), 0);
+	CHECK(pledge == 0 && training == 0);
+	StoreStaffEdit e = { .pledge_date = 20261120 };
+	CHECK_R(store_staff_edit(s, "m-0001", &e, 9000), 0);
+	CHECK_R(store_staff_gates(s, "m-0001", &pledge, &training), 0);
+	CHECK(pledge == 20261120 && training == 0);
+	e = (StoreStaffEdit){ .training_date = 20261121, .affiliation = "委託事業者B" };
+	CHECK_R(store_staff_edit(s, "m-0001", &e, 9001), 0);
+	CHECK_R(store_staff_gates(s, "m-0001", &pledge, &training), 0);
+	CHECK(pledge == 20261120 && training == 20261121);
+	json_object *o = NULL;
+	CHECK_R(store_staff_json(s, "m-0001", &o), 0);
+	REQUIRE(o);
+	CHECK(strcmp(json_object_get_string(json_object_object_get(o, "pledge_date")),
+	             "2026-11-20") == 0);
+	CHECK(strcmp(json_object_get_string(json_object_object_get(o, "affiliation")),
+	             "委託事業者B") == 0);
+	json_object_put(o);
+	e = (StoreStaffEdit){ .pledge_date = 20261340 };
+	CHECK_R(store_staff_edit(s, "m-0001", &e, 9002), -EINVAL);
+	e = (StoreStaffEdit){ .name = "" };
+	CHECK_R(store_staff_edit(s, "m-0001", &e, 9002), -EINVAL);
+	e = (StoreStaffEdit){ .name = "x" };
+	CHECK_R(store_staff_edit(s, "nobody", &e, 9002), -ENOENT);
+
+	/* Failed matches: newest first, bounded, cleared by an unlock. */
+	int64_t got[8];
+	size_t n = 99;
+	CHECK_R(store_failure_add(s, "m-0001", 100), 0);
+	CHECK_R(store_failure_add(s, "m-0001", 300), 0);
+	CHECK_R(store_failure_add(s, "m-0001", 200), 0);
+	CHECK_R(store_failure_add(s, "m-0002", 250), 0);
+	CHECK_R(store_failures_get(s, "m-0001", 150, got, 8, &n), 0);
+	CHECK(n == 2 && got[0] == 300 && got[1] == 200);
+	CHECK_R(store_failures_get(s, "m-0001", 0, got, 1, &n), 0);
+	CHECK(n == 1 && got[0] == 300);
+	CHECK_R(store_failures_clear(s, "m-0001"), 0);
+	CHECK_R(store_failures_get(s, "m-0001", 0, got, 8, &n), 0);
+	CHECK(n == 0);
+	CHECK_R(store_failures_get(s, "m-0002", 0, got, 8, &n), 0);
+	CHECK(n == 1 && got[0] == 250);
+	CHECK_R(store_failures_prune(s, 251), 0);
+	CHECK_R(store_failures_get(s, "m-0002", 0, got, 8, &n), 0);
+	CHECK(n == 0);
+
+	/* The schedule: a month replaced as a whole; shifts found by time, [start, end). */
+	StoreShift month[] = {
+		{ "m-0001", 1000, 2000 },
+		{ "m-0002", 1500, 2500 },
+		{ "m-0001", 3000, 4000 },
+	};
+	CHECK_R(store_schedule_replace(s, 0, 10000, month, 3, 9100), 0);
+	StoreShift sh;
+	CHECK_R(store_shift_at(s, "m-0001", 1000, &sh), 0);
+	CHECK(sh.start_usec == 1000 && sh.end_usec == 2000);
+	CHECK_R(store_shift_at(s, "m-0001", 2000, &sh), -ENOENT);
+	CHECK_R(store_shift_at(s, "m-0001", 3999, &sh), 0);
+	CHECK(sh.start_usec == 3000);
+	CHECK_R(store_shift_at(s, "m-0002", 1000, &sh), -ENOENT);
+	json_object *a = NULL;
+	CHECK_R(store_schedule_json(s, NULL, 0, 0, &a), 0);
+	REQUIRE(a);
+	CHECK(json_object_array_length(a) == 3);
+	json_object_put(a);
+	CHECK_R(store_schedule_json(s, "m-0001", 2500, 0, &a), 0);
+	REQUIRE(a);
+	CHECK(json_object_array_length(a) == 1);
+	json_object_put(a);
+	/* Re-importing replaces; a person not on the roster fails the whole import. */
+	StoreShift again[] = { { "m-0002", 5000, 6000 } };
+	CHECK_R(store_schedule_replace(s, 0, 10000, again, 1, 9200), 0);
+	CHECK_R(store_shift_at(s, "m-0001", 1000, &sh), -ENOENT);
+	StoreShift stranger[] = { { "m-0002", 5000, 6000 }, { "nobody", 7000, 8000 } };
+	CHECK_R(store_schedule_replace(s, 0, 10000, stranger, 2, 9300), -ENOENT);
+	CHECK_R(store_shift_at(s, "m-0002", 5500, &sh), 0);
+	StoreShift backwards[] = { { "m-0002", 6000, 5000 } };
+	CHECK_R(store_schedule_replace(s, 0, 10000, backwards, 1, 9300), -EINVAL);
+}
+
 static void
 test_store(void)
 {
@@ -607,6 +693,7 @@ test_store(void)
 	test_operators(s);
 	test_fingers(s);
 	test_sessions(s);
+	test_gates_and_schedule(s);
 	store_close(s);
 	test_revoked(db);
 	free(db);
