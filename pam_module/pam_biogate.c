@@ -107,6 +107,13 @@ static const ErrorMap error_map[] = {
 	  N_("biogate: too many failed attempts; try again later") },
 	{ WIRE_ERR_OUTSIDE_SHIFT, PAM_AUTH_ERR, PAM_PERM_DENIED,
 	  N_("biogate: logging in is not permitted outside your scheduled shift") },
+	{ WIRE_ERR_PLEDGE_MISSING, PAM_AUTH_ERR, PAM_PERM_DENIED,
+	  N_("biogate: your written pledge has not been recorded; ask the administrator") },
+	{ WIRE_ERR_TRAINING_MISSING, PAM_AUTH_ERR, PAM_PERM_DENIED,
+	  N_("biogate: your security training has not been recorded; ask the administrator") },
+	/* R12: one matching ID, one terminal at a time. */
+	{ WIRE_ERR_IN_SESSION, PAM_AUTH_ERR, PAM_PERM_DENIED,
+	  N_("biogate: this matching ID is already in use at a terminal") },
 	{ WIRE_ERR_NOT_PERMITTED, PAM_AUTH_ERR, PAM_PERM_DENIED,
 	  N_("biogate: logging in is not permitted") },
 	{ WIRE_ERR_NO_OPERATOR, PAM_AUTH_ERR, PAM_PERM_DENIED,
