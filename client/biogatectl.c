@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <wchar.h>
 
@@ -98,6 +99,15 @@ static const CtlError ctl_errors[] = {
 	{ WIRE_ERR_LOCKED_OUT, N_("too many failed attempts; this person is locked out for now"),
 	  CTL_EXIT_REFUSED },
 	{ WIRE_ERR_OUTSIDE_SHIFT, N_("this is outside the person's scheduled shift"),
+	  CTL_EXIT_REFUSED },
+	{ WIRE_ERR_PLEDGE_MISSING,
+	  N_("this person's written pledge has not been recorded (staff edit --pledge-date)"),
+	  CTL_EXIT_REFUSED },
+	{ WIRE_ERR_TRAINING_MISSING,
+	  N_("this person's security training has not been recorded (staff edit "
+	     "--training-date)"),
+	  CTL_EXIT_REFUSED },
+	{ WIRE_ERR_IN_SESSION, N_("this matching ID is already in use in a session at a terminal"),
 	  CTL_EXIT_REFUSED },
 	{ WIRE_ERR_NOT_PERMITTED, NULL /* names the admin group; printed in ctl_fail_reply() */,
 	  CTL_EXIT_REFUSED },
@@ -178,6 +188,32 @@ print_json_error(const char *name)
 	print_json(o);
 }
 
+static void format_time(json_object *o, const char *key, char *buf, size_t size);
+
+/* LockedOut may say until when, in microseconds; INT64_MAX means until an admin unlocks. */
+static void
+print_locked_out(json_object *params)
+{
+	json_object *v = NULL;
+	int64_t until = 0;
+	if (json_object_object_get_ex(params, "until", &v) && json_object_is_type(v, json_type_int))
+		until = json_object_get_int64(v);
+	char when[64];
+	format_time(params, "until", when, sizeof(when));
+	if (until == INT64_MAX)
+		fputs(
+		    _("too many failed attempts; this person is locked out until an administrator "
+		      "runs 'biogatectl staff unlock'\n"),
+		    stderr);
+	else if (strcmp(when, "-") != 0)
+		/* TRANSLATORS: %s is a local date and time, "2026-04-01 09:10:00". */
+		fprintf(stderr, _("too many failed attempts; this person is locked out until %s\n"),
+		        when);
+	else
+		fprintf(stderr, "%s\n",
+		        _("too many failed attempts; this person is locked out for now"));
+}
+
 /* Prints the error reply for a person (stderr) and, with --json, for a script (stdout). */
 static int
 ctl_fail_reply(const WireReply *rep)
@@ -203,6 +239,8 @@ ctl_fail_reply(const WireReply *rep)
 		        _("not permitted: this needs root or membership in the %s group, or the "
 		          "person's own account\n"),
 		        BIOGATE_ADMIN_GROUP);
+	} else if (strcmp(e->name, WIRE_ERR_LOCKED_OUT) == 0) {
+		print_locked_out(rep->parameters);
 	} else if (strcmp(e->name, WIRE_ERR_VARLINK_INVALID) == 0) {
 		json_object *p = NULL;
 		const char *name = "?";
@@ -602,6 +640,12 @@ enum {
 	OPT_UNIX_USER,
 	OPT_FINGER,
 	OPT_ROLE,
+	OPT_PLEDGE_DATE,
+	OPT_TRAINING_DATE,
+	OPT_MONTH,
+	OPT_MATCHING_ID,
+	OPT_KEY,
+	OPT_DRY_RUN,
 };
 
 /* Every command also takes the global options, so they may follow the command words. */
@@ -710,6 +754,7 @@ typedef enum IdKind {
 	ID_OPERATOR,
 	ID_ROLE,
 	ID_UNIX_USER,
+	ID_ACTION,
 } IdKind;
 
 static int
@@ -731,6 +776,9 @@ check_id(IdKind kind, const char *v)
 		break;
 	case ID_UNIX_USER:
 		n = asprintf(&what, _("invalid Unix user name '%s'"), v);
+		break;
+	case ID_ACTION:
+		n = asprintf(&what, _("invalid action '%s'"), v);
 		break;
 	}
 	if (n < 0)
@@ -885,6 +933,8 @@ print_staff(json_object *p)
 		{ _("Enrolled fingers:"), join_array(jarray(p, "fingers"), NULL, NULL, true) },
 		{ _("Operator IDs:"),
 		  join_array(jarray(p, "operators"), "operator_id", "role", false) },
+		{ _("Pledge recorded:"), text_clean(jstr(p, "pledge_date")) },
+		{ _("Training done:"), text_clean(jstr(p, "training_date")) },
 		{ _("Registered:"), text_clean(created) },
 	};
 	fields_print(f, sizeof(f) / sizeof(f[0]));
@@ -1074,6 +1124,673 @@ cmd_staff_show(int argc, char **argv)
 	else
 		print_staff(p);
 	return CTL_EXIT_OK;
+}
+
+/* --- dates and times --------------------------------------------------------------------- */
+
+/* The value of n ASCII digits, or -1. */
+static int
+digits_value(const char *s, size_t n)
+{
+	int v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* "YYYY-MM" with a year the daemon stores (1900..9999) and a month 01..12. */
+static bool
+valid_month(const char *s)
+{
+	if (!s || strlen(s) != 7 || s[4] != '-')
+		return false;
+	int y = digits_value(s, 4), m = digits_value(s + 5, 2);
+	return y >= 1900 && m >= 1 && m <= 12;
+}
+
+/* "YYYY-MM-DD" naming a day that exists: the daemon only checks that the day is 1..31. */
+static bool
+valid_date(const char *s)
+{
+	static const int month_days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (!s || strlen(s) != 10 || s[7] != '-')
+		return false;
+	char month[8];
+	memcpy(month, s, 7);
+	month[7] = '\0';
+	if (!valid_month(month))
+		return false;
+	int y = digits_value(s, 4), m = digits_value(s + 5, 2), d = digits_value(s + 8, 2);
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return d >= 1 && d <= month_days[m - 1] + (m == 2 && leap ? 1 : 0);
+}
+
+/* "HH:MM", 00:00..23:59. */
+static bool
+valid_hhmm(const char *s)
+{
+	if (!s || strlen(s) != 5 || s[2] != ':')
+		return false;
+	int h = digits_value(s, 2), m = digits_value(s + 3, 2);
+	return h >= 0 && h <= 23 && m >= 0 && m <= 59;
+}
+
+static int
+check_date(const char *option, const char *v)
+{
+	if (!v || valid_date(v))
+		return 0;
+	return usage_errorf(_("invalid date '%s' for --%s: give a real date as YYYY-MM-DD"), v,
+	                    option);
+}
+
+/* --- roster edits ------------------------------------------------------------------------ */
+
+typedef struct StaffEditArgs {
+	StaffArgs s;
+	const char *pledge_date, *training_date;
+} StaffEditArgs;
+
+static int
+staff_edit_option(int c, const char *value, void *userdata)
+{
+	StaffEditArgs *a = userdata;
+	switch (c) {
+	case OPT_PLEDGE_DATE:
+		a->pledge_date = value;
+		return 0;
+	case OPT_TRAINING_DATE:
+		a->training_date = value;
+		return 0;
+	default:
+		return staff_add_option(c, value, &a->s);
+	}
+}
+
+static int
+cmd_staff_edit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTIONS,
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "affiliation", required_argument, NULL, OPT_AFFILIATION },
+		{ "expertise", required_argument, NULL, OPT_EXPERTISE },
+		{ "track-record", required_argument, NULL, OPT_TRACK_RECORD },
+		{ "pledge-date", required_argument, NULL, OPT_PLEDGE_DATE },
+		{ "training-date", required_argument, NULL, OPT_TRAINING_DATE },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const names[] = { "MATCHING_ID" };
+	StaffEditArgs a = { 0 };
+	const char *id = NULL;
+	int r = parse_args(argc, argv, opts, staff_edit_option, &a, names, &id, 1);
+	if (r)
+		return r;
+	/* A name or an affiliation may change but not become empty, as in staff add. */
+	if ((r = check_id(ID_MATCHING, id)) ||
+	    (r = check_text("name", a.s.name, 256, a.s.name != NULL)) ||
+	    (r = check_text("affiliation", a.s.affiliation, 256, a.s.affiliation != NULL)) ||
+	    (r = check_text("expertise", a.s.expertise, WIRE_MAX_TEXT, false)) ||
+	    (r = check_text("track-record", a.s.track_record, WIRE_MAX_TEXT, false)) ||
+	    (r = check_date("pledge-date", a.pledge_date)) ||
+	    (r = check_date("training-date", a.training_date)))
+		return r;
+	if (!a.s.name && !a.s.affiliation && !a.s.expertise && !a.s.track_record &&
+	    !a.pledge_date && !a.training_date)
+		return usage_errorf(_("nothing to change: give at least one of --name, "
+		                      "--affiliation, --expertise, --track-record, --pledge-date, "
+		                      "--training-date"));
+
+	json_object *params = json_object_new_object();
+	if (!params)
+		return fail_nomem();
+	json_object_object_add(params, "matching_id", json_object_new_string(id));
+	const struct {
+		const char *key, *value;
+	} set[] = {
+		{ "name", a.s.name },
+		{ "affiliation", a.s.affiliation },
+		{ "expertise", a.s.expertise },
+		{ "track_record", a.s.track_record },
+		{ "pledge_date", a.pledge_date },
+		{ "training_date", a.training_date },
+	};
+	for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
+		if (set[i].value)
+			json_object_object_add(params, set[i].key,
+			                       json_object_new_string(set[i].value));
+	if (!params_valid_utf8(params)) {
+		json_object_put(params);
+		return usage_errorf(_("the arguments are not valid UTF-8 text"));
+	}
+
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_call("io.biogate.EditStaff", params, &msg, &p);
+	if (r)
+		return r;
+	if (arg.json) {
+		print_json(p);
+		return CTL_EXIT_OK;
+	}
+	_cleanup_(freep) char *cid = text_clean(id);
+	printf(_("Updated %s on the roster.\n"), cid ? cid : "?");
+	print_staff(p);
+	return CTL_EXIT_OK;
+}
+
+static int
+cmd_staff_unlock(int argc, char **argv)
+{
+	static const char *const names[] = { "MATCHING_ID" };
+	const char *id = NULL;
+	int r = parse_args(argc, argv, common_options, NULL, NULL, names, &id, 1);
+	if (r || (r = check_id(ID_MATCHING, id)))
+		return r;
+	json_object *params = json_object_new_object();
+	if (!params)
+		return fail_nomem();
+	json_object_object_add(params, "matching_id", json_object_new_string(id));
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_call("io.biogate.Unlock", params, &msg, &p);
+	if (r)
+		return r;
+	if (arg.json) {
+		print_json(p);
+		return CTL_EXIT_OK;
+	}
+	_cleanup_(freep) char *line =
+	    clean_printf(_("Unlocked %s: the failed fingerprint attempts are cleared."),
+	                 jstr(p, "matching_id") ? jstr(p, "matching_id") : id);
+	puts(line ? line : "");
+	return CTL_EXIT_OK;
+}
+
+/* --- the work schedule (R8) -------------------------------------------------------------- */
+
+/*
+ * The schedule file comes from a spreadsheet on the administrator's desk and is read as
+ * hostile input by this one bounded parser: at most SCHED_MAX_FILE bytes and SCHED_MAX_ROWS
+ * shifts, RFC 4180 quoting, CRLF or LF, an optional UTF-8 byte order mark and an optional
+ * header row. The four fields are trimmed and then checked; columns after them are
+ * ignored; nothing unchecked reaches the wire.
+ */
+#define SCHED_MAX_FILE (1024u * 1024u)
+#define SCHED_MAX_ROWS 4096u
+#define CSV_FIELDS     4
+/* Longer than any valid field (a 64-byte ID); a longer one fails as soon as it is seen. */
+#define CSV_MAX_FIELD 128
+
+typedef struct Csv {
+	const char *path; /* for messages */
+	const char *p, *end;
+	unsigned line; /* physical line of p, from 1 */
+} Csv;
+
+typedef struct CsvRecord {
+	unsigned line; /* where the record starts */
+	size_t n;      /* fields seen; only the first CSV_FIELDS are kept */
+	char field[CSV_FIELDS][CSV_MAX_FIELD + 1];
+} CsvRecord;
+
+/* "biogatectl: FILE:LINE: message" (LINE 0: no line). */
+static void
+csv_verror(const char *path, unsigned line, const char *fmt, va_list ap)
+{
+	char *raw = NULL;
+	if (vasprintf(&raw, fmt, ap) < 0) {
+		(void)fail_nomem();
+		return;
+	}
+	_cleanup_(freep) char *msg = text_clean(raw);
+	_cleanup_(freep) char *where = text_clean(path);
+	free(raw);
+	if (line > 0)
+		fprintf(stderr, "%s: %s:%u: %s\n", CTL_NAME, where ? where : "?", line,
+		        msg ? msg : "?");
+	else
+		fprintf(stderr, "%s: %s: %s\n", CTL_NAME, where ? where : "?", msg ? msg : "?");
+}
+
+/* A bad schedule file is a usage error: the person fixes the file and runs it again. */
+__attribute__((format(printf, 3, 4))) static int
+csv_errorf(const char *path, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	csv_verror(path, line, fmt, ap);
+	va_end(ap);
+	return CTL_EXIT_USAGE;
+}
+
+/* The same for the parser, whose functions return -1 after the message. */
+__attribute__((format(printf, 3, 4))) static int
+csv_fail(const char *path, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	csv_verror(path, line, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A field as it may appear in a message: printable ASCII, at most 40 bytes. */
+static void
+csv_show(const char *s, char *buf, size_t size)
+{
+	size_t j = 0, n = strlen(s);
+	for (size_t i = 0; i < n && j + 4 < size && i < 40; i++)
+		buf[j++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (n > 40 && j + 4 < size) {
+		memcpy(buf + j, "...", 3);
+		j += 3;
+	}
+	buf[j] = '\0';
+}
+
+static bool
+csv_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static void
+csv_trim(char *s)
+{
+	size_t n = strlen(s), i = 0;
+	while (n > 0 && csv_blank(s[n - 1]))
+		n--;
+	while (i < n && csv_blank(s[i]))
+		i++;
+	memmove(s, s + i, n - i);
+	s[n - i] = '\0';
+}
+
+/* Appends ch to the field being read. 0, or -1 after the message. */
+static int
+csv_put(Csv *c, CsvRecord *rec, char *buf, size_t *len, char ch)
+{
+	if (ch == '\0')
+		return csv_fail(c->path, c->line,
+		                _("the file contains a NUL byte; save it as CSV (UTF-8)"));
+	if (*len >= CSV_MAX_FIELD)
+		return csv_fail(c->path, rec->line, _("field %zu is longer than %d bytes"),
+		                rec->n + 1, CSV_MAX_FIELD);
+	buf[(*len)++] = ch;
+	return 0;
+}
+
+/*
+ * Reads the next record, skipping blank lines. 1 with *rec filled, 0 at the end of the
+ * file, or -1 after the message (the usage exit code applies).
+ */
+static int
+csv_next(Csv *c, CsvRecord *rec)
+{
+	for (;;) { /* blank lines */
+		const char *q = c->p;
+		while (q < c->end && csv_blank(*q))
+			q++;
+		if (q == c->end) {
+			c->p = q;
+			return 0;
+		}
+		if (*q == '\n' || (*q == '\r' && q + 1 < c->end && q[1] == '\n')) {
+			c->p = q + (*q == '\r' ? 2 : 1);
+			c->line++;
+			continue;
+		}
+		break;
+	}
+	rec->line = c->line;
+	rec->n = 0;
+	for (;;) {
+		char buf[CSV_MAX_FIELD + 1];
+		size_t len = 0;
+		while (c->p < c->end && csv_blank(*c->p))
+			c->p++;
+		if (c->p < c->end && *c->p == '"') {
+			c->p++;
+			for (;;) {
+				if (c->p == c->end)
+					return csv_fail(c->path, rec->line,
+					                _("a quoted field is not closed"));
+				char ch = *c->p++;
+				if (ch == '"') {
+					if (c->p < c->end && *c->p == '"')
+						c->p++;
+					else
+						break;
+				} else if (ch == '\n') {
+					c->line++;
+				}
+				if (csv_put(c, rec, buf, &len, ch))
+					return -1;
+			}
+			while (c->p < c->end && csv_blank(*c->p))
+				c->p++;
+			if (c->p < c->end && *c->p != ',' && *c->p != '\n' && *c->p != '\r')
+				return csv_fail(c->path, c->line,
+				                _("text after the closing quote of field %zu"),
+				                rec->n + 1);
+		} else {
+			while (c->p < c->end && *c->p != ',' && *c->p != '\n' && *c->p != '\r') {
+				if (*c->p == '"')
+					return csv_fail(c->path, c->line,
+					                _("a quote inside field %zu, which is not "
+					                  "quoted; quote the whole field"),
+					                rec->n + 1);
+				if (csv_put(c, rec, buf, &len, *c->p++))
+					return -1;
+			}
+		}
+		buf[len] = '\0';
+		if (rec->n < CSV_FIELDS) {
+			memcpy(rec->field[rec->n], buf, len + 1);
+			csv_trim(rec->field[rec->n]);
+		}
+		rec->n++;
+		if (c->p < c->end && *c->p == ',') {
+			c->p++;
+			continue;
+		}
+		break;
+	}
+	if (c->p < c->end && *c->p == '\r') {
+		if (c->p + 1 == c->end || c->p[1] != '\n')
+			return csv_fail(c->path, c->line,
+			                _("a carriage return that does not end a line"));
+		c->p++;
+	}
+	if (c->p < c->end) { /* '\n' */
+		c->p++;
+		c->line++;
+	}
+	return 1;
+}
+
+static int
+sched_read_file(const char *path, char **ret, size_t *ret_len)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return csv_errorf(path, 0, _("cannot open the file: %s"), strerror(errno));
+	char *buf = malloc(SCHED_MAX_FILE + 1);
+	if (!buf) {
+		fclose(f);
+		return fail_nomem();
+	}
+	size_t n = fread(buf, 1, SCHED_MAX_FILE + 1, f);
+	int err = ferror(f) ? errno : 0;
+	fclose(f);
+	if (err || n > SCHED_MAX_FILE) {
+		free(buf);
+		if (err)
+			return csv_errorf(path, 0, _("cannot read the file: %s"), strerror(err));
+		return csv_errorf(path, 0, _("the file is larger than 1 MiB"));
+	}
+	*ret = buf;
+	*ret_len = n;
+	return 0;
+}
+
+/* Checks one data row and appends it to shifts; month is set by the first row. */
+static int
+sched_row(const char *path, const CsvRecord *rec, char month[8], json_object *shifts)
+{
+	char show[64];
+	const char *id = rec->field[0], *date = rec->field[1], *start = rec->field[2],
+	           *end = rec->field[3];
+	/* Further columns (a name, a note) are the spreadsheet's own and are not sent. */
+	if (rec->n < CSV_FIELDS)
+		return csv_errorf(path, rec->line,
+		                  _("expected 4 fields (matching_id,date,start,end), found %zu"),
+		                  rec->n);
+	if (!wire_valid_id(id)) {
+		csv_show(id, show, sizeof(show));
+		return csv_errorf(path, rec->line,
+		                  _("invalid matching ID '%s': IDs are 1 to %d letters, digits, "
+		                    "'.', '_', '@' or '-', and do not start with '-' or '.'"),
+		                  show, WIRE_MAX_ID);
+	}
+	if (!valid_date(date)) {
+		csv_show(date, show, sizeof(show));
+		return csv_errorf(path, rec->line,
+		                  _("invalid date '%s': give a real date as YYYY-MM-DD"), show);
+	}
+	if (!valid_hhmm(start) || !valid_hhmm(end)) {
+		csv_show(valid_hhmm(start) ? end : start, show, sizeof(show));
+		return csv_errorf(path, rec->line,
+		                  _("invalid time '%s': give the time as HH:MM, 00:00 to 23:59"),
+		                  show);
+	}
+	if (strcmp(end, start) <= 0)
+		return csv_errorf(path, rec->line,
+		                  _("the shift ends at %s, not after it starts (%s)"), end, start);
+	if (!month[0]) {
+		memcpy(month, date, 7);
+		month[7] = '\0';
+	} else if (strncmp(month, date, 7) != 0) {
+		/* TRANSLATORS: a date, its month, then the month of the rows above it. */
+		return csv_errorf(path, rec->line,
+		                  _("the date %s is in %.7s, but the rows above are in %s; "
+		                    "import one month per file"),
+		                  date, date, month);
+	}
+	json_object *o = json_object_new_object();
+	if (!o)
+		return fail_nomem();
+	json_object_object_add(o, "matching_id", json_object_new_string(id));
+	json_object_object_add(o, "date", json_object_new_string(date));
+	json_object_object_add(o, "start", json_object_new_string(start));
+	json_object_object_add(o, "end", json_object_new_string(end));
+	if (json_object_array_add(shifts, o) < 0) {
+		json_object_put(o);
+		return fail_nomem();
+	}
+	return 0;
+}
+
+/*
+ * Reads a schedule file into the ImportSchedule parameters {month, shifts}. 0 with *ret
+ * set, or the exit code after the message.
+ */
+static int
+sched_parse(const char *path, json_object **ret)
+{
+	_cleanup_(freep) char *data = NULL;
+	size_t len = 0;
+	int r = sched_read_file(path, &data, &len);
+	if (r)
+		return r;
+	Csv c = { .path = path, .p = data, .end = data + len, .line = 1 };
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		c.p += 3;
+	else if (len >= 2 && (memcmp(data, "\xff\xfe", 2) == 0 || memcmp(data, "\xfe\xff", 2) == 0))
+		return csv_errorf(path, 0, _("the file is UTF-16 text; save it as CSV (UTF-8)"));
+
+	_cleanup_(json_putp) json_object *shifts = json_object_new_array();
+	if (!shifts)
+		return fail_nomem();
+	_cleanup_(freep) CsvRecord *rec = malloc(sizeof(*rec));
+	if (!rec)
+		return fail_nomem();
+	char month[8] = "";
+	size_t rows = 0;
+	for (bool first = true;; first = false) {
+		r = csv_next(&c, rec);
+		if (r < 0)
+			return CTL_EXIT_USAGE;
+		if (r == 0)
+			break;
+		if (first && rec->n >= CSV_FIELDS &&
+		    strcasecmp(rec->field[0], "matching_id") == 0 &&
+		    strcasecmp(rec->field[1], "date") == 0 &&
+		    strcasecmp(rec->field[2], "start") == 0 &&
+		    strcasecmp(rec->field[3], "end") == 0)
+			continue;
+		if (rows == SCHED_MAX_ROWS)
+			return csv_errorf(path, rec->line,
+			                  _("more than %u shifts; one import takes at most %u"),
+			                  SCHED_MAX_ROWS, SCHED_MAX_ROWS);
+		if ((r = sched_row(path, rec, month, shifts)))
+			return r;
+		rows++;
+	}
+	if (rows == 0)
+		return csv_errorf(path, 0, _("the file holds no shifts"));
+	json_object *params = json_object_new_object();
+	if (!params)
+		return fail_nomem();
+	json_object_object_add(params, "month", json_object_new_string(month));
+	json_object_object_add(params, "shifts", shifts);
+	shifts = NULL;
+	*ret = params;
+	return 0;
+}
+
+static int
+schedule_import_option(int c, const char *value, void *userdata)
+{
+	(void)value;
+	if (c != OPT_DRY_RUN)
+		return -1;
+	*(bool *)userdata = true;
+	return 0;
+}
+
+static int
+cmd_schedule_import(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTIONS,
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const names[] = { "FILE" };
+	const char *path = NULL;
+	bool dry_run = false;
+	int r = parse_args(argc, argv, opts, schedule_import_option, &dry_run, names, &path, 1);
+	if (r)
+		return r;
+	json_object *params = NULL;
+	if ((r = sched_parse(path, &params)))
+		return r;
+	if (dry_run) {
+		print_json(params);
+		json_object_put(params);
+		return CTL_EXIT_OK;
+	}
+	/* The daemon drops a connection whose message is over WIRE_MAX_MESSAGE; say why here
+	 * rather than report a lost connection. 256 bytes cover the call's envelope. */
+	size_t n = json_object_array_length(jarray(params, "shifts"));
+	const char *s = json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN);
+	if (!s || strlen(s) + 256 > WIRE_MAX_MESSAGE) {
+		json_object_put(params);
+		return csv_errorf(path, 0,
+		                  _("%zu shifts are more than the biogate service takes in one "
+		                    "request (%u bytes)"),
+		                  n, WIRE_MAX_MESSAGE);
+	}
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_call("io.biogate.ImportSchedule", params, &msg, &p);
+	if (r)
+		return r;
+	if (arg.json) {
+		print_json(p);
+		return CTL_EXIT_OK;
+	}
+	int64_t count = 0;
+	if (!jint(p, "shifts", &count) || count < 0)
+		count = (int64_t)n;
+	_cleanup_(freep) char *line =
+	    clean_printf(ngettext("Imported %lld shift for %s", "Imported %lld shifts for %s",
+	                          (unsigned long)count),
+	                 (long long)count, jstr(p, "month") ? jstr(p, "month") : "?");
+	puts(line ? line : "");
+	return CTL_EXIT_OK;
+}
+
+typedef struct ScheduleShowArgs {
+	const char *month, *matching_id;
+} ScheduleShowArgs;
+
+static int
+schedule_show_option(int c, const char *value, void *userdata)
+{
+	ScheduleShowArgs *a = userdata;
+	if (c == OPT_MONTH)
+		a->month = value;
+	else if (c == OPT_MATCHING_ID)
+		a->matching_id = value;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+cmd_schedule_show(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTIONS,
+		{ "month", required_argument, NULL, OPT_MONTH },
+		{ "matching-id", required_argument, NULL, OPT_MATCHING_ID },
+		{ NULL, 0, NULL, 0 },
+	};
+	ScheduleShowArgs a = { 0 };
+	int r = parse_args(argc, argv, opts, schedule_show_option, &a, NULL, NULL, 0);
+	if (r)
+		return r;
+	if (a.month && !valid_month(a.month))
+		return usage_errorf(_("invalid month '%s' for --month: give it as YYYY-MM"),
+		                    a.month);
+	if (a.matching_id && (r = check_id(ID_MATCHING, a.matching_id)))
+		return r;
+	json_object *params = json_object_new_object();
+	if (!params)
+		return fail_nomem();
+	if (a.month)
+		json_object_object_add(params, "month", json_object_new_string(a.month));
+	if (a.matching_id)
+		json_object_object_add(params, "matching_id",
+		                       json_object_new_string(a.matching_id));
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_call("io.biogate.GetSchedule", params, &msg, &p);
+	if (r)
+		return r;
+	if (arg.json) {
+		print_json(p);
+		return CTL_EXIT_OK;
+	}
+	json_object *shifts = jarray(p, "shifts");
+	size_t n = shifts ? json_object_array_length(shifts) : 0;
+	if (n == 0) {
+		puts(_("No shifts are scheduled."));
+		return CTL_EXIT_OK;
+	}
+	Table t = { .cols = 4 };
+	const char *head[] = { _("DATE"), _("START"), _("END"), _("MATCHING ID") };
+	for (size_t i = 0; i < 4; i++)
+		if (table_add(&t, head[i]) < 0)
+			goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		json_object *s = json_object_array_get_idx(shifts, i);
+		if (table_add(&t, jstr(s, "date")) < 0 || table_add(&t, jstr(s, "start")) < 0 ||
+		    table_add(&t, jstr(s, "end")) < 0 || table_add(&t, jstr(s, "matching_id")) < 0)
+			goto nomem;
+	}
+	table_print(&t);
+	table_free(&t);
+	return CTL_EXIT_OK;
+nomem:
+	table_free(&t);
+	return fail_nomem();
 }
 
 static int
@@ -1299,6 +2016,192 @@ nomem:
 	return fail_nomem();
 }
 
+/* --- decisions and the caller's own session ---------------------------------------------- */
+
+/* What each of the daemon's stable reasons (policy.h) means for the person at the counter. */
+static const struct {
+	const char *reason;
+	const char *text;
+} authorize_reasons[] = {
+	{ "allowed", N_("The role of this session's operator ID permits this action.") },
+	{ "no-session", N_("This command is not running inside a biogate login session, so it "
+	                   "acts for no operator ID.") },
+	{ "unknown-role", N_("The role of this session's operator ID is not in the policy.") },
+	{ "action-not-permitted",
+	  N_("The role of this session's operator ID does not permit this action.") },
+	{ "admin-only", N_("Only the administrator role may do this.") },
+	{ "key-required", N_("This action needs a search key (--key).") },
+	{ "key-not-allowed", N_("This action does not take a search key.") },
+	{ "key-invalid", N_("The search key is not an individual number: after removing spaces "
+	                    "and hyphens it must be 12 digits.") },
+	{ "key-check-digit", N_("The search key has 12 digits but a wrong check digit: it is not a "
+	                        "valid individual number. Check the number you typed.") },
+	{ "key-resident-record-code",
+	  N_("The search key has 11 digits: it is a resident record code, not an individual "
+	     "number. Searching by a resident record code is a violation, and this attempt has "
+	     "been recorded.") },
+	{ "key-corporate-number", N_("The search key has 13 digits: it is a corporate number, not "
+	                             "an individual number.") },
+};
+
+static int
+authorize_option(int c, const char *value, void *userdata)
+{
+	if (c != OPT_KEY)
+		return -1;
+	*(const char **)userdata = value;
+	return 0;
+}
+
+static int
+cmd_authorize(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTIONS,
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const names[] = { "ACTION" };
+	const char *action = NULL, *key = NULL;
+	int r = parse_args(argc, argv, opts, authorize_option, &key, names, &action, 1);
+	if (r || (r = check_id(ID_ACTION, action)))
+		return r;
+	/* The key is a person's number: it is sent as given (the daemon normalizes it) and
+	 * never appears in any output or message of this program. */
+	if (key && strlen(key) > 256)
+		return usage_errorf(_("the search key is too long (at most 256 bytes)"));
+
+	json_object *params = json_object_new_object();
+	if (!params)
+		return fail_nomem();
+	json_object_object_add(params, "action", json_object_new_string(action));
+	if (key)
+		json_object_object_add(params, "key", json_object_new_string(key));
+	if (!params_valid_utf8(params)) {
+		json_object_put(params);
+		return usage_errorf(_("the arguments are not valid UTF-8 text"));
+	}
+	/* Shortens the time the number can be read from /proc/PID/cmdline: key points into
+	 * argv (getopt's optarg), which is ours to write. */
+	if (key)
+		explicit_bzero((char *)(uintptr_t)key, strlen(key));
+
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_call("io.biogate.Authorize", params, &msg, &p);
+	if (r)
+		return r;
+	json_object_object_del(p, "key");
+	json_object *allow = NULL;
+	const char *reason = jstr(p, "reason");
+	if (!json_object_object_get_ex(p, "allow", &allow) ||
+	    !json_object_is_type(allow, json_type_boolean) || !reason)
+		return ctl_fail_transport(-EBADMSG, NULL);
+	bool allowed = json_object_get_boolean(allow);
+	json_object *v = NULL;
+	bool violation = json_object_object_get_ex(p, "violation", &v) &&
+	                 json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+	if (arg.json) {
+		print_json(p);
+		return allowed ? CTL_EXIT_OK : CTL_EXIT_NEGATIVE;
+	}
+	/* "allow" and "deny: REASON" stay untranslated for scripts; the explanation follows. */
+	_cleanup_(freep) char *clean_reason = text_clean(reason);
+	if (allowed)
+		puts("allow");
+	else
+		printf("deny: %s\n", clean_reason ? clean_reason : "?");
+	const char *text = NULL;
+	for (size_t i = 0; i < sizeof(authorize_reasons) / sizeof(authorize_reasons[0]); i++)
+		if (strcmp(reason, authorize_reasons[i].reason) == 0)
+			text = _(authorize_reasons[i].text);
+	puts(text ? text : _("The biogate service gave a reason this version does not know."));
+	if (violation && strcmp(reason, "key-resident-record-code") != 0)
+		puts(_("This attempt has been recorded as a violation."));
+	return allowed ? CTL_EXIT_OK : CTL_EXIT_NEGATIVE;
+}
+
+static void
+format_session_id(json_object *p, char *buf, size_t size)
+{
+	int64_t sid = 0;
+	if (jint(p, "session_id", &sid))
+		snprintf(buf, size, "%lld", (long long)sid);
+	else
+		snprintf(buf, size, "-");
+}
+
+static int
+cmd_whoami(int argc, char **argv)
+{
+	int r = parse_args(argc, argv, common_options, NULL, NULL, NULL, NULL, 0);
+	if (r)
+		return r;
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_call("io.biogate.WhoAmI", NULL, &msg, &p);
+	if (r)
+		return r;
+	json_object *v = NULL;
+	if (!json_object_object_get_ex(p, "in_session", &v) ||
+	    !json_object_is_type(v, json_type_boolean))
+		return ctl_fail_transport(-EBADMSG, NULL);
+	bool in_session = json_object_get_boolean(v);
+	if (arg.json) {
+		print_json(p);
+		return in_session ? CTL_EXIT_OK : CTL_EXIT_NEGATIVE;
+	}
+	if (!in_session) {
+		puts(_("This command is not running inside a biogate login session."));
+		return CTL_EXIT_NEGATIVE;
+	}
+	char sid[32];
+	format_session_id(p, sid, sizeof(sid));
+	Field f[] = {
+		{ _("Session:"), text_clean(sid) },
+		{ _("Matching ID:"), text_clean(jstr(p, "matching_id")) },
+		{ _("Operator ID:"), text_clean(jstr(p, "operator_id")) },
+		{ _("Role:"), text_clean(jstr(p, "role")) },
+	};
+	fields_print(f, sizeof(f) / sizeof(f[0]));
+	return CTL_EXIT_OK;
+}
+
+/* lock and logoff: the caller's own session, found by the daemon from peer credentials. */
+static int
+own_session_call(int argc, char **argv, bool logoff)
+{
+	int r = parse_args(argc, argv, common_options, NULL, NULL, NULL, NULL, 0);
+	if (r)
+		return r;
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_call(logoff ? "io.biogate.Logoff" : "io.biogate.Lock", NULL, &msg, &p);
+	if (r)
+		return r;
+	if (arg.json) {
+		print_json(p);
+		return CTL_EXIT_OK;
+	}
+	char sid[32];
+	format_session_id(p, sid, sizeof(sid));
+	/* TRANSLATORS: %s is a session number. */
+	printf(logoff ? _("Ended session %s.\n") : _("Locked session %s.\n"), sid);
+	return CTL_EXIT_OK;
+}
+
+static int
+cmd_lock(int argc, char **argv)
+{
+	return own_session_call(argc, argv, false);
+}
+
+static int
+cmd_logoff(int argc, char **argv)
+{
+	return own_session_call(argc, argv, true);
+}
+
 /* --- dispatch and help ------------------------------------------------------------------ */
 
 typedef struct Cmd {
@@ -1318,6 +2221,13 @@ static const Cmd commands[] = {
 	{ "staff", "list", cmd_staff_list, "staff list", N_("List the people on the roster") },
 	{ "staff", "show", cmd_staff_show, "staff show MATCHING_ID",
 	  N_("Show one person on the roster") },
+	{ "staff", "edit", cmd_staff_edit,
+	  "staff edit MATCHING_ID [--name NAME] [--affiliation TEXT] [--expertise TEXT]\n"
+	  "          [--track-record TEXT] [--pledge-date YYYY-MM-DD] [--training-date YYYY-MM-DD]",
+	  N_("Change a person's roster entry; record the written pledge and the security "
+	     "training") },
+	{ "staff", "unlock", cmd_staff_unlock, "staff unlock MATCHING_ID",
+	  N_("Lift a lockout after failed fingerprint attempts") },
 	{ "enroll", NULL, cmd_enroll, "enroll MATCHING_ID --finger FINGER",
 	  N_("Enroll one finger of a person; FINGER is left-thumb, left-index, ..., "
 	     "right-little") },
@@ -1326,7 +2236,20 @@ static const Cmd commands[] = {
 	  N_("Give a person an operator ID with a role") },
 	{ "verify", NULL, cmd_verify, "verify MATCHING_ID",
 	  N_("Check a finger against a person's enrolled fingerprint") },
+	{ "schedule", "import", cmd_schedule_import, "schedule import [--dry-run] FILE.csv",
+	  N_("Replace one month of the work schedule with the shifts in a CSV file "
+	     "(matching_id,date,start,end); --dry-run only checks the file and prints the "
+	     "shifts") },
+	{ "schedule", "show", cmd_schedule_show,
+	  "schedule show [--month YYYY-MM] [--matching-id MATCHING_ID]",
+	  N_("Show the scheduled shifts") },
+	{ "authorize", NULL, cmd_authorize, "authorize ACTION [--key KEY]",
+	  N_("Ask whether this session's operator ID may do ACTION (exit 0 allow, 1 deny)") },
+	{ "whoami", NULL, cmd_whoami, "whoami",
+	  N_("Show the biogate session this command runs in (exit 1 outside any)") },
 	{ "sessions", NULL, cmd_sessions, "sessions", N_("List the open biogate sessions") },
+	{ "lock", NULL, cmd_lock, "lock", N_("Lock the screen of your own session") },
+	{ "logoff", NULL, cmd_logoff, "logoff", N_("End your own session") },
 };
 
 static void
@@ -1352,10 +2275,12 @@ help(void)
 	printf("\n%s\n", _("Exit status:"));
 	static const char *const codes[] = {
 		N_("success"),
-		N_("a negative answer (the fingerprint does not match)"),
-		N_("usage error"),
+		N_("a negative answer (the fingerprint does not match, authorize denied, whoami "
+		   "outside a session)"),
+		N_("usage error (also a bad schedule file)"),
 		N_("the daemon could not be reached, or stopped answering"),
-		N_("refused (not permitted, locked out, outside the shift)"),
+		N_("refused (not permitted, locked out, outside the shift, pledge or training not "
+		   "recorded, already in a session)"),
 		N_("not found (not on the roster, no fingerprint, no operator ID)"),
 		N_("conflict (already exists, revoked, busy)"),
 		N_("reader problem (no reader, sensor unavailable, timeout, cancelled)"),
