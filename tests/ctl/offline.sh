@@ -34,8 +34,9 @@ has() { # has NAME FILE TEXT
 }
 
 run "--help" 0 --help
-for cmd in "status" "staff add" "staff list" "staff show" "enroll" "operator grant" "verify" \
-	"sessions"; do
+for cmd in "status" "staff add" "staff list" "staff show" "staff edit" "staff unlock" "enroll" \
+	"operator grant" "verify" "schedule import" "schedule show" "authorize" "whoami" \
+	"sessions" "lock" "logoff"; do
 	if grep -q "^  $cmd\b" "$T/out"; then ok "--help lists '$cmd'"; else bad "--help lacks '$cmd'"; fi
 done
 for code in 0 1 2 3 4 5 6 7 8; do
@@ -73,6 +74,145 @@ run "staff add with invalid UTF-8" 2 staff add M001 --name "$(printf 'a\377')" \
 run "staff add with a bad --unix-user" 2 staff add M001 --name N --affiliation A \
 	--nationality X --unix-user "root;x"
 
+# is NAME FILE TEXT: the whole file is exactly TEXT (one line).
+is() {
+	if [ "$(cat "$2")" = "$3" ]; then ok "$1"; else bad "$1: wanted '$3', got:"; sed 's/^/  /' "$2"; fi
+}
+
+# staff edit, staff unlock: dates are real calendar dates, checked before connecting.
+NOSOCK="--socket /nonexistent/io.biogate"
+run "staff edit: February 30th" 2 staff edit M001 --pledge-date 2026-02-30
+is "staff edit: bad date named" "$T/err" "biogatectl: invalid date '2026-02-30' for --pledge-date: give a real date as YYYY-MM-DD
+Try 'biogatectl --help' for more information."
+run "staff edit: 2025 is not a leap year" 2 staff edit M001 --training-date 2025-02-29
+has "staff edit: --training-date named" "$T/err" "for --training-date"
+run "staff edit: month 13" 2 staff edit M001 --pledge-date 2026-13-01
+run "staff edit: no zero padding" 2 staff edit M001 --pledge-date 2026-4-1
+run "staff edit: slashes" 2 staff edit M001 --pledge-date 2026/04/01
+run "staff edit: trailing text" 2 staff edit M001 --pledge-date 2026-04-01x
+run "staff edit: nothing to change" 2 staff edit M001
+run "staff edit: empty --name" 2 staff edit M001 --name ""
+run "staff edit: invalid matching ID" 2 staff edit "a b" --name N
+# A leap day passes the checks and reaches the (absent) daemon.
+run "staff edit: 2024-02-29 is a date" 3 $NOSOCK staff edit M001 --pledge-date 2024-02-29 \
+	--training-date 2000-02-29
+run "staff unlock without an ID" 2 staff unlock
+run "staff unlock: invalid ID" 2 staff unlock ../x
+run "staff unlock reaches the daemon" 3 $NOSOCK staff unlock M001
+
+# schedule show
+run "schedule show: bad month" 2 schedule show --month 2026-13
+run "schedule show: a date is not a month" 2 schedule show --month 2026-04-01
+run "schedule show: invalid matching ID" 2 schedule show --matching-id "a b"
+run "schedule show reaches the daemon" 3 $NOSOCK schedule show --month 2026-04 --matching-id M001
+
+# schedule import: the CSV reader, through --dry-run (no daemon).
+C=$T/csv
+mkdir "$C"
+printf '\357\273\277matching_id,date,start,end,note\r\n"M001",2026-04-01,09:00,17:00,"Tanaka, Hanako"\r\n  M002 , 2026-04-30 ,"08:30", 12:00 \r\n\r\n"M""003",2026-04-02,09:00,10:00\r\n' >"$C/bom.csv"
+sed -i '$d' "$C/bom.csv" # the row with the doubled quote goes to its own test below
+run "schedule import --dry-run: BOM, header, quoted comma, CRLF" 0 schedule import --dry-run "$C/bom.csv"
+is "schedule import --dry-run: the rows as JSON" "$T/out" '{
+  "month": "2026-04",
+  "shifts": [
+    {
+      "matching_id": "M001",
+      "date": "2026-04-01",
+      "start": "09:00",
+      "end": "17:00"
+    },
+    {
+      "matching_id": "M002",
+      "date": "2026-04-30",
+      "start": "08:30",
+      "end": "12:00"
+    }
+  ]
+}'
+printf 'M001,2026-04-01,09:00,17:00\nM002,2026-04-02,13:00,17:30' >"$C/lf.csv"
+run "schedule import --dry-run: LF, no header, no final newline" 0 schedule import --dry-run "$C/lf.csv"
+has "schedule import --dry-run: the last row is read" "$T/out" '"end": "17:30"'
+run "schedule import: no file" 2 schedule import
+run "schedule import: missing file" 2 schedule import --dry-run "$C/none.csv"
+has "schedule import: missing file named" "$T/err" "biogatectl: $C/none.csv: cannot open the file"
+
+# csv_bad NAME CONTENT MESSAGE: --dry-run exits 2 and stderr's first line is MESSAGE,
+# where FILE stands for the file's path.
+csv_bad() {
+	printf "$2" >"$C/bad.csv"
+	run "schedule import: $1" 2 schedule import --dry-run "$C/bad.csv"
+	want=$(printf '%s' "$3" | sed "s|FILE|$C/bad.csv|")
+	if [ "$(head -n 1 "$T/err")" = "$want" ]; then ok "schedule import: $1: message"; else
+		bad "schedule import: $1: wanted '$want', got:"; sed 's/^/  /' "$T/err"; fi
+	if [ -s "$T/out" ]; then bad "schedule import: $1: stdout not empty"; fi
+}
+csv_bad "a bad date" 'matching_id,date,start,end\nM001,2026-04-01,09:00,17:00\nM001,2026-04-31,09:00,17:00\n' \
+	"biogatectl: FILE:3: invalid date '2026-04-31': give a real date as YYYY-MM-DD"
+csv_bad "a bad time" 'M001,2026-04-01,9:00,17:00\n' \
+	"biogatectl: FILE:1: invalid time '9:00': give the time as HH:MM, 00:00 to 23:59"
+csv_bad "hour 24" 'M001,2026-04-01,09:00,24:00\n' \
+	"biogatectl: FILE:1: invalid time '24:00': give the time as HH:MM, 00:00 to 23:59"
+csv_bad "end before start" 'M001,2026-04-01\t,17:00,09:00\r\n' \
+	"biogatectl: FILE:1: the shift ends at 09:00, not after it starts (17:00)"
+csv_bad "a bad matching ID" 'M001,2026-04-01,09:00,17:00\n\n"M 2",2026-04-01,09:00,17:00\n' \
+	"biogatectl: FILE:3: invalid matching ID 'M 2': IDs are 1 to 64 letters, digits, '.', '_', '@' or '-', and do not start with '-' or '.'"
+csv_bad "a quoted comma in the ID" '"M,1",2026-04-01,09:00,17:00\n' \
+	"biogatectl: FILE:1: invalid matching ID 'M,1': IDs are 1 to 64 letters, digits, '.', '_', '@' or '-', and do not start with '-' or '.'"
+csv_bad "a doubled quote in the ID" '"M""1",2026-04-01,09:00,17:00\n' \
+	"biogatectl: FILE:1: invalid matching ID 'M\"1': IDs are 1 to 64 letters, digits, '.', '_', '@' or '-', and do not start with '-' or '.'"
+csv_bad "too few fields" 'M001,2026-04-01,09:00,17:00\nM002,2026-04-01,09:00\n' \
+	"biogatectl: FILE:2: expected 4 fields (matching_id,date,start,end), found 3"
+csv_bad "an unclosed quote" 'M001,2026-04-01,09:00,17:00\n"M002,2026-04-01,09:00,17:00\n' \
+	"biogatectl: FILE:2: a quoted field is not closed"
+csv_bad "a quote inside an unquoted field" 'M0"02,2026-04-01,09:00,17:00\n' \
+	"biogatectl: FILE:1: a quote inside field 1, which is not quoted; quote the whole field"
+csv_bad "text after a closing quote" '"M002"x,2026-04-01,09:00,17:00\n' \
+	"biogatectl: FILE:1: text after the closing quote of field 1"
+csv_bad "a line break inside quotes counts lines" 'M1,2026-04-01,09:00,17:00,"a\nb"\nM2,2026-04-01,09:00,17:00,"c\r\nd"\r\nM3,x,09:00,10:00\n' \
+	"biogatectl: FILE:5: invalid date 'x': give a real date as YYYY-MM-DD"
+csv_bad "a NUL byte" 'M001,2026-04-01,09:00,17:00\nM0\00002,2026-04-01,09:00,17:00\n' \
+	"biogatectl: FILE:2: the file contains a NUL byte; save it as CSV (UTF-8)"
+csv_bad "a stray carriage return" 'M001,2026-04-01,09:00,17:00\rM002,2026-04-01,09:00,17:00\n' \
+	"biogatectl: FILE:1: a carriage return that does not end a line"
+csv_bad "mixed months" 'M001,2026-04-30,09:00,17:00\nM001,2026-05-01,09:00,17:00\n' \
+	"biogatectl: FILE:2: the date 2026-05-01 is in 2026-05, but the rows above are in 2026-04; import one month per file"
+csv_bad "UTF-16" '\377\376M\000' "biogatectl: FILE: the file is UTF-16 text; save it as CSV (UTF-8)"
+csv_bad "only a header" '\357\273\277matching_id,date,start,end\r\n' "biogatectl: FILE: the file holds no shifts"
+csv_bad "empty" '' "biogatectl: FILE: the file holds no shifts"
+csv_bad "an over-long field" "$(printf 'x%.0s' $(seq 1 200)),2026-04-01,09:00,17:00\\n" \
+	"biogatectl: FILE:1: field 1 is longer than 128 bytes"
+
+# The caps: 4096 rows (4097 fail, naming the line) and 1 MiB.
+awk 'BEGIN { print "matching_id,date,start,end"; for (i = 1; i <= 4097; i++) printf "M%d,2026-04-%02d,09:00,17:00\n", i, i % 30 + 1 }' >"$C/rows.csv"
+run "schedule import: 4097 rows" 2 schedule import --dry-run "$C/rows.csv"
+is "schedule import: the row cap is named with the line" "$T/err" \
+	"biogatectl: $C/rows.csv:4098: more than 4096 shifts; one import takes at most 4096"
+head -n 4097 "$C/rows.csv" >"$C/rows4096.csv"
+run "schedule import: 4096 rows pass --dry-run" 0 schedule import --dry-run "$C/rows4096.csv"
+n=$(grep -c '"matching_id"' "$T/out")
+if [ "$n" = 4096 ]; then ok "schedule import: 4096 shifts printed"; else bad "schedule import: $n shifts printed, wanted 4096"; fi
+# ... but not in one request to the daemon (WIRE_MAX_MESSAGE): said before connecting.
+run "schedule import: 4096 rows are too big to send" 2 $NOSOCK schedule import "$C/rows4096.csv"
+has "schedule import: the request size is explained" "$T/err" "4096 shifts are more than the biogate service takes in one request (65536 bytes)"
+run "schedule import: a small file reaches the daemon" 3 $NOSOCK schedule import "$C/lf.csv"
+{ printf 'M001,2026-04-01,09:00,17:00\n'; head -c 1048576 /dev/zero | tr '\0' ' '; } >"$C/big.csv"
+run "schedule import: over 1 MiB" 2 schedule import --dry-run "$C/big.csv"
+is "schedule import: the size cap is named" "$T/err" "biogatectl: $C/big.csv: the file is larger than 1 MiB"
+
+# authorize: the action is an ID; the key is never echoed, whatever is wrong.
+run "authorize without an action" 2 authorize
+run "authorize: invalid action" 2 authorize "search all"
+run "authorize: a key over 256 bytes" 2 authorize search --key "$(printf '9%.0s' $(seq 1 257))"
+if grep -q 999999 "$T/err"; then bad "authorize echoed the key"; else ok "authorize does not echo a long key"; fi
+run "authorize: a key that is not UTF-8" 2 authorize search --key "$(printf '1234\377')"
+if grep -q 1234 "$T/err"; then bad "authorize echoed the key"; else ok "authorize does not echo a bad key"; fi
+run "authorize reaches the daemon" 3 $NOSOCK authorize search --key 123456789018
+if grep -q 123456789018 "$T/err"; then bad "authorize echoed the key"; else ok "authorize does not echo the key"; fi
+run "whoami: extra argument" 2 whoami me
+run "whoami reaches the daemon" 3 $NOSOCK whoami
+run "lock reaches the daemon" 3 $NOSOCK lock
+run "logoff: extra argument" 2 logoff now
+
 run "daemon absent" 3 --socket /nonexistent/io.biogate status
 has "daemon absent: English message" "$T/err" \
 	"biogatectl: the biogate service is not running (no answer at /nonexistent/io.biogate)"
@@ -95,6 +235,10 @@ if locale -a 2>/dev/null | grep -qix 'c\.utf-\?8'; then
 		"biogatectl: biogate サービスが動いていません（/nonexistent/io.biogate から応答がありません）"
 	run "invalid matching ID (Japanese)" 2 staff show "bad id"
 	has "usage error in Japanese" "$T/err" "照合ID「bad id」が不正です"
+	run "bad date (Japanese)" 2 staff edit M001 --pledge-date 2026-02-30
+	has "bad date in Japanese" "$T/err" "--pledge-date の日付「2026-02-30」が不正です"
+	run "schedule file error (Japanese)" 2 schedule import --dry-run "$C/bad.csv"
+	has "schedule file error in Japanese names the file" "$T/err" "$C/bad.csv:1: 1 番目の項目が 128 バイトを超えています"
 	run "--help (Japanese)" 0 --help
 	has "--help in Japanese" "$T/out" "終了ステータス:"
 	LANG_ENV=
