@@ -29,7 +29,12 @@ BUILD_DIR=build-fuzz ./scripts/build.sh -DBIOGATE_WERROR=ON -DBIOGATE_SANITIZE=O
 for f in build-fuzz/fuzzers/*; do
 	name=$(basename "$f")
 	work=$(mktemp -d)
-	cp -r "tests/${name#fuzz_}/corpus/." "$work/" 2>/dev/null || true
+	case $name in # a harness whose corpus is not tests/NAME/corpus says where it is
+	fuzz_policy_parse) corpus=tests/policy/corpus-parse ;;
+	fuzz_search_key) corpus=tests/policy/corpus-key ;;
+	*) corpus=tests/${name#fuzz_}/corpus ;;
+	esac
+	cp -r "$corpus/." "$work/" 2>/dev/null || true
 	echo "fuzz: $name (60 s)"
 	if ! "$f" -max_total_time=60 -timeout=5 -rss_limit_mb=1024 "$work" >"$work.log" 2>&1; then
 		tail -40 "$work.log"
