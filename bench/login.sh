@@ -33,13 +33,15 @@ CTL=$B/client/biogatectl
 finger() { "$B/tests/integration/vdevctl" "$FP_VIRTUAL_DEVICE" "$@"; }
 
 "$B/daemon/biogated" --foreground --state-dir "$T/state" --runtime-dir "$T/run" \
-	--config /dev/null --sensor "$B/daemon/sensor/biogated-sensor" 2>"$T/daemon.log" &
+	--config /dev/null --sensor "$B/daemon/sensor/biogated-sensor" \
+	--policy "$(pwd)/policy/policy.conf" 2>"$T/daemon.log" &
 DAEMON_PID=$!
 for _ in $(seq 1 100); do
 	[ "$("$CTL" --json status 2>/dev/null | jq -r .reader.present)" = true ] && break
 	sleep 0.1
 done
 "$CTL" staff add M001 --name bench --affiliation bench --nationality x --unix-user bench >/dev/null
+"$CTL" staff edit M001 --pledge-date 2026-01-01 --training-date 2026-01-01 >/dev/null
 finger "SCAN bench-finger" "SCAN bench-finger" "SCAN bench-finger" "SCAN bench-finger" \
 	"SCAN bench-finger"
 "$CTL" enroll M001 --finger right-index >/dev/null

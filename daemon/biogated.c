@@ -21,8 +21,11 @@
 #include <openssl/crypto.h>
 #include <systemd/sd-daemon.h>
 
+#include "audit.h"
 #include "daemon.h"
 #include "log.h"
+#include "policy.h"
+#include "sessions.h"
 
 int log_debug_enabled;
 int log_journal;
@@ -48,6 +51,7 @@ typedef struct Args {
 	const char *runtime_dir;
 	const char *config;
 	const char *sensor;
+	const char *policy;
 	bool foreground;
 } Args;
 
@@ -77,6 +81,7 @@ parse_args(int argc, char **argv, Args *a)
 		{ "runtime-dir", required_argument, NULL, 'r' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "sensor", required_argument, NULL, 'S' },
+		{ "policy", required_argument, NULL, 'P' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -102,6 +107,9 @@ parse_args(int argc, char **argv, Args *a)
 			break;
 		case 'S':
 			a->sensor = optarg;
+			break;
+		case 'P':
+			a->policy = optarg;
 			break;
 		case 'd':
 			log_debug_enabled = 1;
@@ -176,9 +184,14 @@ manager_free(Manager *m)
 {
 	if (!m)
 		return;
+	sessions_free(m->sessions);
+	/* Flush the queued records first: their callbacks release connections. */
+	audit_close(m->audit);
+	m->audit = NULL;
 	server_free(m->server);
 	sensorlink_free(m->sensor);
 	store_close(m->store);
+	policy_free(m->policy);
 	secret_free(m->secret);
 	sd_event_unref(m->event);
 	free(m->state_dir);
@@ -201,6 +214,17 @@ manager_new(const Args *a, Manager **ret)
 		goto fail;
 	if (a->sensor)
 		snprintf(m->config.sensor_path, sizeof(m->config.sensor_path), "%s", a->sensor);
+
+	char err[512] = "";
+	r = policy_load(a->policy, &m->policy, err, sizeof(err));
+	if (r < 0) {
+		log_error("Failed to load the policy: %s", err[0] ? err : strerror(-r));
+		goto fail;
+	}
+	if (policy_files_loaded(m->policy) == 0)
+		log_warning("No policy file found: every request will be denied");
+	if (gethostname(m->terminal, sizeof(m->terminal) - 1) < 0)
+		snprintf(m->terminal, sizeof(m->terminal), "unknown");
 
 	m->state_dir = strdup(a->state_dir);
 	m->runtime_dir = strdup(a->runtime_dir);
@@ -245,6 +269,18 @@ manager_new(const Args *a, Manager **ret)
 	/* A session cannot outlive the daemon that registered it. */
 	(void)store_sessions_close_all(m->store, "daemon-restart", now_real_usec());
 
+	snprintf(path, sizeof(path), "%s/audit.db", m->state_dir);
+	r = audit_open(m->event, path, m->state_dir, &m->audit);
+	if (r < 0) {
+		log_error_errno(r, "Failed to open the audit trail %s: %m", path);
+		goto fail;
+	}
+	AuditRecord start = { .time_usec = now_real_usec(),
+		              .terminal = m->terminal,
+		              .action = "daemon.start",
+		              .outcome = "ok" };
+	(void)audit_append(m->audit, &start, NULL, NULL);
+
 	int fd = open_listen_socket(m->runtime_dir);
 	if (fd < 0) {
 		r = fd;
@@ -258,6 +294,11 @@ manager_new(const Args *a, Manager **ret)
 	r = sensorlink_new(m, &m->sensor);
 	if (r < 0)
 		goto fail;
+	r = sessions_new(m, &m->sessions);
+	if (r < 0) {
+		log_error_errno(r, "Failed to start session tracking: %m");
+		goto fail;
+	}
 	*ret = m;
 	return 0;
 fail:
@@ -288,6 +329,11 @@ run(int argc, char **argv)
 	(void)sd_notify(0, "READY=1\nSTATUS=Serving");
 	r = sd_event_loop(m->event);
 	(void)sd_notify(0, "STOPPING=1");
+	AuditRecord stop = { .time_usec = now_real_usec(),
+		             .terminal = m->terminal,
+		             .action = "daemon.stop",
+		             .outcome = "ok" };
+	(void)audit_append(m->audit, &stop, NULL, NULL);
 	manager_free(m);
 	return r < 0 ? r : 0;
 }

@@ -85,6 +85,11 @@ void conn_defer(Conn *c);
 typedef void (*ConnGoneFn)(Conn *c, void *userdata);
 void conn_set_gone_hook(Conn *c, ConnGoneFn fn, void *userdata);
 bool conn_wants_more(const Conn *c);
+/* Holds the connection's output until release: a reply is not sent before the audit record
+ * it depends on is durable. Release with ok=false drops the connection instead. The Conn
+ * stays valid (possibly dead) until released. */
+void conn_hold_output(Conn *c);
+void conn_release_output(Conn *c, bool ok);
 
 /* methods.c: dispatches one parsed call. Always answers (now or deferred). */
 void methods_dispatch(Manager *m, Conn *c, const WireCall *call);

@@ -7,17 +7,22 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <signal.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "audit.h"
 #include "daemon.h"
 #include "log.h"
+#include "policy.h"
+#include "sessions.h"
 
 typedef enum Perm {
 	PERM_ANYONE,
@@ -147,6 +152,72 @@ template_aad(char *buf, size_t size, const char *matching_id, const char *finger
 {
 	snprintf(buf, size, "biogate-template:v1:%s:%s", matching_id, finger);
 }
+
+/* --- the audit trail ------------------------------------------------------------------ */
+
+static void
+record_done(int r, int64_t seq, void *userdata)
+{
+	if (r < 0)
+		log_error("An audit record could not be written: %s", strerror(-r));
+	if (userdata)
+		conn_release_output(userdata, r >= 0);
+}
+
+/*
+ * Appends an audit record. With a connection, that connection's output is held until the
+ * record is durable, so no reply reports what the trail does not hold; if the record cannot
+ * be written, the caller is dropped instead of answered.
+ */
+static void
+record(Manager *m, Conn *c, AuditRecord *rec)
+{
+	if (!m->audit)
+		return;
+	rec->time_usec = rec->time_usec ? rec->time_usec : now_real_usec();
+	rec->terminal = m->terminal;
+	if (c)
+		conn_hold_output(c);
+	int r = audit_append(m->audit, rec, record_done, c);
+	if (r < 0)
+		record_done(r, 0, c);
+}
+
+static void
+record_simple(Manager *m, Conn *c, const char *matching_id, const char *operator_id,
+              const char *action, const char *outcome, const char *reason, const char *key_hmac)
+{
+	AuditRecord rec = {
+		.matching_id = matching_id,
+		.operator_id = operator_id,
+		.action = action,
+		.outcome = outcome,
+		.reason = reason,
+		.key_hmac = key_hmac,
+	};
+	record(m, c, &rec);
+}
+
+/* An administrative change: who did it (uid) goes into the detail when none is given. */
+static void
+record_admin(Manager *m, Conn *c, const char *matching_id, const char *operator_id,
+             const char *action, const char *detail)
+{
+	char buf[64];
+	if (!detail) {
+		snprintf(buf, sizeof(buf), "{\"by_uid\":%u}", (unsigned)conn_peer(c)->uid);
+		detail = buf;
+	}
+	AuditRecord rec = { .matching_id = matching_id,
+		            .operator_id = operator_id,
+		            .action = action,
+		            .outcome = "ok",
+		            .detail = detail };
+	record(m, c, &rec);
+}
+
+static int lockout_state(Manager *m, const char *matching_id, int64_t now, bool *ret_locked,
+                         int64_t *ret_until);
 
 /* --- org.varlink.service and status ------------------------------------------------ */
 
@@ -291,6 +362,9 @@ method_grant_operator(Manager *m, Conn *c, json_object *params)
 	if (r < 0)
 		return reply_store_error(c, r);
 	log_info("Granted operator ID %s (role %s) to matching ID %s", oid, role, mid);
+	char detail[160];
+	snprintf(detail, sizeof(detail), "{\"role\":\"%s\"}", role);
+	record_admin(m, c, mid, oid, "operator.grant", detail);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "matching_id", json_object_new_string(mid));
 	json_object_object_add(o, "operator_id", json_object_new_string(oid));
@@ -446,6 +520,13 @@ sensor_op_finish(SensorOp *op, json_object *msg)
 		if (r < 0)
 			return reply_store_error(c, r);
 		log_info("Enrolled %s of matching ID %s", local.finger, local.matching_id);
+		char detail[96];
+		snprintf(detail, sizeof(detail), "{\"finger\":\"%s\"}", local.finger);
+		AuditRecord rec = { .matching_id = local.matching_id,
+			            .action = "enroll",
+			            .outcome = "ok",
+			            .detail = detail };
+		record(m, c, &rec);
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "matching_id", json_object_new_string(local.matching_id));
 		json_object_object_add(o, "finger", json_object_new_string(local.finger));
@@ -455,9 +536,17 @@ sensor_op_finish(SensorOp *op, json_object *msg)
 	if (wire_check(msg, verify_ok, 3, &bad) < 0)
 		return (void)conn_error(c, WIRE_ERR_SENSOR_UNAVAILABLE, NULL);
 	if (!wire_bool(msg, "match", false)) {
+		int64_t now = now_real_usec();
 		log_info("Verification of matching ID %s: no match", local.matching_id);
+		(void)store_failure_add(m->store, local.matching_id, now);
+		bool locked = false;
+		int64_t until = 0;
+		(void)lockout_state(m, local.matching_id, now, &locked, &until);
+		record_simple(m, c, local.matching_id, NULL, "verify", "fail",
+		              locked ? "no-match-locked-out" : "no-match", NULL);
 		return (void)conn_error(c, WIRE_ERR_NO_MATCH, NULL);
 	}
+	(void)store_failures_clear(m->store, local.matching_id);
 	json_object *ops = NULL;
 	int r = store_operators_json(m->store, local.matching_id, &ops);
 	if (r < 0)
@@ -469,6 +558,7 @@ sensor_op_finish(SensorOp *op, json_object *msg)
 		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
 	}
 	log_info("Verification of matching ID %s: match", local.matching_id);
+	record_simple(m, c, local.matching_id, NULL, "verify", "ok", "match", NULL);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "matching_id", json_object_new_string(local.matching_id));
 	json_object_object_add(o, "ticket", json_object_new_string(ticket));
@@ -565,6 +655,133 @@ method_enroll(Manager *m, Conn *c, json_object *params)
 	sensor_op_start(m, c, op, req);
 }
 
+/* --- login gates (R6, R8, R9, R12) and lockout --------------------------------------- */
+
+/* The newest failed matches that can still matter for a lockout. */
+#define FAILURES_MAX 64
+
+static int
+lockout_state(Manager *m, const char *matching_id, int64_t now, bool *ret_locked,
+              int64_t *ret_until)
+{
+	const PolicySettings *ps = policy_settings(m->policy);
+	int64_t failures[FAILURES_MAX];
+	size_t n = 0;
+	*ret_locked = false;
+	*ret_until = 0;
+	if (ps->lockout_deny == 0)
+		return 0;
+	int64_t horizon =
+	    now - ((int64_t)ps->lockout_interval_sec + ps->lockout_unlock_sec) * 1000000;
+	int r = store_failures_get(m->store, matching_id, horizon, failures, FAILURES_MAX, &n);
+	if (r < 0)
+		return r;
+	*ret_locked = policy_locked_out(m->policy, failures, n, now, ret_until);
+	return 0;
+}
+
+/* A session whose leader is gone was never closed (a crashed login): close it now, so
+ * that it does not hold the person's matching ID forever (R12). */
+static void
+reap_dead_session(Manager *m, int64_t session_id)
+{
+	StoreSession s;
+	if (store_session_get(m->store, session_id, &s) < 0 || !s.open || s.leader_pid <= 0)
+		return;
+	if (kill(s.leader_pid, 0) == 0 || errno != ESRCH)
+		return;
+	log_info("Session %lld: leader %d is gone; closing it", (long long)session_id,
+	         (int)s.leader_pid);
+	(void)store_session_close(m->store, session_id, "leader-gone", now_real_usec());
+	sessions_closed(m->sessions, session_id);
+}
+
+static const char *
+gate_error(PolicyReason r)
+{
+	switch (r) {
+	case POLICY_NOT_ON_ROSTER:
+		return WIRE_ERR_NOT_ON_ROSTER;
+	case POLICY_REVOKED:
+		return WIRE_ERR_REVOKED;
+	case POLICY_LOCKED_OUT:
+		return WIRE_ERR_LOCKED_OUT;
+	case POLICY_NO_OPERATOR:
+		return WIRE_ERR_NO_OPERATOR;
+	case POLICY_PLEDGE_MISSING:
+		return WIRE_ERR_PLEDGE_MISSING;
+	case POLICY_TRAINING_MISSING:
+		return WIRE_ERR_TRAINING_MISSING;
+	case POLICY_OUTSIDE_SHIFT:
+		return WIRE_ERR_OUTSIDE_SHIFT;
+	case POLICY_ALREADY_IN_SESSION:
+		return WIRE_ERR_IN_SESSION;
+	default:
+		return WIRE_ERR_NOT_PERMITTED;
+	}
+}
+
+/*
+ * The login gates for a person about to verify (or whose account is checked). On a refusal
+ * it records it, answers the caller and returns -EPERM; 0 lets the login go on.
+ */
+static int
+login_gates(Manager *m, Conn *c, const StoreStaff *st, const char *stage)
+{
+	int64_t now = now_real_usec();
+	PolicyLoginFacts f = { .on_roster = true, .revoked = !st->active };
+
+	json_object *ops = NULL;
+	int r = store_operators_json(m->store, st->matching_id, &ops);
+	if (r < 0) {
+		reply_store_error(c, r);
+		return r;
+	}
+	f.has_operator = json_object_array_length(ops) > 0;
+	json_object_put(ops);
+
+	int32_t pledge = 0, training = 0;
+	if (store_staff_gates(m->store, st->matching_id, &pledge, &training) == 0) {
+		f.pledge_recorded = pledge != 0;
+		f.training_recorded = training != 0;
+	}
+	StoreShift shift;
+	f.in_shift = store_shift_at(m->store, st->matching_id, now, &shift) == 0;
+
+	int64_t open_id = 0;
+	if (store_session_open_for(m->store, st->matching_id, &open_id) == 0) {
+		reap_dead_session(m, open_id);
+		f.in_open_session =
+		    store_session_open_for(m->store, st->matching_id, &open_id) == 0;
+		/* Unlocking one's own locked screen is not a second login. */
+		StoreSession mine;
+		if (f.in_open_session &&
+		    sessions_find_by_peer(m->sessions, conn_peer(c), &mine) == 0 &&
+		    strcmp(mine.matching_id, st->matching_id) == 0)
+			f.in_open_session = false;
+	}
+	int64_t until = 0;
+	r = lockout_state(m, st->matching_id, now, &f.locked_out, &until);
+	if (r < 0) {
+		reply_store_error(c, r);
+		return r;
+	}
+
+	PolicyDecision d = policy_check_login(m->policy, &f);
+	if (d.allow)
+		return 0;
+	const char *reason = policy_reason_name(d.reason);
+	log_info("Login %s for matching ID %s refused: %s", stage, st->matching_id, reason);
+	char action[32];
+	snprintf(action, sizeof(action), "login.%s", stage);
+	record_simple(m, c, st->matching_id, NULL, action, "deny", reason, NULL);
+	json_object *p = NULL;
+	if (d.reason == POLICY_LOCKED_OUT)
+		p = param_obj("until", json_object_new_int64(until));
+	conn_error(c, gate_error(d.reason), p);
+	return -EPERM;
+}
+
 static const WireField account_fields[] = {
 	{ "user", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
 };
@@ -618,14 +835,12 @@ method_check_account(Manager *m, Conn *c, json_object *params)
 	StoreStaff st;
 	if (resolve_login(m, c, params, &st) < 0)
 		return;
+	if (login_gates(m, c, &st, "account") < 0)
+		return;
 	json_object *ops = NULL;
 	int r = store_operators_json(m->store, st.matching_id, &ops);
 	if (r < 0)
 		return reply_store_error(c, r);
-	if (json_object_array_length(ops) == 0) {
-		json_object_put(ops);
-		return (void)conn_error(c, WIRE_ERR_NO_OPERATOR, NULL);
-	}
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "matching_id", json_object_new_string(st.matching_id));
 	json_object_object_add(o, "operators", ops);
@@ -643,19 +858,12 @@ method_verify(Manager *m, Conn *c, json_object *params)
 	StoreStaff st;
 	if (resolve_login(m, c, params, &st) < 0)
 		return;
-
-	json_object *ops = NULL;
-	int r = store_operators_json(m->store, st.matching_id, &ops);
-	if (r < 0)
-		return reply_store_error(c, r);
-	size_t n_ops = json_object_array_length(ops);
-	json_object_put(ops);
-	if (n_ops == 0)
-		return (void)conn_error(c, WIRE_ERR_NO_OPERATOR, NULL);
+	if (login_gates(m, c, &st, "verify") < 0)
+		return;
 
 	StoreFinger *fingers = NULL;
 	size_t n = 0;
-	r = store_fingers_get(m->store, st.matching_id, &fingers, &n);
+	int r = store_fingers_get(m->store, st.matching_id, &fingers, &n);
 	if (r < 0)
 		return reply_store_error(c, r);
 	if (n == 0) {
@@ -779,6 +987,16 @@ method_close_session(Manager *m, Conn *c, json_object *params)
 	if (r < 0)
 		return reply_store_error(c, r);
 	log_info("Session %lld closed (matching ID %s)", (long long)id, s.matching_id);
+	sessions_closed(m->sessions, id);
+	char detail[64];
+	snprintf(detail, sizeof(detail), "{\"session_id\":%lld}", (long long)id);
+	AuditRecord rec = { .matching_id = s.matching_id,
+		            .operator_id = s.operator_id,
+		            .action = "session.close",
+		            .outcome = "ok",
+		            .reason = "logout",
+		            .detail = detail };
+	record(m, c, &rec);
 	conn_reply(c, NULL, false);
 }
 
@@ -790,6 +1008,337 @@ method_list_sessions(Manager *m, Conn *c, json_object *params)
 	if (r < 0)
 		return reply_store_error(c, r);
 	conn_reply(c, param_obj("sessions", arr), false);
+}
+
+/* --- roster edits, lockout, schedule (issue 3) ---------------------------------------- */
+
+/* "YYYY-MM-DD" -> YYYYMMDD after checking it is a real calendar date; 0 when not. */
+static int32_t
+parse_date(const char *s)
+{
+	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	int y = atoi(s), mo = atoi(s + 5), d = atoi(s + 8);
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = 12 };
+	if (y < 1900 || mo < 1 || mo > 12 || d < 1 || timegm(&tm) == (time_t)-1 ||
+	    tm.tm_mday != d || tm.tm_mon != mo - 1)
+		return 0;
+	return y * 10000 + mo * 100 + d;
+}
+
+static const WireField edit_staff_fields[] = {
+	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
+	{ "name", WIRE_STRING, false, 256, 0, 0 },
+	{ "affiliation", WIRE_STRING, false, 256, 0, 0 },
+	{ "expertise", WIRE_STRING, false, WIRE_MAX_TEXT, 0, 0 },
+	{ "track_record", WIRE_STRING, false, WIRE_MAX_TEXT, 0, 0 },
+	{ "pledge_date", WIRE_STRING, false, 10, 0, 0 },
+	{ "training_date", WIRE_STRING, false, 10, 0, 0 },
+};
+
+static void
+method_edit_staff(Manager *m, Conn *c, json_object *params)
+{
+	const char *mid = wire_str(params, "matching_id");
+	if (!wire_valid_id(mid))
+		return reply_invalid(c, "matching_id");
+	StoreStaffEdit e = {
+		.name = wire_str(params, "name"),
+		.affiliation = wire_str(params, "affiliation"),
+		.expertise = wire_str(params, "expertise"),
+		.track_record = wire_str(params, "track_record"),
+	};
+	static const char *const texts[] = { "name", "affiliation", "expertise", "track_record" };
+	for (size_t i = 0; i < 4; i++) {
+		const char *v = wire_str(params, texts[i]);
+		if (v && (!wire_valid_text(v, WIRE_MAX_TEXT) || (i < 2 && v[0] == '\0')))
+			return reply_invalid(c, texts[i]);
+	}
+	const char *pd = wire_str(params, "pledge_date"), *td = wire_str(params, "training_date");
+	if (pd && !(e.pledge_date = parse_date(pd)))
+		return reply_invalid(c, "pledge_date");
+	if (td && !(e.training_date = parse_date(td)))
+		return reply_invalid(c, "training_date");
+	int r = store_staff_edit(m->store, mid, &e, now_real_usec());
+	if (r == -ENOENT)
+		return (void)conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
+	if (r < 0)
+		return reply_store_error(c, r);
+	/* Which fields changed, never their values: the record outlives the roster (R5, R6). */
+	json_object *changed = json_object_new_array();
+	json_object_object_foreach(params, key, val)
+	{
+		(void)val;
+		if (strcmp(key, "matching_id") != 0)
+			json_object_array_add(changed, json_object_new_string(key));
+	}
+	json_object *d = param_obj("fields", changed);
+	json_object_object_add(d, "by_uid", json_object_new_int64(conn_peer(c)->uid));
+	record_admin(m, c, mid, NULL, "staff.edit", json_object_to_json_string(d));
+	json_object_put(d);
+	json_object *o = NULL;
+	r = store_staff_json(m->store, mid, &o);
+	if (r < 0)
+		return reply_store_error(c, r);
+	conn_reply(c, o, false);
+}
+
+static void
+method_unlock(Manager *m, Conn *c, json_object *params)
+{
+	const char *mid = wire_str(params, "matching_id");
+	if (!wire_valid_id(mid))
+		return reply_invalid(c, "matching_id");
+	StoreStaff st;
+	int r = store_staff_by_id(m->store, mid, &st);
+	if (r == -ENOENT)
+		return (void)conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
+	if (r < 0 || (r = store_failures_clear(m->store, mid)) < 0)
+		return reply_store_error(c, r);
+	log_info("Lockout of matching ID %s lifted by uid %u", mid, (unsigned)conn_peer(c)->uid);
+	record_admin(m, c, mid, NULL, "staff.unlock", NULL);
+	conn_reply(c, param_obj("matching_id", json_object_new_string(mid)), false);
+}
+
+/* "HH:MM" -> minutes after midnight, -1 when not a time of day. */
+static int
+parse_hhmm(const char *s)
+{
+	if (!s || strlen(s) != 5 || s[2] != ':' || s[0] < '0' || s[0] > '2' || s[1] < '0' ||
+	    s[1] > '9' || s[3] < '0' || s[3] > '5' || s[4] < '0' || s[4] > '9')
+		return -1;
+	int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+	return h < 24 ? h * 60 + m : -1;
+}
+
+/* Local date + minutes -> microseconds since the epoch, in the terminal's time zone. */
+static int64_t
+local_usec(int32_t ymd, int minutes)
+{
+	struct tm tm = { .tm_year = ymd / 10000 - 1900,
+		         .tm_mon = ymd / 100 % 100 - 1,
+		         .tm_mday = ymd % 100,
+		         .tm_hour = minutes / 60,
+		         .tm_min = minutes % 60,
+		         .tm_isdst = -1 };
+	time_t t = mktime(&tm);
+	return t == (time_t)-1 ? -1 : (int64_t)t * 1000000;
+}
+
+#define SCHEDULE_MAX_SHIFTS 4096
+
+static const WireField import_schedule_fields[] = {
+	{ "month", WIRE_STRING, true, 7, 0, 0 },
+	{ "shifts", WIRE_ARRAY, true, SCHEDULE_MAX_SHIFTS, 0, 0 },
+};
+
+static const WireField shift_fields[] = {
+	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
+	{ "date", WIRE_STRING, true, 10, 0, 0 },
+	{ "start", WIRE_STRING, true, 5, 0, 0 },
+	{ "end", WIRE_STRING, true, 5, 0, 0 },
+};
+
+static int32_t
+parse_month(const char *s)
+{
+	char buf[11];
+	if (!s || strlen(s) != 7)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s-01", s);
+	return parse_date(buf);
+}
+
+static void
+method_import_schedule(Manager *m, Conn *c, json_object *params)
+{
+	const char *month = wire_str(params, "month");
+	int32_t first = parse_month(month);
+	if (!first)
+		return reply_invalid(c, "month");
+	int32_t next = first / 100 % 100 == 12 ? (first / 10000 + 1) * 10000 + 101 : first + 100;
+	json_object *arr = NULL;
+	json_object_object_get_ex(params, "shifts", &arr);
+	size_t n = json_object_array_length(arr);
+	StoreShift *shifts = calloc(n ? n : 1, sizeof(*shifts));
+	if (!shifts)
+		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
+	for (size_t i = 0; i < n; i++) {
+		json_object *row = json_object_array_get_idx(arr, i);
+		const char *bad = NULL;
+		if (!json_object_is_type(row, json_type_object) ||
+		    wire_check(row, shift_fields, 4, &bad) < 0) {
+			free(shifts);
+			return reply_invalid(c, "shifts");
+		}
+		int32_t date = parse_date(wire_str(row, "date"));
+		int start = parse_hhmm(wire_str(row, "start"));
+		int end = parse_hhmm(wire_str(row, "end"));
+		const char *mid = wire_str(row, "matching_id");
+		if (!wire_valid_id(mid) || date < first || date >= next || start < 0 ||
+		    end <= start) {
+			free(shifts);
+			return reply_invalid(c, "shifts");
+		}
+		shifts[i] = (StoreShift){ .matching_id = mid,
+			                  .start_usec = local_usec(date, start),
+			                  .end_usec = local_usec(date, end) };
+	}
+	int r = store_schedule_replace(m->store, local_usec(first, 0), local_usec(next, 0), shifts,
+	                               n, now_real_usec());
+	free(shifts);
+	if (r == -ENOENT)
+		return (void)conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
+	if (r < 0)
+		return reply_store_error(c, r);
+	log_info("Schedule for %s imported: %zu shifts", month, n);
+	char detail[96];
+	snprintf(detail, sizeof(detail), "{\"month\":\"%s\",\"shifts\":%zu,\"by_uid\":%u}", month,
+	         n, (unsigned)conn_peer(c)->uid);
+	record_admin(m, c, NULL, NULL, "schedule.import", detail);
+	json_object *o = param_obj("month", json_object_new_string(month));
+	json_object_object_add(o, "shifts", json_object_new_int64((int64_t)n));
+	conn_reply(c, o, false);
+}
+
+static const WireField get_schedule_fields[] = {
+	{ "month", WIRE_STRING, false, 7, 0, 0 },
+	{ "matching_id", WIRE_STRING, false, WIRE_MAX_ID, 0, 0 },
+};
+
+static void
+method_get_schedule(Manager *m, Conn *c, json_object *params)
+{
+	const char *month = wire_str(params, "month");
+	const char *mid = wire_str(params, "matching_id");
+	int64_t from = 0, to = 0;
+	if (month) {
+		int32_t first = parse_month(month);
+		if (!first)
+			return reply_invalid(c, "month");
+		int32_t next =
+		    first / 100 % 100 == 12 ? (first / 10000 + 1) * 10000 + 101 : first + 100;
+		from = local_usec(first, 0);
+		to = local_usec(next, 0);
+	}
+	if (mid && !wire_valid_id(mid))
+		return reply_invalid(c, "matching_id");
+	json_object *arr = NULL;
+	int r = store_schedule_json(m->store, mid, from, to, &arr);
+	if (r < 0)
+		return reply_store_error(c, r);
+	/* Local date and times, as the schedule was written. */
+	size_t n = json_object_array_length(arr);
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		int64_t st = wire_int(o, "start", 0), en = wire_int(o, "end", 0);
+		time_t ts = (time_t)(st / 1000000), te = (time_t)(en / 1000000);
+		struct tm a, b;
+		char date[16], start[8], end[8];
+		localtime_r(&ts, &a);
+		localtime_r(&te, &b);
+		strftime(date, sizeof(date), "%Y-%m-%d", &a);
+		strftime(start, sizeof(start), "%H:%M", &a);
+		strftime(end, sizeof(end), "%H:%M", &b);
+		json_object_object_add(o, "date", json_object_new_string(date));
+		json_object_object_add(o, "start", json_object_new_string(start));
+		json_object_object_add(o, "end", json_object_new_string(end));
+	}
+	conn_reply(c, param_obj("shifts", arr), false);
+}
+
+/* --- authorization (R2, R11) --------------------------------------------------------- */
+
+static json_object *
+whoami_json(Manager *m, const Peer *p, StoreSession *ret_session, char *ret_role)
+{
+	json_object *o = json_object_new_object();
+	StoreSession s;
+	char role[WIRE_MAX_ID + 1] = "";
+	bool in = sessions_find_by_peer(m->sessions, p, &s) == 0 &&
+	          store_operator_role(m->store, s.matching_id, s.operator_id, role) == 0;
+	json_object_object_add(o, "in_session", json_object_new_boolean(in));
+	if (in) {
+		json_object_object_add(o, "session_id", json_object_new_int64(s.id));
+		json_object_object_add(o, "matching_id", json_object_new_string(s.matching_id));
+		json_object_object_add(o, "operator_id", json_object_new_string(s.operator_id));
+		json_object_object_add(o, "role", json_object_new_string(role));
+		if (ret_session)
+			*ret_session = s;
+		if (ret_role)
+			memcpy(ret_role, role, sizeof(role));
+	}
+	return o;
+}
+
+static void
+method_whoami(Manager *m, Conn *c, json_object *params)
+{
+	conn_reply(c, whoami_json(m, conn_peer(c), NULL, NULL), false);
+}
+
+static const WireField authorize_fields[] = {
+	{ "action", WIRE_STRING, true, POLICY_MAX_NAME, 0, 0 },
+	{ "key", WIRE_STRING, false, 256, 0, 0 },
+};
+
+static void
+method_authorize(Manager *m, Conn *c, json_object *params)
+{
+	const char *action = wire_str(params, "action");
+	json_object *kj = NULL;
+	const char *key = NULL;
+	size_t key_len = 0;
+	if (json_object_object_get_ex(params, "key", &kj)) {
+		key = json_object_get_string(kj);
+		key_len = (size_t)json_object_get_string_len(kj);
+	}
+
+	StoreSession s = { 0 };
+	char role[WIRE_MAX_ID + 1] = "";
+	json_object *who = whoami_json(m, conn_peer(c), &s, role);
+	bool in_session = wire_bool(who, "in_session", false);
+	json_object_put(who);
+
+	PolicyRequest req = { .in_session = in_session,
+		              .role = in_session ? role : NULL,
+		              .action = action,
+		              .key = key,
+		              .key_len = key_len };
+	char norm[16] = "";
+	PolicyKeyClass kc = POLICY_KEY_GARBAGE;
+	PolicyDecision d = policy_authorize(m->policy, &req, norm, sizeof(norm), &kc);
+
+	/* The key is never stored: only its HMAC, so an auditor can later ask whether a number
+	 * was searched (R11, R19). */
+	char hmac[65] = "";
+	if (key && norm[0] && m->audit)
+		(void)audit_key_hmac(m->audit, norm, hmac);
+	explicit_bzero(norm, sizeof(norm));
+
+	const char *reason = policy_reason_name(d.reason);
+	char raction[POLICY_MAX_NAME + 16];
+	snprintf(raction, sizeof(raction), "authorize.%s", action);
+	record_simple(m, c, in_session ? s.matching_id : NULL, in_session ? s.operator_id : NULL,
+	              raction,
+	              d.allow       ? "allow"
+	              : d.violation ? "violation"
+	                            : "deny",
+	              reason, hmac[0] ? hmac : NULL);
+
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "allow", json_object_new_boolean(d.allow));
+	json_object_object_add(o, "reason", json_object_new_string(reason));
+	json_object_object_add(o, "action", json_object_new_string(action));
+	json_object_object_add(o, "violation", json_object_new_boolean(d.violation));
+	if (in_session) {
+		json_object_object_add(o, "operator_id", json_object_new_string(s.operator_id));
+		json_object_object_add(o, "role", json_object_new_string(role));
+	}
+	conn_reply(c, o, false);
 }
 
 #define FIELDS(f) f, sizeof(f) / sizeof((f)[0])
@@ -809,6 +1358,15 @@ static const Method methods[] = {
 	{ "io.biogate.CloseSession", PERM_ROOT, method_close_session,
 	  FIELDS(close_session_fields) },
 	{ "io.biogate.ListSessions", PERM_ADMIN, method_list_sessions, NO_FIELDS },
+	{ "io.biogate.EditStaff", PERM_ADMIN, method_edit_staff, FIELDS(edit_staff_fields) },
+	{ "io.biogate.Unlock", PERM_ADMIN, method_unlock, FIELDS(staff_id_fields) },
+	{ "io.biogate.ImportSchedule", PERM_ADMIN, method_import_schedule,
+	  FIELDS(import_schedule_fields) },
+	{ "io.biogate.GetSchedule", PERM_ADMIN, method_get_schedule, FIELDS(get_schedule_fields) },
+	{ "io.biogate.Authorize", PERM_ANYONE, method_authorize, FIELDS(authorize_fields) },
+	{ "io.biogate.WhoAmI", PERM_ANYONE, method_whoami, NO_FIELDS },
+	{ "io.biogate.Lock", PERM_ANYONE, sessions_method_lock, NO_FIELDS },
+	{ "io.biogate.Logoff", PERM_ANYONE, sessions_method_logoff, NO_FIELDS },
 };
 
 void
@@ -836,8 +1394,26 @@ methods_dispatch(Manager *m, Conn *c, const WireCall *call)
 	bool allowed = meth->perm == PERM_ANYONE || meth->perm == PERM_LOGIN ||
 	               (meth->perm == PERM_ROOT && p->uid == 0) ||
 	               (meth->perm == PERM_ADMIN && peer_is_admin(m, p));
+	const char *why = "not-admin";
+	if (allowed && meth->perm == PERM_ADMIN &&
+	    policy_settings(m->policy)->admin_requires_session) {
+		/* The policy wants administration done in an admin-role session too. */
+		char role[WIRE_MAX_ID + 1] = "";
+		json_object *who = whoami_json(m, p, NULL, role);
+		json_object_put(who);
+		allowed = role[0] && policy_is_admin_role(m->policy, role);
+		why = "no-admin-session";
+	}
 	if (!allowed) {
 		log_info("Refused %s to uid %u pid %d", meth->name, (unsigned)p->uid, (int)p->pid);
+		char detail[64];
+		snprintf(detail, sizeof(detail), "{\"uid\":%u,\"pid\":%d}", (unsigned)p->uid,
+		         (int)p->pid);
+		AuditRecord rec = { .action = meth->name,
+			            .outcome = "deny",
+			            .reason = meth->perm == PERM_ROOT ? "not-root" : why,
+			            .detail = detail };
+		record(m, c, &rec);
 		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
 	}
 

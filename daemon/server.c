@@ -36,6 +36,8 @@ struct Conn {
 	bool closing; /* close once the output is flushed */
 	bool dead;    /* freed at the next safe point */
 	bool dispatching;
+	unsigned hold; /* records not yet durable: output waits for them */
+	unsigned refs; /* holders besides the server (pending audit callbacks) */
 	ConnGoneFn gone;
 	void *gone_data;
 };
@@ -50,6 +52,7 @@ struct Server {
 
 static void conn_free(Conn *c);
 static int conn_process(Conn *c);
+static int conn_flush(Conn *c);
 
 const Peer *
 conn_peer(const Conn *c)
@@ -75,7 +78,7 @@ conn_update_events(Conn *c)
 	uint32_t ev = EPOLLRDHUP;
 	if (!c->closing)
 		ev |= EPOLLIN;
-	if (c->out_len > c->out_off)
+	if (c->out_len > c->out_off && c->hold == 0)
 		ev |= EPOLLOUT;
 	(void)sd_event_source_set_io_events(c->io, ev);
 }
@@ -91,25 +94,58 @@ conn_arm_idle(Conn *c)
 	return r;
 }
 
-/* Frees now unless we are inside this connection's own dispatch; then marks it. */
+/* Frees now unless we are inside this connection's own dispatch or records still hold it;
+ * then marks it and stops its event sources. */
 static void
 conn_kill(Conn *c)
 {
 	if (c->dead)
 		return;
 	c->dead = true;
+	(void)sd_event_source_set_enabled(c->io, SD_EVENT_OFF);
+	(void)sd_event_source_set_enabled(c->idle, SD_EVENT_OFF);
 	if (c->gone) {
 		ConnGoneFn fn = c->gone;
 		c->gone = NULL;
 		fn(c, c->gone_data);
 	}
-	if (!c->dispatching)
+	if (!c->dispatching && c->refs == 0)
 		conn_free(c);
+}
+
+void
+conn_hold_output(Conn *c)
+{
+	c->hold++;
+	c->refs++;
+}
+
+void
+conn_release_output(Conn *c, bool ok)
+{
+	c->hold--;
+	c->refs--;
+	if (c->dead) {
+		if (c->refs == 0 && !c->dispatching)
+			conn_free(c);
+		return;
+	}
+	if (!ok) {
+		/* Not durable means not said: the caller hears nothing rather than a reply the
+		 * audit trail does not back. */
+		conn_kill(c);
+		return;
+	}
+	if (c->hold == 0 && conn_flush(c) < 0)
+		conn_kill(c);
 }
 
 static int
 conn_flush(Conn *c)
 {
+	/* A reply may not overtake the audit record of what it reports. */
+	if (c->hold > 0)
+		return 0;
 	while (c->out_off < c->out_len) {
 		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
 		                 MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -267,7 +303,8 @@ conn_process(Conn *c)
 		c->dispatching = false;
 		json_object_put(msg);
 		if (c->dead) {
-			conn_free(c);
+			if (c->refs == 0)
+				conn_free(c);
 			return -ECONNRESET;
 		}
 	}

@@ -31,7 +31,8 @@ step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
 
 printf '== biogated, state in %s\n' "$T"
 "$B/daemon/biogated" --foreground --state-dir "$T/state" --runtime-dir "$T/run" \
-	--config /dev/null --sensor "$B/daemon/sensor/biogated-sensor" 2>"$T/daemon.log" &
+	--config /dev/null --sensor "$B/daemon/sensor/biogated-sensor" \
+	--policy "$(pwd)/policy/policy.conf" 2>"$T/daemon.log" &
 DAEMON_PID=$!
 for _ in $(seq 1 100); do
 	[ "$("$CTL" --json status 2>/dev/null | jq -r .reader.present)" = true ] && break
@@ -41,6 +42,8 @@ done
 step "status" "$CTL" status
 step "add a person to the roster" "$CTL" staff add M001 --name "山田 太郎" \
 	--affiliation "委託事業者A" --expertise "窓口業務" --nationality "日本" --unix-user yamada
+step "record the written pledge and the security training (R9)" "$CTL" staff edit M001 \
+	--pledge-date "$(date +%F)" --training-date "$(date +%F)"
 echo "(the reader is touched five times: virtual finger 'yamada-right-index')"
 for _ in 1 2 3 4 5; do finger "SCAN yamada-right-index"; done
 step "enroll the right index finger" "$CTL" enroll M001 --finger right-index

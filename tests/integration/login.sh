@@ -22,6 +22,7 @@ trap cleanup EXIT
 export FP_VIRTUAL_DEVICE=$T/vdev.sock FP_DRIVERS_WHITELIST=virtual_device
 export BIOGATE_SOCKET=$T/run/io.biogate
 VDEV=$FP_VIRTUAL_DEVICE
+POLICY=$(cd "$(dirname "$0")/../.." && pwd)/policy/policy.conf
 pass=0 fail=0
 ok() { echo "ok: $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
@@ -38,7 +39,7 @@ EOF
 
 start_daemon() {
 	"$BIOGATED" --foreground --state-dir "$T/state" --runtime-dir "$T/run" \
-		--config "$T/biogate.conf" --sensor "$SENSOR" 2>>"$T/daemon.log" &
+		--config "$T/biogate.conf" --sensor "$SENSOR" --policy "$POLICY" 2>>"$T/daemon.log" &
 	DAEMON_PID=$!
 	wait_reader
 }
@@ -77,6 +78,9 @@ check "second staff add" "$CTL" staff add M002 --name "佐藤 花子" --affiliat
 	--nationality "日本" --unix-user bgtest2
 "$CTL" staff add M001 --name x --affiliation y --nationality z >/dev/null 2>&1
 check "duplicate matching ID refused (exit 6)" [ $? = 6 ]
+# R9: the written pledge and the security training are recorded before any login.
+check "pledge and training recorded" "$CTL" staff edit M001 --pledge-date 2026-11-01 \
+	--training-date 2026-11-02
 
 # Five scans queued on the reader before the enrollment starts; the open device keeps them.
 "$VDEVCTL" "$VDEV" "SCAN finger-yamada" "SCAN finger-yamada" "SCAN finger-yamada" \
