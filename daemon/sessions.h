@@ -20,6 +20,10 @@
 
 typedef struct Sessions Sessions;
 
+/* Lock asked for where nothing can lock (no logind, or a session without a logind session).
+ * Added by this module; docs/protocol.md should list it next to the others. */
+#define SESSIONS_ERR_CANNOT_LOCK "io.biogate.CannotLock"
+
 /* Connects to the system bus ($DBUS_SYSTEM_BUS_ADDRESS honoured by sd-bus), looks for
  * logind, and starts the watch timer. Missing logind is not an error. */
 int sessions_new(Manager *m, Sessions **ret);
@@ -36,7 +40,10 @@ void sessions_closed(Sessions *s, int64_t session_id);
  * the peer root. -ENOENT when the process is in no open session. */
 int sessions_find_by_peer(Sessions *s, const Peer *p, StoreSession *ret);
 
-/* Lock / end one session now (the caller's own: biogatectl lock | logoff). */
+/* Lock / end one session now (the caller's own: biogatectl lock | logoff). lock: -ENOENT
+ * for a session not in the table, -EOPNOTSUPP when nothing can lock it (no logind). logoff:
+ * logind's TerminateSession, or SIGHUP and 2 s later SIGTERM to the leader without logind;
+ * the store row closes with reason at once. */
 int sessions_lock(Sessions *s, int64_t session_id);
 int sessions_logoff(Sessions *s, int64_t session_id, const char *reason);
 /* Ends every open session of a matching ID at once (revocation). Returns how many. */
