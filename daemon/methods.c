@@ -296,6 +296,7 @@ method_add_staff(Manager *m, Conn *c, json_object *params)
 		return reply_store_error(c, r);
 	log_info("Roster: added matching ID %s (uid %u)", in.matching_id,
 	         (unsigned)conn_peer(c)->uid);
+	record_admin(m, c, in.matching_id, NULL, "staff.add", NULL);
 	json_object *o = NULL;
 	r = store_staff_json(m->store, in.matching_id, &o);
 	if (r < 0)
@@ -962,6 +963,16 @@ method_open_session(Manager *m, Conn *c, json_object *params)
 		return reply_store_error(c, r);
 	log_info("Session %lld opened: matching ID %s as operator ID %s (role %s), tty %s",
 	         (long long)id, mid, oid, role, in.tty ? in.tty : "-");
+	sessions_opened(m->sessions, id);
+	char detail[128];
+	snprintf(detail, sizeof(detail), "{\"session_id\":%lld,\"role\":\"%s\"}", (long long)id,
+	         role);
+	AuditRecord rec = { .matching_id = mid,
+		            .operator_id = oid,
+		            .action = "session.open",
+		            .outcome = "ok",
+		            .detail = detail };
+	record(m, c, &rec);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "session_id", json_object_new_int64(id));
 	json_object_object_add(o, "operator_id", json_object_new_string(oid));
