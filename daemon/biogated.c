@@ -66,6 +66,8 @@ usage(FILE *f)
 	        "  --runtime-dir DIR    socket directory (default %s)\n"
 	        "  --config FILE        settings (default %s)\n"
 	        "  --sensor PATH        biogated-sensor binary (overrides the config)\n"
+	        "  --policy FILE        the policy file (then FILE.d/*.conf) instead of the\n"
+	        "                       standard chain (datadir, sysconfdir, sysconfdir .d)\n"
 	        "  --debug              log debug messages\n"
 	        "  --version            print the version\n"
 	        "  -h, --help           this help\n",

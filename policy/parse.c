@@ -69,7 +69,7 @@ static const PolicyKey policy_keys[] = {
 	{ "idle", "warn-before-sec", POLICY_T_U32, 0, 3600, S(idle_warn_sec) },
 	{ "shift", "warn-before-sec", POLICY_T_U32, 0, 86400, S(shift_warn_sec) },
 	{ "shift", "power-off-time", POLICY_T_HHMM, 0, 0, S(power_off_minute) },
-	{ "shift", "power-off-retry-sec", POLICY_T_U32, 10, 3600, S(power_off_retry_sec) },
+	{ "shift", "power-off-retry-sec", POLICY_T_U32, 1, 3600, S(power_off_retry_sec) },
 	{ "two-person", "actions", POLICY_T_LIST, 0, 0, offsetof(Policy, two_person) },
 	{ "retention", "audit-years", POLICY_T_U32, 1, 100, S(retention_years) },
 	{ "incidents", "notify", POLICY_T_PATH, 0, 0, S(notify) },

@@ -218,7 +218,7 @@ T2=$(awk -v u="$("$PY" "$SRC/mock.py" set c2 IdleSinceHint=now)" 'BEGIN { printf
 
 # From inside c3a: Lock, then Logoff (biogatectl lock|logoff once it has them).
 if "$CTL" --help 2>&1 | grep -qw lock; then
-	LOCK_CMD="$CTL lock" LOGOFF_CMD="$CTL logoff"
+	LOCK_CMD="$CTL --json lock" LOGOFF_CMD="$CTL --json logoff"
 else
 	LOCK_CMD="$PY $SRC/varlink.py $BIOGATE_SOCKET io.biogate.Lock"
 	LOGOFF_CMD="$PY $SRC/varlink.py $BIOGATE_SOCKET io.biogate.Logoff"
@@ -269,7 +269,7 @@ check "c3b: not locked by c3a's lock" [ "$(count_calls LockSession c3b)" = 0 ]
 check "c3b: not ended by c3a's logoff" [ "$(count_calls TerminateSession c3b)" = 0 ]
 check "c3b: active graphical session never idle-locked" session_open c3b
 check "Lock replied with the caller's session" \
-	grep -q "\"session_id\": *$(grep -m1 '^BIOGATE_SESSION_ID=' "$T/c3a.out" | cut -d= -f2)[,}]" "$T/c3a.out"
+	grep -Eq "\"session_id\": *$(grep -m1 '^BIOGATE_SESSION_ID=' "$T/c3a.out" | cut -d= -f2)([^0-9]|\$)" "$T/c3a.out"
 
 # --- shift end and end of day ------------------------------------------------------------------
 # A shift of M001 ending SHIFT_END (whole seconds); the daemon's clock zone is chosen so that
