@@ -74,6 +74,17 @@ typedef struct Peer {
 } Peer;
 
 const Peer *conn_peer(const Conn *c);
+
+/* The biogate session a connection's peer process belongs to, resolved once per connection
+ * (the peer's pid does not change; its session can only end, which is checked on use). */
+typedef struct PeerSession {
+	bool known;
+	int64_t session_id;
+	char matching_id[WIRE_MAX_ID + 1];
+	char operator_id[WIRE_MAX_ID + 1];
+	char role[WIRE_MAX_ID + 1];
+} PeerSession;
+PeerSession *conn_peer_session(Conn *c);
 /* Replies. Each takes ownership of params (may be NULL). A final reply (continues=false or an
  * error) ends the call and lets the connection read its next one. Return 0 or -errno; on
  * failure the connection is already scheduled for closing. */

@@ -25,8 +25,9 @@ struct Conn {
 	Conn *prev, *next;
 	int fd;
 	sd_event_source *io;
-	sd_event_source *idle;
+	uint64_t idle_since; /* CLOCK_MONOTONIC usec of the last finished call; 0 in a call */
 	Peer peer;
+	PeerSession session;
 	WireBuf in;
 	char *out;
 	size_t out_len, out_off;
@@ -48,6 +49,9 @@ struct Server {
 	sd_event_source *listen;
 	Conn *conns;
 	unsigned n_conns;
+	/* One sweep a second closes idle clients: a timer per connection would re-arm the
+	 * kernel timer on every call of every client. */
+	sd_event_source *sweep;
 };
 
 static void conn_free(Conn *c);
@@ -58,6 +62,12 @@ const Peer *
 conn_peer(const Conn *c)
 {
 	return &c->peer;
+}
+
+PeerSession *
+conn_peer_session(Conn *c)
+{
+	return &c->session;
 }
 
 bool
@@ -83,17 +93,13 @@ conn_update_events(Conn *c)
 	(void)sd_event_source_set_io_events(c->io, ev);
 }
 
-static int
+static void
 conn_arm_idle(Conn *c)
 {
-	uint64_t usec = (uint64_t)c->server->manager->config.client_idle_timeout_sec * 1000000u;
-	int r = sd_event_source_set_time_relative(c->idle, usec);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(c->idle,
-		                                c->in_call ? SD_EVENT_OFF : SD_EVENT_ONESHOT);
-	return r;
+	uint64_t now = 0;
+	(void)sd_event_now(c->server->manager->event, CLOCK_MONOTONIC, &now);
+	c->idle_since = c->in_call ? 0 : now;
 }
-
 /* Frees now unless we are inside this connection's own dispatch or records still hold it;
  * then marks it and stops its event sources. */
 static void
@@ -103,7 +109,6 @@ conn_kill(Conn *c)
 		return;
 	c->dead = true;
 	(void)sd_event_source_set_enabled(c->io, SD_EVENT_OFF);
-	(void)sd_event_source_set_enabled(c->idle, SD_EVENT_OFF);
 	if (c->gone) {
 		ConnGoneFn fn = c->gone;
 		c->gone = NULL;
@@ -297,7 +302,7 @@ conn_process(Conn *c)
 		c->in_call = true;
 		c->more = call.more;
 		c->oneway = call.oneway;
-		(void)sd_event_source_set_enabled(c->idle, SD_EVENT_OFF);
+		c->idle_since = 0;
 		c->dispatching = true;
 		methods_dispatch(m, c, &call);
 		c->dispatching = false;
@@ -339,14 +344,23 @@ conn_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 }
 
 static int
-conn_on_idle(sd_event_source *s, uint64_t usec, void *userdata)
+server_on_sweep(sd_event_source *es, uint64_t usec, void *userdata)
 {
-	Conn *c = userdata;
-	log_debug("Client pid %d idle; closing", (int)c->peer.pid);
-	conn_kill(c);
+	Server *s = userdata;
+	uint64_t limit = (uint64_t)s->manager->config.client_idle_timeout_sec * 1000000u;
+	uint64_t now = usec;
+	(void)sd_event_now(s->manager->event, CLOCK_MONOTONIC, &now);
+	for (Conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		if (!c->dead && c->idle_since && now > c->idle_since &&
+		    now - c->idle_since >= limit) {
+			log_debug("Client pid %d idle; closing", (int)c->peer.pid);
+			conn_kill(c);
+		}
+	}
+	(void)sd_event_source_set_time(es, now + 1000000u);
 	return 0;
 }
-
 static void
 conn_free(Conn *c)
 {
@@ -359,7 +373,6 @@ conn_free(Conn *c)
 		c->next->prev = c->prev;
 	s->n_conns--;
 	sd_event_source_disable_unref(c->io);
-	sd_event_source_disable_unref(c->idle);
 	close(c->fd);
 	wire_buf_clear(&c->in);
 	free(c->out);
@@ -427,10 +440,7 @@ server_on_accept(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 	s->n_conns++;
 
 	int r = sd_event_add_io(m->event, &c->io, cfd, EPOLLIN | EPOLLRDHUP, conn_on_io, c);
-	if (r >= 0)
-		r = sd_event_add_time_relative(
-		    m->event, &c->idle, CLOCK_MONOTONIC,
-		    (uint64_t)m->config.client_idle_timeout_sec * 1000000u, 0, conn_on_idle, c);
+	conn_arm_idle(c);
 	if (r < 0) {
 		log_error_errno(r, "Failed to watch a connection: %m");
 		conn_free(c);
@@ -447,6 +457,14 @@ server_new(Manager *m, int listen_fd, Server **ret)
 	s->manager = m;
 	s->fd = listen_fd;
 	int r = sd_event_add_io(m->event, &s->listen, listen_fd, EPOLLIN, server_on_accept, s);
+	if (r >= 0) {
+		r = sd_event_add_time_relative(m->event, &s->sweep, CLOCK_MONOTONIC, 1000000u,
+		                               100000u, server_on_sweep, s);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(s->sweep, SD_EVENT_ON);
+		if (r < 0)
+			s->listen = sd_event_source_disable_unref(s->listen);
+	}
 	if (r < 0) {
 		free(s);
 		return r;
@@ -471,6 +489,7 @@ server_free(Server *s)
 		conn_free(c);
 	}
 	sd_event_source_disable_unref(s->listen);
+	sd_event_source_disable_unref(s->sweep);
 	close(s->fd);
 	free(s);
 }

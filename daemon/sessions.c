@@ -871,6 +871,12 @@ sessions_find_by_peer(Sessions *s, const Peer *p, StoreSession *ret)
 	return 0;
 }
 
+bool
+sessions_is_open(Sessions *s, int64_t session_id)
+{
+	return s && sessions_get(s, session_id) != NULL;
+}
+
 int
 sessions_lock(Sessions *s, int64_t session_id)
 {

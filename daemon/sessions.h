@@ -40,6 +40,9 @@ void sessions_closed(Sessions *s, int64_t session_id);
  * the peer root. -ENOENT when the process is in no open session. */
 int sessions_find_by_peer(Sessions *s, const Peer *p, StoreSession *ret);
 
+/* Whether a session is open and not being ended (in memory: cheap enough per request). */
+bool sessions_is_open(Sessions *s, int64_t session_id);
+
 /* Lock / end one session now (the caller's own: biogatectl lock | logoff). lock: -ENOENT
  * for a session not in the table, -EOPNOTSUPP when nothing can lock it (no logind). logoff:
  * logind's TerminateSession, or SIGHUP and 2 s later SIGTERM to the leader without logind;
