@@ -22,9 +22,12 @@
 typedef struct Server Server;
 typedef struct Conn Conn;
 typedef struct SensorLink SensorLink;
-typedef struct Policy Policy;     /* policy/policy.h */
-typedef struct Audit Audit;       /* audit.h */
-typedef struct Sessions Sessions; /* sessions.h */
+typedef struct Policy Policy;       /* policy/policy.h */
+typedef struct Audit Audit;         /* audit.h */
+typedef struct Sessions Sessions;   /* sessions.h */
+typedef struct Incidents Incidents; /* incidents.h */
+typedef struct Devices Devices;     /* devices.h */
+typedef struct Room Room;           /* room.h */
 
 #define TICKET_HEX_LEN 32
 #define TICKETS_MAX    64
@@ -50,6 +53,9 @@ typedef struct Manager {
 	Policy *policy;
 	Audit *audit;
 	Sessions *sessions;
+	Incidents *incidents;
+	Devices *devices;
+	Room *room;
 	char terminal[64];     /* this terminal's name (hostname) for records */
 	uint64_t started_usec; /* CLOCK_MONOTONIC */
 	Ticket tickets[TICKETS_MAX];
