@@ -104,6 +104,73 @@ static const char *const store_migrations[] = {
 	") STRICT;"
 	"CREATE INDEX failures_by_staff ON failures(matching_id, at);"
 	"PRAGMA user_version = 2;",
+	/* 2 -> 3: roster history (R6: who changed which field when, old and new values, never
+	 * nationality), written by triggers so that no code path can forget it; and the
+	 * disposal plan (R16). The actor of a change is set in change_context inside the same
+	 * transaction. */
+	"CREATE TABLE staff_history ("
+	"  id INTEGER PRIMARY KEY,"
+	"  matching_id TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT,"
+	"  field TEXT NOT NULL,"
+	"  old_value TEXT,"
+	"  new_value TEXT"
+	") STRICT;"
+	"CREATE INDEX staff_history_by_staff ON staff_history(matching_id, id);"
+	"CREATE TABLE change_context (id INTEGER PRIMARY KEY CHECK(id = 1), actor TEXT) STRICT;"
+	"CREATE TRIGGER staff_history_insert AFTER INSERT ON staff BEGIN"
+	"  INSERT INTO staff_history (matching_id, at, actor, field, old_value, new_value) "
+	"    VALUES (NEW.matching_id, NEW.created_at, (SELECT actor FROM change_context), "
+	"'created', NULL, NULL);"
+	"END;"
+	"CREATE TRIGGER staff_history_update AFTER UPDATE ON staff BEGIN"
+	"  INSERT INTO staff_history (matching_id, at, actor, field, old_value, new_value) "
+	"    SELECT NEW.matching_id, NEW.updated_at, (SELECT actor FROM change_context), 'name', "
+	"OLD.name, NEW.name WHERE OLD.name IS NOT NEW.name;"
+	"  INSERT INTO staff_history (matching_id, at, actor, field, old_value, new_value) "
+	"    SELECT NEW.matching_id, NEW.updated_at, (SELECT actor FROM change_context), "
+	"'affiliation', OLD.affiliation, NEW.affiliation WHERE OLD.affiliation IS NOT "
+	"NEW.affiliation;"
+	"  INSERT INTO staff_history (matching_id, at, actor, field, old_value, new_value) "
+	"    SELECT NEW.matching_id, NEW.updated_at, (SELECT actor FROM change_context), "
+	"'expertise', OLD.expertise, NEW.expertise WHERE OLD.expertise IS NOT NEW.expertise;"
+	"  INSERT INTO staff_history (matching_id, at, actor, field, old_value, new_value) "
+	"    SELECT NEW.matching_id, NEW.updated_at, (SELECT actor FROM change_context), "
+	"'track_record', OLD.track_record, NEW.track_record WHERE OLD.track_record IS NOT "
+	"NEW.track_record;"
+	"  INSERT INTO staff_history (matching_id, at, actor, field, old_value, new_value) "
+	"    SELECT NEW.matching_id, NEW.updated_at, (SELECT actor FROM change_context), "
+	"'unix_user', OLD.unix_user, NEW.unix_user WHERE OLD.unix_user IS NOT NEW.unix_user;"
+	"  INSERT INTO staff_history (matching_id, at, actor, field, old_value, new_value) "
+	"    SELECT NEW.matching_id, NEW.updated_at, (SELECT actor FROM change_context), "
+	"'pledge_date', CAST(OLD.pledge_date AS TEXT), CAST(NEW.pledge_date AS TEXT) WHERE "
+	"OLD.pledge_date IS NOT NEW.pledge_date;"
+	"  INSERT INTO staff_history (matching_id, at, actor, field, old_value, new_value) "
+	"    SELECT NEW.matching_id, NEW.updated_at, (SELECT actor FROM change_context), "
+	"'training_date', CAST(OLD.training_date AS TEXT), CAST(NEW.training_date AS TEXT) WHERE "
+	"OLD.training_date IS NOT NEW.training_date;"
+	"  INSERT INTO staff_history (matching_id, at, actor, field, old_value, new_value) "
+	"    SELECT NEW.matching_id, NEW.updated_at, (SELECT actor FROM change_context), 'state', "
+	"OLD.state, NEW.state WHERE OLD.state IS NOT NEW.state;"
+	"END;"
+	"CREATE TABLE disposals ("
+	"  id INTEGER PRIMARY KEY,"
+	"  state TEXT NOT NULL CHECK(state IN ('planned','approved','executed')),"
+	"  items TEXT NOT NULL,"
+	"  media TEXT NOT NULL,"
+	"  count INTEGER NOT NULL,"
+	"  method TEXT NOT NULL,"
+	"  planned_date INTEGER NOT NULL,"
+	"  planned_by TEXT NOT NULL,"
+	"  planned_at INTEGER NOT NULL,"
+	"  approved_by TEXT,"
+	"  approved_at INTEGER,"
+	"  executed_by TEXT,"
+	"  executed_at INTEGER,"
+	"  result TEXT"
+	") STRICT;"
+	"PRAGMA user_version = 3;",
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -146,6 +213,21 @@ typedef enum StoreStmt {
 	ST_SHIFT_INSERT,
 	ST_SHIFT_AT,
 	ST_SHIFTS_RANGE,
+	ST_ACTOR_SET,
+	ST_REVOKE_STAFF,
+	ST_REVOKE_OPERATORS,
+	ST_FINGERS_DELETE,
+	ST_NATIONALITY,
+	ST_HISTORY,
+	ST_DISPOSAL_INSERT,
+	ST_DISPOSAL_GET,
+	ST_DISPOSAL_APPROVE,
+	ST_DISPOSAL_EXECUTE,
+	ST_ERASE_STAFF,
+	ST_ERASE_FINGERS,
+	ST_ERASE_HISTORY,
+	ST_ERASE_SHIFTS,
+	ST_ERASE_FAILURES,
 	_ST_MAX,
 } StoreStmt;
 
@@ -227,6 +309,35 @@ static const char *const store_sql[_ST_MAX] = {
 	                    "(SELECT 1 FROM staff WHERE matching_id = ?1)",
 	[ST_SHIFT_AT] = "SELECT start_at, end_at FROM shifts WHERE matching_id = ?1 "
 	                "AND start_at <= ?2 AND end_at > ?2 ORDER BY start_at LIMIT 1",
+	[ST_ACTOR_SET] = "INSERT OR REPLACE INTO change_context (id, actor) VALUES (1, ?1)",
+	[ST_REVOKE_STAFF] = "UPDATE staff SET state = 'revoked', updated_at = ?2 "
+	                    "WHERE matching_id = ?1 AND state = 'active'",
+	[ST_REVOKE_OPERATORS] = "UPDATE operators SET state = 'revoked' WHERE matching_id = ?1",
+	[ST_FINGERS_DELETE] = "DELETE FROM fingers WHERE matching_id = ?1",
+	[ST_NATIONALITY] = "SELECT nationality FROM staff WHERE matching_id = ?1",
+	[ST_HISTORY] = "SELECT at, actor, field, old_value, new_value FROM staff_history "
+	               "WHERE matching_id = ?1 ORDER BY id",
+	[ST_DISPOSAL_INSERT] = "INSERT INTO disposals (state, items, media, count, method, "
+	                       "planned_date, planned_by, planned_at) "
+	                       "VALUES ('planned', ?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+	[ST_DISPOSAL_GET] = "SELECT id, state, items, media, count, method, planned_date, "
+	                    "planned_by, planned_at, approved_by, approved_at, executed_by, "
+	                    "executed_at, result FROM disposals WHERE id = ?1",
+	[ST_DISPOSAL_APPROVE] = "UPDATE disposals SET state = 'approved', approved_by = ?2, "
+	                        "approved_at = ?3 WHERE id = ?1 AND state = 'planned'",
+	[ST_DISPOSAL_EXECUTE] =
+	    "UPDATE disposals SET state = 'executed', executed_by = ?2, "
+	    "executed_at = ?3, result = ?4 WHERE id = ?1 AND state = 'approved'",
+	/* Disposal keeps the matching ID (never issued again) and the audit trail, and makes
+	 * every personal field unreadable. */
+	[ST_ERASE_STAFF] = "UPDATE staff SET name = '', affiliation = '', expertise = NULL, "
+	                   "track_record = NULL, nationality = '', unix_user = matching_id, "
+	                   "pledge_date = NULL, training_date = NULL, state = 'revoked', "
+	                   "updated_at = ?1",
+	[ST_ERASE_FINGERS] = "DELETE FROM fingers",
+	[ST_ERASE_HISTORY] = "DELETE FROM staff_history",
+	[ST_ERASE_SHIFTS] = "DELETE FROM shifts",
+	[ST_ERASE_FAILURES] = "DELETE FROM failures",
 	[ST_SHIFTS_RANGE] =
 	    "SELECT matching_id, start_at, end_at FROM shifts "
 	    "WHERE (?1 IS NULL OR matching_id = ?1) AND end_at > ?2 AND start_at < ?3 "
@@ -629,10 +740,23 @@ store_close(Store *s)
 
 /* ---- roster ---- */
 
+/* Who the triggers write into the roster history for this transaction. */
+static int
+store_set_actor(Store *s, const char *actor)
+{
+	STMT(s, ST_ACTOR_SET);
+	int r = store_bind_text(st, 1, actor);
+	if (r < 0)
+		return r;
+	return store_step_done(s, st, "actor");
+}
+
 static int
 store_staff_add_txn(Store *s, const StoreStaffIn *in, const char *unix_user, int64_t now)
 {
-	int r;
+	int r = store_set_actor(s, in->actor);
+	if (r < 0)
+		return r;
 	{
 		STMT(s, ST_STAFF_ID_CLASH);
 		if ((r = store_bind_text(st, 1, in->matching_id)) < 0 ||
@@ -1336,6 +1460,8 @@ store_staff_edit(Store *s, const char *matching_id, const StoreStaffEdit *e, int
 	int r = store_begin(s, true);
 	if (r < 0)
 		return r;
+	if ((r = store_set_actor(s, e->actor)) < 0)
+		return store_end(s, r);
 	{
 		STMT(s, ST_STAFF_EDIT);
 		if ((r = store_bind_text(st, 1, matching_id)) < 0 ||
@@ -1544,5 +1670,300 @@ store_schedule_json(Store *s, const char *matching_id, int64_t from_usec, int64_
 		return store_fail(s->db, rc, "schedule");
 	*ret = a;
 	a = NULL;
+	return 0;
+}
+
+/* --- revocation, nationality, roster history, disposal (schema v3) ---------------------- */
+
+/* After an erasure: fold the WAL into the database and truncate it, so that no earlier
+ * version of an erased page survives in the -wal file (secure_delete already zeroed the
+ * freed content in the pages themselves). */
+static int
+store_checkpoint_truncate(Store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(s->db, rc, "checkpoint");
+	rc = sqlite3_step(st);
+	int busy = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 1;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "checkpoint");
+	return busy ? -EBUSY : 0;
+}
+
+static int
+store_revoke_txn(Store *s, const char *matching_id, const char *actor, int64_t now,
+                 int *ret_fingers)
+{
+	int r = store_set_actor(s, actor);
+	if (r < 0)
+		return r;
+	{
+		STMT(s, ST_REVOKE_STAFF);
+		if ((r = store_bind_text(st, 1, matching_id)) < 0 ||
+		    (r = store_bind_int(st, 2, now)) < 0 ||
+		    (r = store_step_done(s, st, "revoke staff")) < 0)
+			return r;
+		if (sqlite3_changes(s->db) == 0) {
+			StoreStaff cur;
+			r = store_staff_by_id(s, matching_id, &cur);
+			return r < 0 ? r : -EALREADY;
+		}
+	}
+	{
+		STMT(s, ST_REVOKE_OPERATORS);
+		if ((r = store_bind_text(st, 1, matching_id)) < 0 ||
+		    (r = store_step_done(s, st, "revoke operators")) < 0)
+			return r;
+	}
+	{
+		STMT(s, ST_FINGERS_DELETE);
+		if ((r = store_bind_text(st, 1, matching_id)) < 0 ||
+		    (r = store_step_done(s, st, "erase fingers")) < 0)
+			return r;
+		*ret_fingers = sqlite3_changes(s->db);
+	}
+	{
+		STMT(s, ST_FAILURES_CLEAR);
+		if ((r = store_bind_text(st, 1, matching_id)) < 0 ||
+		    (r = store_step_done(s, st, "failures clear")) < 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+store_revoke(Store *s, const char *matching_id, const char *actor, int64_t now,
+             int *ret_fingers_erased)
+{
+	if (!s || !wire_valid_id(matching_id) || !ret_fingers_erased)
+		return -EINVAL;
+	int n = 0;
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	r = store_end(s, store_revoke_txn(s, matching_id, actor, now, &n));
+	if (r < 0)
+		return r;
+	*ret_fingers_erased = n;
+	return store_checkpoint_truncate(s);
+}
+
+int
+store_nationality(Store *s, const char *matching_id, char *ret, size_t size)
+{
+	if (!s || !ret || size == 0)
+		return -EINVAL;
+	STMT(s, ST_NATIONALITY);
+	int r = store_bind_text(st, 1, matching_id);
+	if (r < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "nationality");
+	const char *v = (const char *)sqlite3_column_text(st, 0);
+	if ((size_t)snprintf(ret, size, "%s", v ? v : "") >= size)
+		return -ENOBUFS;
+	return 0;
+}
+
+int
+store_staff_history_json(Store *s, const char *matching_id, json_object **ret)
+{
+	if (!s || !ret)
+		return -EINVAL;
+	_cleanup_(store_json_putp) json_object *a = json_object_new_array();
+	if (!a)
+		return -ENOMEM;
+	STMT(s, ST_HISTORY);
+	int r = store_bind_text(st, 1, matching_id);
+	if (r < 0)
+		return r;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_object *o = json_object_new_object();
+		if ((r = store_array_add(a, o)) < 0 ||
+		    (r = store_json_add_int(o, "at", sqlite3_column_int64(st, 0))) < 0 ||
+		    (r = store_json_add_text(o, "actor", st, 1)) < 0 ||
+		    (r = store_json_add_text(o, "field", st, 2)) < 0 ||
+		    (r = store_json_add_text(o, "old", st, 3)) < 0 ||
+		    (r = store_json_add_text(o, "new", st, 4)) < 0)
+			return r;
+	}
+	if (rc != SQLITE_DONE)
+		return store_fail(s->db, rc, "history");
+	*ret = a;
+	a = NULL;
+	return 0;
+}
+
+int
+store_disposal_plan(Store *s, const StoreDisposalIn *in, int64_t now, int64_t *ret_id)
+{
+	if (!s || !in || !ret_id || !store_valid_text(in->items, true) ||
+	    !store_valid_text(in->media, true) || !store_valid_text(in->method, true) ||
+	    !store_valid_text(in->actor, true) || in->count < 0 ||
+	    !store_valid_date(in->planned_date))
+		return -EINVAL;
+	STMT(s, ST_DISPOSAL_INSERT);
+	int r;
+	if ((r = store_bind_text(st, 1, in->items)) < 0 ||
+	    (r = store_bind_text(st, 2, in->media)) < 0 ||
+	    (r = store_bind_int(st, 3, in->count)) < 0 ||
+	    (r = store_bind_text(st, 4, in->method)) < 0 ||
+	    (r = store_bind_int(st, 5, in->planned_date)) < 0 ||
+	    (r = store_bind_text(st, 6, in->actor)) < 0 || (r = store_bind_int(st, 7, now)) < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "disposal plan");
+	int64_t id = sqlite3_column_int64(st, 0);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s->db, rc, "disposal plan");
+	*ret_id = id;
+	return 0;
+}
+
+int
+store_disposal_json(Store *s, int64_t id, json_object **ret)
+{
+	if (!s || !ret)
+		return -EINVAL;
+	_cleanup_(store_json_putp) json_object *o = json_object_new_object();
+	if (!o)
+		return -ENOMEM;
+	STMT(s, ST_DISPOSAL_GET);
+	int r = store_bind_int(st, 1, id);
+	if (r < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "disposal");
+	static const char *const keys[] = { "disposal_id",  "state",       "items",
+		                            "media",        "count",       "method",
+		                            "planned_date", "planned_by",  "planned_at",
+		                            "approved_by",  "approved_at", "executed_by",
+		                            "executed_at",  "result" };
+	for (int i = 0; i < 14; i++) {
+		if (i == 6) {
+			r = store_json_add_date(o, keys[i], st, i);
+		} else if (sqlite3_column_type(st, i) == SQLITE_INTEGER) {
+			r = store_json_add_int(o, keys[i], sqlite3_column_int64(st, i));
+		} else if (i == 13 && sqlite3_column_type(st, i) == SQLITE_TEXT) {
+			json_object *res =
+			    json_tokener_parse((const char *)sqlite3_column_text(st, i));
+			r = store_json_add(o, keys[i], res, true);
+		} else {
+			r = store_json_add_text(o, keys[i], st, i);
+		}
+		if (r < 0)
+			return r;
+	}
+	*ret = o;
+	o = NULL;
+	return 0;
+}
+
+int
+store_disposal_approve(Store *s, int64_t id, const char *actor, int64_t now)
+{
+	if (!s || !store_valid_text(actor, true))
+		return -EINVAL;
+	STMT(s, ST_DISPOSAL_APPROVE);
+	int r;
+	if ((r = store_bind_int(st, 1, id)) < 0 || (r = store_bind_text(st, 2, actor)) < 0 ||
+	    (r = store_bind_int(st, 3, now)) < 0 || (r = store_step_done(s, st, "approve")) < 0)
+		return r;
+	return sqlite3_changes(s->db) == 1 ? 0 : -EALREADY;
+}
+
+static int
+store_disposal_execute_txn(Store *s, int64_t id, const char *actor, int64_t now,
+                           json_object *result)
+{
+	int r = store_set_actor(s, actor);
+	if (r < 0)
+		return r;
+	static const struct {
+		StoreStmt stmt;
+		const char *what;
+	} steps[] = {
+		{ ST_ERASE_FINGERS, "templates" },       { ST_ERASE_STAFF, "roster" },
+		{ ST_ERASE_HISTORY, "roster history" },  { ST_ERASE_SHIFTS, "schedule" },
+		{ ST_ERASE_FAILURES, "failed matches" },
+	};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		STMT(s, steps[i].stmt);
+		if (steps[i].stmt == ST_ERASE_STAFF && (r = store_bind_int(st, 1, now)) < 0)
+			return r;
+		if ((r = store_step_done(s, st, steps[i].what)) < 0)
+			return r;
+		json_object_object_add(result, steps[i].what,
+		                       json_object_new_int64(sqlite3_changes(s->db)));
+	}
+	/* The history the roster update just wrote holds the old names: erase it too. */
+	{
+		STMT(s, ST_ERASE_HISTORY);
+		if ((r = store_step_done(s, st, "roster history")) < 0)
+			return r;
+	}
+	STMT(s, ST_DISPOSAL_EXECUTE);
+	if ((r = store_bind_int(st, 1, id)) < 0 || (r = store_bind_text(st, 2, actor)) < 0 ||
+	    (r = store_bind_int(st, 3, now)) < 0 ||
+	    (r = store_bind_text(
+	         st, 4, json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN))) < 0 ||
+	    (r = store_step_done(s, st, "disposal execute")) < 0)
+		return r;
+	return sqlite3_changes(s->db) == 1 ? 0 : -EALREADY;
+}
+
+int
+store_disposal_execute(Store *s, int64_t id, const char *actor, int64_t now, int32_t today,
+                       json_object **ret_result)
+{
+	if (!s || !store_valid_text(actor, true) || !ret_result)
+		return -EINVAL;
+	json_object *d = NULL;
+	int r = store_disposal_json(s, id, &d);
+	if (r < 0)
+		return r;
+	const char *state = json_object_get_string(json_object_object_get(d, "state"));
+	const char *planned = json_object_get_string(json_object_object_get(d, "planned_date"));
+	int32_t pd =
+	    planned ? atoi(planned) * 10000 + atoi(planned + 5) * 100 + atoi(planned + 8) : 0;
+	bool approved = state && strcmp(state, "approved") == 0;
+	json_object_put(d);
+	if (!approved)
+		return -EPERM;
+	if (today < pd)
+		return -EAGAIN;
+
+	json_object *result = json_object_new_object();
+	if (!result)
+		return -ENOMEM;
+	r = store_begin(s, true);
+	if (r < 0) {
+		json_object_put(result);
+		return r;
+	}
+	r = store_end(s, store_disposal_execute_txn(s, id, actor, now, result));
+	if (r >= 0) {
+		/* Rewrite the file without its free pages, then drop every old page version. */
+		r = store_pragma(s, "VACUUM");
+		if (r >= 0)
+			r = store_checkpoint_truncate(s);
+	}
+	if (r < 0) {
+		json_object_put(result);
+		return r;
+	}
+	*ret_result = result;
 	return 0;
 }

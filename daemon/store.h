@@ -31,6 +31,7 @@ typedef struct StoreStaffIn {
 	const char *track_record; /* may be NULL */
 	const char *nationality;  /* required; never returned by the *_json functions */
 	const char *unix_user;    /* wire_valid_id; unique */
+	const char *actor;        /* who, for the roster history (may be NULL) */
 } StoreStaffIn;
 
 typedef struct StoreStaff {
@@ -145,6 +146,7 @@ typedef struct StoreStaffEdit {
 	const char *track_record;
 	int32_t pledge_date;   /* written pledge (誓約書) recorded on, R9 */
 	int32_t training_date; /* security training done on, R9 */
+	const char *actor;     /* who, for the roster history (may be NULL) */
 } StoreStaffEdit;
 
 int store_staff_edit(Store *s, const char *matching_id, const StoreStaffEdit *e, int64_t now);
@@ -161,3 +163,38 @@ int store_failures_get(Store *s, const char *matching_id, int64_t since_usec, in
                        size_t max, size_t *ret_n);
 int store_failures_clear(Store *s, const char *matching_id);
 int store_failures_prune(Store *s, int64_t before_usec);
+
+/* Revocation (R4): in one transaction the person and all their operator IDs are disabled
+ * and their templates deleted (secure_delete zeroes the freed content); then the WAL is
+ * checkpointed and truncated so that no older page version survives. -EALREADY when already
+ * revoked, -ENOENT when unknown. */
+int store_revoke(Store *s, const char *matching_id, const char *actor, int64_t now,
+                 int *ret_fingers_erased);
+/* R7: read only by the nationality method, which records the purpose. */
+int store_nationality(Store *s, const char *matching_id, char *ret, size_t size);
+/* R6: every change to a roster entry, oldest first: {at, actor, field, old, new}; never
+ * nationality (the triggers do not record it). */
+int store_staff_history_json(Store *s, const char *matching_id, json_object **ret);
+
+/* Disposal (R16). */
+typedef struct StoreDisposalIn {
+	const char *items;    /* which personal data: e.g. "templates, roster" */
+	const char *media;    /* e.g. "terminal SSD (state directory)" */
+	int64_t count;        /* how many (records, devices) */
+	const char *method;   /* e.g. "SQLite secure_delete + VACUUM + WAL truncate" */
+	int32_t planned_date; /* YYYYMMDD */
+	const char *actor;
+} StoreDisposalIn;
+
+int store_disposal_plan(Store *s, const StoreDisposalIn *in, int64_t now, int64_t *ret_id);
+/* {disposal_id, state, items, media, count, method, planned_date, planned_by, planned_at,
+ *  approved_by, approved_at, executed_by, executed_at, result} */
+int store_disposal_json(Store *s, int64_t id, json_object **ret);
+/* planned -> approved; -EALREADY in any other state. */
+int store_disposal_approve(Store *s, int64_t id, const char *actor, int64_t now);
+/* approved -> executed: erases every template and every personal field of the roster (and
+ * its history, the schedule, failed matches), keeps matching IDs, sessions and the audit
+ * trail, then VACUUMs and truncates the WAL. -EPERM before approval, -EAGAIN before the
+ * planned date (today is YYYYMMDD, local). *ret_result: what was erased, by count. */
+int store_disposal_execute(Store *s, int64_t id, const char *actor, int64_t now, int32_t today,
+                           json_object **ret_result);

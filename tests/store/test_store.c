@@ -242,7 +242,7 @@ test_migrations(void)
 	CHECK_R(store_staff_count(s, &n), 0);
 	CHECK(n == 1);
 	store_close(s);
-	CHECK(user_version(db) == 2);
+	CHECK(user_version(db) == 3);
 
 	{
 		sqlite3 *h = NULL;
@@ -260,7 +260,7 @@ test_migrations(void)
 	s = NULL;
 	CHECK_R(store_open(db, &s), -EPROTONOSUPPORT);
 	CHECK(s == NULL);
-	set_user_version(db, 2);
+	set_user_version(db, 3);
 
 	/* A database file left world-readable is tightened on open. */
 	REQUIRE(chmod(db, 0644) == 0);
@@ -994,6 +994,111 @@ test_no_plaintext_at_rest(void)
 	free(dir);
 }
 
+/* R4, R6, R7, R16: revocation erases the sealed template from every file, the roster
+ * history records changes (never nationality), disposal erases every personal field. */
+static void
+test_revoke_and_dispose(void)
+{
+	char *dir = make_dir("revoke");
+	char *db = path_in(dir, "biogate.db");
+	static const char nationality[] = "NATIONALITY-SENTINEL-R";
+	Store *s = NULL;
+	CHECK_R(store_open(db, &s), 0);
+	REQUIRE(s);
+	StoreStaffIn a = staff_in("m-0200", "leaver", nationality);
+	a.actor = "uid 0";
+	CHECK_R(store_staff_add(s, &a, 1), 0);
+	StoreStaffIn b = staff_in("m-0201", "stayer", "NATIONALITY-OTHER");
+	CHECK_R(store_staff_add(s, &b, 1), 0);
+	CHECK_R(store_operator_grant(s, "m-0200", "op-2000", "counter", 2), 0);
+
+	/* A recognisable sealed blob of 3 KiB: it spans overflow pages. */
+	uint8_t blob[3072];
+	for (size_t i = 0; i < sizeof(blob); i++)
+		blob[i] = (uint8_t)(0xA5 ^ (i * 7));
+	memcpy(blob + 100, "SEALED-TEMPLATE-MARK", 20);
+	memcpy(blob + 2900, "SEALED-TEMPLATE-TAIL", 20);
+	CHECK_R(store_finger_put(s, "m-0200", "right-index", blob, sizeof(blob), 3), 0);
+	CHECK(db_files_contain(db, "SEALED-TEMPLATE-MARK", 20));
+
+	StoreStaffEdit e = { .name = "New Name", .actor = "uid 0" };
+	CHECK_R(store_staff_edit(s, "m-0200", &e, 4), 0);
+	json_object *h = NULL;
+	CHECK_R(store_staff_history_json(s, "m-0200", &h), 0);
+	REQUIRE(h);
+	CHECK(json_object_array_length(h) == 2); /* created, name */
+	json_object *last = json_object_array_get_idx(h, 1);
+	CHECK(strcmp(json_object_get_string(json_object_object_get(last, "field")), "name") == 0);
+	CHECK(strcmp(json_object_get_string(json_object_object_get(last, "new")), "New Name") == 0);
+	CHECK(strcmp(json_object_get_string(json_object_object_get(last, "actor")), "uid 0") == 0);
+	CHECK(strstr(json_object_to_json_string(h), nationality) == NULL);
+	json_object_put(h);
+
+	char nat[64] = "";
+	CHECK_R(store_nationality(s, "m-0200", nat, sizeof(nat)), 0);
+	CHECK(strcmp(nat, nationality) == 0);
+	CHECK_R(store_nationality(s, "nobody", nat, sizeof(nat)), -ENOENT);
+
+	int erased = -1;
+	CHECK_R(store_revoke(s, "m-0200", "uid 0", 5, &erased), 0);
+	CHECK(erased == 1);
+	CHECK_R(store_revoke(s, "m-0200", "uid 0", 6, &erased), -EALREADY);
+	CHECK_R(store_revoke(s, "nobody", "uid 0", 6, &erased), -ENOENT);
+	StoreStaff st;
+	CHECK_R(store_staff_by_id(s, "m-0200", &st), 0);
+	CHECK(!st.active);
+	char role[WIRE_MAX_ID + 1];
+	CHECK_R(store_operator_role(s, "m-0200", "op-2000", role), -ENOENT);
+	/* While the store is open and after it is closed, no file holds the bytes. */
+	CHECK(!db_files_contain(db, "SEALED-TEMPLATE-MARK", 20));
+	CHECK(!db_files_contain(db, "SEALED-TEMPLATE-TAIL", 20));
+	CHECK(!db_files_contain(db, blob + 1000, 32));
+	CHECK_R(store_staff_history_json(s, "m-0200", &h), 0);
+	CHECK(h && strstr(json_object_to_json_string(h), "revoked") != NULL);
+	json_object_put(h);
+
+	/* Disposal: planned, approved, not before its date, then everything personal goes. */
+	StoreDisposalIn plan = { .items = "templates, roster",
+		                 .media = "state directory",
+		                 .count = 2,
+		                 .method = "secure_delete",
+		                 .planned_date = 20261201,
+		                 .actor = "uid 0" };
+	int64_t id = 0;
+	CHECK_R(store_disposal_plan(s, &plan, 7, &id), 0);
+	CHECK(id > 0);
+	json_object *res = NULL;
+	CHECK_R(store_disposal_execute(s, id, "uid 0", 8, 20261202, &res), -EPERM);
+	CHECK_R(store_disposal_approve(s, id, "uid 0 + m-0201", 9), 0);
+	CHECK_R(store_disposal_approve(s, id, "uid 0 + m-0201", 9), -EALREADY);
+	CHECK_R(store_disposal_execute(s, id, "uid 0", 10, 20261130, &res), -EAGAIN);
+	CHECK(db_files_contain(db, "NATIONALITY-OTHER", 17));
+	CHECK_R(store_disposal_execute(s, id, "uid 0", 11, 20261201, &res), 0);
+	REQUIRE(res);
+	CHECK(json_object_get_int64(json_object_object_get(res, "roster")) == 2);
+	json_object_put(res);
+	CHECK_R(store_disposal_execute(s, id, "uid 0", 12, 20261202, &res), -EPERM);
+	json_object *d = NULL;
+	CHECK_R(store_disposal_json(s, id, &d), 0);
+	CHECK(d &&
+	      strcmp(json_object_get_string(json_object_object_get(d, "state")), "executed") == 0);
+	json_object_put(d);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			store_close(s);
+			s = NULL;
+		}
+		CHECK(!db_files_contain(db, "NATIONALITY-OTHER", 17));
+		CHECK(!db_files_contain(db, nationality, sizeof(nationality) - 1));
+		CHECK(!db_files_contain(db, "New Name", 8));
+		CHECK(!db_files_contain(db, "Hanako", 6));
+		CHECK(!db_files_contain(db, "stayer", 6));
+		CHECK(db_files_contain(db, "m-0201", 6)); /* matching IDs stay: never reissued */
+	}
+	free(db);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -1008,6 +1113,7 @@ main(void)
 	test_secret_credential();
 	test_secret_seal();
 	test_no_plaintext_at_rest();
+	test_revoke_and_dispose();
 
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
