@@ -1428,6 +1428,32 @@ audit_filter_from(json_object *params, AuditFilter *ret)
 	return NULL;
 }
 
+/* What an audit query asked for, as the detail of its own record: the filters name whom it
+ * was about, while the record's own IDs stay those of the actor (none: an admin's uid). */
+static char *
+audit_filter_detail(const Conn *c, const AuditFilter *f, const char *format)
+{
+	json_object *d = json_object_new_object();
+	json_object_object_add(d, "by_uid", json_object_new_int64(conn_peer(c)->uid));
+	if (format)
+		json_object_object_add(d, "format", json_object_new_string(format));
+	const char *const names[] = { "matching_id", "operator_id", "action", "outcome" };
+	const char *const vals[] = { f->matching_id, f->operator_id, f->action, f->outcome };
+	for (size_t i = 0; i < 4; i++)
+		if (vals[i])
+			json_object_object_add(d, names[i], json_object_new_string(vals[i]));
+	if (f->since_usec)
+		json_object_object_add(d, "since", json_object_new_int64(f->since_usec));
+	if (f->until_usec)
+		json_object_object_add(d, "until", json_object_new_int64(f->until_usec));
+	if (f->limit)
+		json_object_object_add(d, "limit", json_object_new_int64(f->limit));
+	const char *txt = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN);
+	char *out = txt ? strdup(txt) : NULL;
+	json_object_put(d);
+	return out;
+}
+
 /* Takes records (an array) and cuts it to what fits the reply budget; adds "truncated". */
 static json_object *
 audit_bounded_reply(json_object *records, bool truncated)
@@ -1546,7 +1572,9 @@ method_audit_list(Manager *m, Conn *c, json_object *params)
 	int r = audit_query_json(m->audit, &f, &arr);
 	if (r < 0)
 		return reply_audit_error(c, r);
-	record_admin(m, c, f.matching_id, f.operator_id, "audit.list", NULL);
+	char *detail = audit_filter_detail(c, &f, NULL);
+	record_admin(m, c, NULL, NULL, "audit.list", detail);
+	free(detail);
 	conn_reply(c, audit_bounded_reply(arr, false), false);
 }
 
@@ -1618,7 +1646,8 @@ audit_stream_tick(sd_event_source *es, uint64_t usec, void *userdata)
 		log_error("Audit export: cannot read back the export: %s", strerror(errno));
 		conn_set_gone_hook(c, NULL, NULL);
 		audit_stream_free(s);
-		return conn_error(c, WIRE_ERR_INTERNAL, NULL), 0;
+		conn_error(c, WIRE_ERR_INTERNAL, NULL);
+		return 0;
 	}
 	size_t n = s->carry + (size_t)got;
 	if (n == 0) {
@@ -1642,35 +1671,32 @@ audit_stream_tick(sd_event_source *es, uint64_t usec, void *userdata)
 	if (conn_reply(c, param_obj("chunk", chunk), true) < 0)
 		return 0;
 	(void)sd_event_source_set_time_relative(es, AUDIT_CHUNK_INTERVAL_USEC);
-	(void)sd_event_source_set_enabled(es, SD_EVENT_ON);
+	(void)sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
 	return 0;
 }
 
-/* Records in an export: JSON Lines hold one per line; CSV counts are asked of the query. */
+/* Records in an export: one per line, outside CSV quotes (records hold no line breaks, but a
+ * tampered database might); the CSV header is not one. -1 when the file cannot be read. */
 static int64_t
-audit_export_count(Manager *m, const AuditFilter *f, int fd, bool csv)
+audit_export_count(int fd, bool csv)
 {
-	if (csv) {
-		json_object *arr = NULL;
-		AuditFilter g = *f;
-		/* Counting through the query keeps quoted line breaks inside CSV fields from
-		 * being miscounted; the objects are small and freed at once. */
-		if (audit_query_json(m->audit, &g, &arr) < 0)
-			return -1;
-		int64_t n = (int64_t)json_object_array_length(arr);
-		json_object_put(arr);
-		return n;
-	}
 	int64_t n = 0;
+	bool quoted = false;
 	char buf[8192];
 	ssize_t k;
 	off_t off = 0;
 	while ((k = pread(fd, buf, sizeof(buf), off)) > 0) {
-		for (ssize_t i = 0; i < k; i++)
-			n += buf[i] == '\n';
+		for (ssize_t i = 0; i < k; i++) {
+			if (csv && buf[i] == '"')
+				quoted = !quoted;
+			else if (buf[i] == '\n' && !quoted)
+				n++;
+		}
 		off += k;
 	}
-	return k < 0 ? -1 : n;
+	if (k < 0)
+		return -1;
+	return csv && n > 0 ? n - 1 : n;
 }
 
 static void
@@ -1699,7 +1725,7 @@ method_audit_export(Manager *m, Conn *c, json_object *params)
 	*s = (AuditStream){ .manager = m, .conn = c, .fd = -1 };
 	s->fd = memfd_create("biogate-audit-export", MFD_CLOEXEC);
 	int r = s->fd < 0 ? -errno : audit_export(m->audit, &f, csv, s->fd);
-	if (r >= 0 && (s->records = audit_export_count(m, &f, s->fd, csv)) < 0)
+	if (r >= 0 && (s->records = audit_export_count(s->fd, csv)) < 0)
 		r = -EIO;
 	if (r >= 0 && lseek(s->fd, 0, SEEK_SET) < 0)
 		r = -errno;
@@ -1712,10 +1738,9 @@ method_audit_export(Manager *m, Conn *c, json_object *params)
 		return reply_audit_error(c, r);
 	}
 	(void)sd_event_source_set_description(s->timer, "audit-export");
-	char detail[128];
-	snprintf(detail, sizeof(detail), "{\"by_uid\":%u,\"format\":\"%s\",\"records\":%lld}",
-	         (unsigned)conn_peer(c)->uid, csv ? "csv" : "jsonl", (long long)s->records);
-	record_admin(m, c, f.matching_id, f.operator_id, "audit.export", detail);
+	char *detail = audit_filter_detail(c, &f, csv ? "csv" : "jsonl");
+	record_admin(m, c, NULL, NULL, "audit.export", detail);
+	free(detail);
 	conn_set_gone_hook(c, audit_stream_gone, s);
 	conn_defer(c);
 }
@@ -1745,9 +1770,8 @@ method_audit_search_key(Manager *m, Conn *c, json_object *params)
 	/* The same normalization as Authorize, whatever the class: an 11-digit resident record
 	 * code was recorded by its HMAC too, so violations can be found as well (R11). */
 	char norm[16] = "";
-	PolicyKeyClass kc = policy_key_classify(json_object_get_string(kj),
-	                                        (size_t)json_object_get_string_len(kj), norm,
-	                                        sizeof(norm));
+	PolicyKeyClass kc = policy_key_classify(
+	    json_object_get_string(kj), (size_t)json_object_get_string_len(kj), norm, sizeof(norm));
 	char hmac[65] = "";
 	int r = norm[0] ? audit_key_hmac(m->audit, norm, hmac) : 0;
 	explicit_bzero(norm, sizeof(norm));
@@ -1785,7 +1809,7 @@ method_audit_search_key(Manager *m, Conn *c, json_object *params)
 	snprintf(detail, sizeof(detail), "{\"by_uid\":%u}", (unsigned)conn_peer(c)->uid);
 	AuditRecord rec = { .action = "audit.search-key",
 		            .outcome = "ok",
-		            .reason = !hmac[0]  ? "key-invalid"
+		            .reason = !hmac[0]   ? "key-invalid"
 		                      : searched ? "searched"
 		                                 : "not-searched",
 		            .detail = detail,
