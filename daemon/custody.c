@@ -98,9 +98,6 @@ custody_today(void)
 
 /* --- two-person confirmation (R13) ------------------------------------------------------- */
 
-typedef void (*ConfirmedFn)(Manager *m, Conn *c, json_object *params, const char *actor,
-                            json_object *people);
-
 typedef struct Confirm {
 	Manager *m;
 	Conn *c;
@@ -207,8 +204,8 @@ confirm_next(Confirm *k)
  * different, active, enrolled people have put their finger on this terminal's reader: the
  * caller (when in a biogate session) counts as the first; confirm_by names the others.
  */
-static void
-two_person(Manager *m, Conn *c, json_object *params, const char *action, ConfirmedFn then)
+void
+custody_two_person(Manager *m, Conn *c, json_object *params, const char *action, ConfirmedFn then)
 {
 	char caller[64];
 	snprintf(caller, sizeof(caller), "uid %u", (unsigned)conn_peer(c)->uid);
@@ -347,7 +344,7 @@ custody_method_revoke(Manager *m, Conn *c, json_object *params)
 		return (void)conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
 	if (!st.active)
 		return (void)conn_error(c, WIRE_ERR_REVOKED, NULL);
-	two_person(m, c, params, "revoke", revoke_confirmed);
+	custody_two_person(m, c, params, "revoke", revoke_confirmed);
 }
 
 /* --- nationality (R7) and history (R6) --------------------------------------------------- */
@@ -395,7 +392,7 @@ custody_method_nationality(Manager *m, Conn *c, json_object *params)
 	StoreStaff st;
 	if (store_staff_by_id(m->store, mid, &st) < 0)
 		return (void)conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
-	two_person(m, c, params, "nationality-read", nationality_confirmed);
+	custody_two_person(m, c, params, "nationality-read", nationality_confirmed);
 }
 
 const WireField custody_history_fields[] = {
@@ -508,7 +505,7 @@ custody_method_disposal_approve(Manager *m, Conn *c, json_object *params)
 	if (disposal_exists(m, c, wire_int(params, "disposal_id", 0), &d) < 0)
 		return;
 	json_object_put(d);
-	two_person(m, c, params, "disposal-approve", approve_confirmed);
+	custody_two_person(m, c, params, "disposal-approve", approve_confirmed);
 }
 
 void

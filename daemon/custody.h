@@ -20,6 +20,16 @@
 
 #include "daemon.h"
 
+/* What runs once the people an action needs have confirmed: actor names them all
+ * ("uid 0 M001 + M002"), people lists their matching IDs. */
+typedef void (*ConfirmedFn)(Manager *m, Conn *c, json_object *params, const char *actor,
+                            json_object *people);
+/* Runs then() at once when the policy does not list action under [two-person]; else after
+ * the confirmers named in params' "confirm_by" (with the caller, when in a session) are
+ * verified on the reader: at least two different, active, enrolled people. */
+void custody_two_person(Manager *m, Conn *c, json_object *params, const char *action,
+                        ConfirmedFn then);
+
 extern const WireField custody_revoke_fields[];
 extern const size_t custody_revoke_n_fields;
 extern const WireField custody_nationality_fields[];

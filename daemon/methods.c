@@ -20,6 +20,7 @@
 #include <openssl/rand.h>
 
 #include "audit.h"
+#include "custody.h"
 #include "daemon.h"
 #include "log.h"
 #include "policy.h"
@@ -1395,6 +1396,7 @@ static const WireField audit_export_fields[] = {
 	{ "since", WIRE_INT, false, 0, 0, INT64_MAX },
 	{ "until", WIRE_INT, false, 0, 0, INT64_MAX },
 	{ "limit", WIRE_INT, false, 0, 1, INT64_MAX },
+	{ "confirm_by", WIRE_ARRAY, false, 2, 0, 0 },
 };
 
 static const WireField audit_search_key_fields[] = {
@@ -1699,6 +1701,9 @@ audit_export_count(int fd, bool csv)
 	return csv && n > 0 ? n - 1 : n;
 }
 
+static void audit_export_confirmed(Manager *m, Conn *c, json_object *params, const char *actor,
+                                   json_object *people);
+
 static void
 method_audit_export(Manager *m, Conn *c, json_object *params)
 {
@@ -1715,10 +1720,18 @@ method_audit_export(Manager *m, Conn *c, json_object *params)
 	const char *bad = audit_filter_from(params, &f);
 	if (bad)
 		return reply_invalid(c, bad);
-	/* R13: audit-export is a two-person operation (policy_two_person(m->policy,
-	 * "audit-export")); the second operator's fingerprint confirmation goes here
-	 * (issue 5). */
+	/* R13: an export takes the trail off the terminal: two people. */
+	custody_two_person(m, c, params, "audit-export", audit_export_confirmed);
+}
 
+static void
+audit_export_confirmed(Manager *m, Conn *c, json_object *params, const char *actor,
+                       json_object *people)
+{
+	const char *format = wire_str(params, "format");
+	bool csv = format && strcmp(format, "csv") == 0;
+	AuditFilter f;
+	(void)audit_filter_from(params, &f);
 	AuditStream *s = calloc(1, sizeof(*s));
 	if (!s)
 		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
@@ -1739,7 +1752,14 @@ method_audit_export(Manager *m, Conn *c, json_object *params)
 	}
 	(void)sd_event_source_set_description(s->timer, "audit-export");
 	char *detail = audit_filter_detail(c, &f, csv ? "csv" : "jsonl");
-	record_admin(m, c, NULL, NULL, "audit.export", detail);
+	json_object *d = json_tokener_parse(detail ? detail : "{}");
+	if (d && json_object_is_type(d, json_type_object)) {
+		json_object_object_add(d, "by", json_object_new_string(actor));
+		json_object_object_add(d, "confirmed_by", json_object_get(people));
+	}
+	record_admin(m, c, NULL, NULL, "audit.export",
+	             d ? json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN) : detail);
+	json_object_put(d);
 	free(detail);
 	conn_set_gone_hook(c, audit_stream_gone, s);
 	conn_defer(c);
@@ -1848,6 +1868,19 @@ static const Method methods[] = {
 	{ "io.biogate.WhoAmI", PERM_ANYONE, method_whoami, NO_FIELDS },
 	{ "io.biogate.Lock", PERM_ANYONE, sessions_method_lock, NO_FIELDS },
 	{ "io.biogate.Logoff", PERM_ANYONE, sessions_method_logoff, NO_FIELDS },
+	{ "io.biogate.Revoke", PERM_ADMIN, custody_method_revoke, custody_revoke_fields, 3 },
+	{ "io.biogate.StaffNationality", PERM_ADMIN, custody_method_nationality,
+	  custody_nationality_fields, 3 },
+	{ "io.biogate.StaffHistory", PERM_ADMIN, custody_method_history, custody_history_fields,
+	  1 },
+	{ "io.biogate.DisposalPlan", PERM_ADMIN, custody_method_disposal_plan,
+	  custody_disposal_plan_fields, 5 },
+	{ "io.biogate.DisposalApprove", PERM_ADMIN, custody_method_disposal_approve,
+	  custody_disposal_id_fields, 3 },
+	{ "io.biogate.DisposalExecute", PERM_ADMIN, custody_method_disposal_execute,
+	  custody_disposal_id_fields, 3 },
+	{ "io.biogate.DisposalReport", PERM_ADMIN, custody_method_disposal_report,
+	  custody_disposal_id_fields, 3 },
 	{ "io.biogate.AuditVerify", PERM_ADMIN, method_audit_verify, NO_FIELDS },
 	{ "io.biogate.AuditList", PERM_ADMIN, method_audit_list, FIELDS(audit_list_fields) },
 	{ "io.biogate.AuditExport", PERM_ADMIN, method_audit_export, FIELDS(audit_export_fields) },
