@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "audit.h"
@@ -25,6 +24,7 @@
 #include "log.h"
 #include "policy.h"
 #include "sessions.h"
+#include "verify.h"
 
 typedef enum Perm {
 	PERM_ANYONE,
@@ -116,43 +116,6 @@ reply_store_error(Conn *c, int r)
 		conn_error(c, WIRE_ERR_NOT_FOUND, NULL);
 	else
 		conn_error(c, WIRE_ERR_INTERNAL, NULL);
-}
-
-static char *
-b64_encode(const uint8_t *p, size_t n)
-{
-	if (n > WIRE_SENSOR_MAX_MESSAGE)
-		return NULL;
-	char *out = malloc(4 * ((n + 2) / 3) + 1);
-	if (out)
-		EVP_EncodeBlock((unsigned char *)out, p, (int)n);
-	return out;
-}
-
-static int
-b64_decode(const char *s, size_t len, uint8_t **ret, size_t *ret_len)
-{
-	if (len == 0 || len % 4 != 0 || len > WIRE_SENSOR_MAX_MESSAGE)
-		return -EBADMSG;
-	uint8_t *out = malloc(len / 4 * 3 + 1);
-	if (!out)
-		return -ENOMEM;
-	int n = EVP_DecodeBlock(out, (const unsigned char *)s, (int)len);
-	if (n < 0) {
-		free(out);
-		return -EBADMSG;
-	}
-	/* EVP_DecodeBlock counts padding as zero bytes. */
-	size_t pad = (s[len - 1] == '=') + (s[len - 2] == '=');
-	*ret = out;
-	*ret_len = (size_t)n - pad;
-	return 0;
-}
-
-static void
-template_aad(char *buf, size_t size, const char *matching_id, const char *finger)
-{
-	snprintf(buf, size, "biogate-template:v1:%s:%s", matching_id, finger);
 }
 
 /* --- the audit trail ------------------------------------------------------------------ */
@@ -396,22 +359,6 @@ sensor_op_gone(Conn *c, void *userdata)
 	free(op);
 }
 
-static const char *
-sensor_error_name(const char *err)
-{
-	if (!err)
-		return WIRE_ERR_SENSOR_UNAVAILABLE;
-	if (strcmp(err, "no-reader") == 0)
-		return WIRE_ERR_NO_READER;
-	if (strcmp(err, "timeout") == 0)
-		return WIRE_ERR_TIMEOUT;
-	if (strcmp(err, "cancelled") == 0)
-		return WIRE_ERR_CANCELLED;
-	if (strcmp(err, "busy") == 0)
-		return WIRE_ERR_BUSY;
-	return WIRE_ERR_SENSOR_UNAVAILABLE;
-}
-
 static void
 ticket_issue(Manager *m, const SensorOp *op, char ret_hex[static TICKET_HEX_LEN + 1])
 {
@@ -497,7 +444,7 @@ sensor_op_finish(SensorOp *op, json_object *msg)
 		const char *err = wire_str(msg, "error");
 		log_info("%s for %s failed: %s", local.enroll ? "Enrollment" : "Verification",
 		         local.matching_id, err);
-		return (void)conn_error(c, sensor_error_name(err), NULL);
+		return (void)conn_error(c, verify_sensor_error(err), NULL);
 	}
 
 	if (local.enroll) {
@@ -507,12 +454,13 @@ sensor_op_finish(SensorOp *op, json_object *msg)
 		json_object_object_get_ex(msg, "print", &pj);
 		uint8_t *print = NULL, *sealed = NULL;
 		size_t print_len = 0, sealed_len = 0;
-		int r = b64_decode(json_object_get_string(pj),
-		                   (size_t)json_object_get_string_len(pj), &print, &print_len);
+		int r =
+		    verify_b64_decode(json_object_get_string(pj),
+		                      (size_t)json_object_get_string_len(pj), &print, &print_len);
 		if (r < 0)
 			return (void)conn_error(c, WIRE_ERR_SENSOR_UNAVAILABLE, NULL);
 		char aad[160];
-		template_aad(aad, sizeof(aad), local.matching_id, local.finger);
+		verify_template_aad(aad, sizeof(aad), local.matching_id, local.finger);
 		r = secret_seal(m->secret, aad, print, print_len, &sealed, &sealed_len);
 		secret_wipe_free(print, print_len);
 		if (r < 0)
@@ -864,47 +812,21 @@ method_verify(Manager *m, Conn *c, json_object *params)
 	if (login_gates(m, c, &st, "verify") < 0)
 		return;
 
-	StoreFinger *fingers = NULL;
-	size_t n = 0;
-	int r = store_fingers_get(m->store, st.matching_id, &fingers, &n);
-	if (r < 0)
-		return reply_store_error(c, r);
-	if (n == 0) {
-		store_fingers_free(fingers, n);
+	json_object *req = NULL;
+	int r = verify_request_new(m, st.matching_id, &req);
+	if (r == -ENOENT)
 		return (void)conn_error(c, WIRE_ERR_NOT_ENROLLED, NULL);
-	}
-	/* 1:1 against the first enrolled finger (in name order), as fprintd does for
-	 * readers without identify. */
-	char aad[160];
-	template_aad(aad, sizeof(aad), st.matching_id, fingers[0].finger);
-	uint8_t *print = NULL;
-	size_t print_len = 0;
-	r = secret_open(m->secret, aad, fingers[0].blob, fingers[0].blob_len, &print, &print_len);
-	store_fingers_free(fingers, n);
-	if (r < 0) {
-		log_error("Template of matching ID %s failed authentication", st.matching_id);
+	if (r < 0)
 		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
-	}
-	char *b64 = b64_encode(print, print_len);
-	secret_wipe_free(print, print_len);
-	if (!b64)
-		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
-
 	SensorOp *op = calloc(1, sizeof(*op));
 	if (!op) {
-		secret_wipe_free(b64, strlen(b64));
+		json_object_put(req);
 		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
 	}
 	*op = (SensorOp){
 		.manager = m, .conn = c, .pid = conn_peer(c)->pid, .uid = conn_peer(c)->uid
 	};
 	snprintf(op->matching_id, sizeof(op->matching_id), "%s", st.matching_id);
-	json_object *req = json_object_new_object();
-	json_object_object_add(req, "op", json_object_new_string("verify"));
-	json_object_object_add(req, "print", json_object_new_string(b64));
-	json_object_object_add(req, "timeout_ms",
-	                       json_object_new_int64((int64_t)m->config.verify_timeout_sec * 1000));
-	secret_wipe_free(b64, strlen(b64));
 	sensor_op_start(m, c, op, req);
 }
 

@@ -94,8 +94,8 @@ verify_request_new(Manager *m, const char *matching_id, json_object **ret)
 	return 0;
 }
 
-static const char *
-verify_error_name(const char *err)
+const char *
+verify_sensor_error(const char *err)
 {
 	if (!err)
 		return WIRE_ERR_SENSOR_UNAVAILABLE;
@@ -148,7 +148,7 @@ verify_on_sensor(json_object *msg, bool final, void *userdata)
 	}
 	if (wire_check(msg, done_fail, 4, &bad) < 0)
 		return done(-EBADMSG, false, WIRE_ERR_SENSOR_UNAVAILABLE, ud);
-	done(-EIO, false, verify_error_name(wire_str(msg, "error")), ud);
+	done(-EIO, false, verify_sensor_error(wire_str(msg, "error")), ud);
 }
 
 int

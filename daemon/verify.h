@@ -26,6 +26,9 @@ int verify_b64_decode(const char *s, size_t len, uint8_t **ret, size_t *ret_len)
  * template fails authentication (tampered or moved). */
 int verify_request_new(Manager *m, const char *matching_id, json_object **ret);
 
+/* The wire error for a sensor's error word ("no-reader", "timeout", ...). */
+const char *verify_sensor_error(const char *err);
+
 typedef struct VerifyOp VerifyOp;
 /* prompt: "place-finger" or "retry", while the reader waits. */
 typedef void (*VerifyPromptFn)(const char *prompt, void *userdata);
