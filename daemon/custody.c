@@ -31,23 +31,12 @@ obj1(const char *key, json_object *val)
 	return o;
 }
 
-static void
-custody_record_done(int r, int64_t seq, void *userdata)
-{
-	if (r < 0)
-		log_error("An audit record could not be written: %s", strerror(-r));
-	if (userdata)
-		conn_release_output(userdata, r >= 0);
-}
-
-/* An audit record the caller's reply waits for (see methods.c's record()). */
+/* An audit record the caller's reply waits for. */
 static void
 custody_record(Manager *m, Conn *c, const char *matching_id, const char *action,
                const char *outcome, const char *reason, json_object *detail)
 {
 	AuditRecord rec = {
-		.time_usec = now_real_usec(),
-		.terminal = m->terminal,
 		.matching_id = matching_id,
 		.action = action,
 		.outcome = outcome,
@@ -55,36 +44,13 @@ custody_record(Manager *m, Conn *c, const char *matching_id, const char *action,
 		.detail =
 		    detail ? json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN) : NULL,
 	};
-	if (!m->audit)
-		return;
-	if (c)
-		conn_hold_output(c);
-	int r = audit_append(m->audit, &rec, custody_record_done, c);
-	if (r < 0)
-		custody_record_done(r, 0, c);
+	methods_record(m, c, &rec);
 }
 
 static void
 reply_bad(Conn *c, const char *field)
 {
 	conn_error(c, WIRE_ERR_VARLINK_INVALID, obj1("parameter", json_object_new_string(field)));
-}
-
-/* "YYYY-MM-DD" -> YYYYMMDD for a real calendar date, else 0. */
-static int32_t
-custody_date(const char *s)
-{
-	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return 0;
-	int y = atoi(s), mo = atoi(s + 5), d = atoi(s + 8);
-	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = 12 };
-	if (y < 1900 || mo < 1 || mo > 12 || d < 1 || timegm(&tm) == (time_t)-1 ||
-	    tm.tm_mday != d || tm.tm_mon != mo - 1)
-		return 0;
-	return y * 10000 + mo * 100 + d;
 }
 
 static int32_t
@@ -433,7 +399,7 @@ custody_method_disposal_plan(Manager *m, Conn *c, json_object *params)
 		if (!wire_valid_text(v, 256) || !v[0])
 			return reply_bad(c, texts[i]);
 	}
-	int32_t date = custody_date(wire_str(params, "planned_date"));
+	int32_t date = methods_parse_date(wire_str(params, "planned_date"));
 	if (!date)
 		return reply_bad(c, "planned_date");
 	char actor[64];

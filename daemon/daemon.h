@@ -110,6 +110,14 @@ void conn_release_output(Conn *c, bool ok);
 
 /* methods.c: dispatches one parsed call. Always answers (now or deferred). */
 void methods_dispatch(Manager *m, Conn *c, const WireCall *call);
+/* Root or the admin group, from the kernel's credentials. */
+bool methods_peer_is_admin(const Manager *m, const Peer *p);
+/* Appends an audit record (time and terminal filled in); with a connection, its output is
+ * held until the record is durable, and the caller is dropped if it cannot be written. */
+struct AuditRecord;
+void methods_record(Manager *m, Conn *c, struct AuditRecord *rec);
+/* "YYYY-MM-DD" of a real calendar date -> YYYYMMDD; 0 otherwise. */
+int32_t methods_parse_date(const char *s);
 
 /* sensorlink.c */
 typedef void (*SensorReplyFn)(json_object *msg, bool final, void *userdata);

@@ -57,8 +57,8 @@ valid_finger(const char *f)
 	return false;
 }
 
-static bool
-peer_is_admin(const Manager *m, const Peer *p)
+bool
+methods_peer_is_admin(const Manager *m, const Peer *p)
 {
 	if (p->uid == 0)
 		return true;
@@ -134,8 +134,8 @@ record_done(int r, int64_t seq, void *userdata)
  * record is durable, so no reply reports what the trail does not hold; if the record cannot
  * be written, the caller is dropped instead of answered.
  */
-static void
-record(Manager *m, Conn *c, AuditRecord *rec)
+void
+methods_record(Manager *m, Conn *c, AuditRecord *rec)
 {
 	if (!m->audit)
 		return;
@@ -160,7 +160,7 @@ record_simple(Manager *m, Conn *c, const char *matching_id, const char *operator
 		.reason = reason,
 		.key_hmac = key_hmac,
 	};
-	record(m, c, &rec);
+	methods_record(m, c, &rec);
 }
 
 /* An administrative change: who did it (uid) goes into the detail when none is given. */
@@ -178,7 +178,7 @@ record_admin(Manager *m, Conn *c, const char *matching_id, const char *operator_
 		            .action = action,
 		            .outcome = "ok",
 		            .detail = detail };
-	record(m, c, &rec);
+	methods_record(m, c, &rec);
 }
 
 static int lockout_state(Manager *m, const char *matching_id, int64_t now, bool *ret_locked,
@@ -477,7 +477,7 @@ sensor_op_finish(SensorOp *op, json_object *msg)
 			            .action = "enroll",
 			            .outcome = "ok",
 			            .detail = detail };
-		record(m, c, &rec);
+		methods_record(m, c, &rec);
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "matching_id", json_object_new_string(local.matching_id));
 		json_object_object_add(o, "finger", json_object_new_string(local.finger));
@@ -756,7 +756,7 @@ resolve_login(Manager *m, Conn *c, json_object *params, StoreStaff *ret)
 	r = user ? store_staff_by_user(m->store, user, ret) : store_staff_by_id(m->store, mid, ret);
 	if (r == -ENOENT) {
 		/* Only privileged callers learn who is on the roster. */
-		if (p->uid == 0 || peer_is_admin(m, p))
+		if (p->uid == 0 || methods_peer_is_admin(m, p))
 			conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
 		else
 			conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
@@ -766,7 +766,7 @@ resolve_login(Manager *m, Conn *c, json_object *params, StoreStaff *ret)
 		reply_store_error(c, r);
 		return r;
 	}
-	if (p->uid != 0 && !peer_is_admin(m, p)) {
+	if (p->uid != 0 && !methods_peer_is_admin(m, p)) {
 		uid_t uid;
 		if (uid_of_user(ret->unix_user, &uid) < 0 || uid != p->uid) {
 			conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
@@ -896,7 +896,7 @@ method_open_session(Manager *m, Conn *c, json_object *params)
 		            .action = "session.open",
 		            .outcome = "ok",
 		            .detail = detail };
-	record(m, c, &rec);
+	methods_record(m, c, &rec);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "session_id", json_object_new_int64(id));
 	json_object_object_add(o, "operator_id", json_object_new_string(oid));
@@ -931,7 +931,7 @@ method_close_session(Manager *m, Conn *c, json_object *params)
 		            .outcome = "ok",
 		            .reason = "logout",
 		            .detail = detail };
-	record(m, c, &rec);
+	methods_record(m, c, &rec);
 	conn_reply(c, NULL, false);
 }
 
@@ -948,8 +948,8 @@ method_list_sessions(Manager *m, Conn *c, json_object *params)
 /* --- roster edits, lockout, schedule (issue 3) ---------------------------------------- */
 
 /* "YYYY-MM-DD" -> YYYYMMDD after checking it is a real calendar date; 0 when not. */
-static int32_t
-parse_date(const char *s)
+int32_t
+methods_parse_date(const char *s)
 {
 	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
 		return 0;
@@ -993,9 +993,9 @@ method_edit_staff(Manager *m, Conn *c, json_object *params)
 			return reply_invalid(c, texts[i]);
 	}
 	const char *pd = wire_str(params, "pledge_date"), *td = wire_str(params, "training_date");
-	if (pd && !(e.pledge_date = parse_date(pd)))
+	if (pd && !(e.pledge_date = methods_parse_date(pd)))
 		return reply_invalid(c, "pledge_date");
-	if (td && !(e.training_date = parse_date(td)))
+	if (td && !(e.training_date = methods_parse_date(td)))
 		return reply_invalid(c, "training_date");
 	int r = store_staff_edit(m->store, mid, &e, now_real_usec());
 	if (r == -ENOENT)
@@ -1084,7 +1084,7 @@ parse_month(const char *s)
 	if (!s || strlen(s) != 7)
 		return 0;
 	snprintf(buf, sizeof(buf), "%s-01", s);
-	return parse_date(buf);
+	return methods_parse_date(buf);
 }
 
 static void
@@ -1109,7 +1109,7 @@ method_import_schedule(Manager *m, Conn *c, json_object *params)
 			free(shifts);
 			return reply_invalid(c, "shifts");
 		}
-		int32_t date = parse_date(wire_str(row, "date"));
+		int32_t date = methods_parse_date(wire_str(row, "date"));
 		int start = parse_hhmm(wire_str(row, "start"));
 		int end = parse_hhmm(wire_str(row, "end"));
 		const char *mid = wire_str(row, "matching_id");
@@ -1447,7 +1447,7 @@ method_audit_verify(Manager *m, Conn *c, json_object *params)
 			            .outcome = "fail",
 			            .reason = "unreadable",
 			            .detail = detail };
-		record(m, c, &rec);
+		methods_record(m, c, &rec);
 		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
 	}
 	bool ok = v.problem == AUDIT_OK;
@@ -1466,7 +1466,7 @@ method_audit_verify(Manager *m, Conn *c, json_object *params)
 		            .outcome = ok ? "ok" : "fail",
 		            .reason = ok ? NULL : problem,
 		            .detail = detail };
-	record(m, c, &rec);
+	methods_record(m, c, &rec);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "ok", json_object_new_boolean(ok));
 	json_object_object_add(o, "problem", json_object_new_string(problem));
@@ -1756,7 +1756,7 @@ method_audit_search_key(Manager *m, Conn *c, json_object *params)
 		                                 : "not-searched",
 		            .detail = detail,
 		            .key_hmac = hmac[0] ? hmac : NULL };
-	record(m, c, &rec);
+	methods_record(m, c, &rec);
 	json_object *o = audit_bounded_reply(hits, truncated);
 	json_object_object_add(o, "searched", json_object_new_boolean(searched));
 	json_object_object_add(o, "key_class", json_object_new_string(policy_key_class_name(kc)));
@@ -1834,7 +1834,7 @@ methods_dispatch(Manager *m, Conn *c, const WireCall *call)
 	const Peer *p = conn_peer(c);
 	bool allowed = meth->perm == PERM_ANYONE || meth->perm == PERM_LOGIN ||
 	               (meth->perm == PERM_ROOT && p->uid == 0) ||
-	               (meth->perm == PERM_ADMIN && peer_is_admin(m, p));
+	               (meth->perm == PERM_ADMIN && methods_peer_is_admin(m, p));
 	const char *why = "not-admin";
 	if (allowed && meth->perm == PERM_ADMIN &&
 	    policy_settings(m->policy)->admin_requires_session) {
@@ -1852,7 +1852,7 @@ methods_dispatch(Manager *m, Conn *c, const WireCall *call)
 			            .outcome = "deny",
 			            .reason = meth->perm == PERM_ROOT ? "not-root" : why,
 			            .detail = detail };
-		record(m, c, &rec);
+		methods_record(m, c, &rec);
 		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
 	}
 
