@@ -42,6 +42,7 @@
 #include <systemd/sd-journal.h>
 
 #include "audit.h"
+#include "keyfile.h"
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
@@ -189,78 +190,6 @@ struct Audit {
 	uint8_t canon[AUDIT_CANON_MAX];
 };
 
-static void
-audit_closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-
-static void
-audit_freep(char **p)
-{
-	free(*p);
-}
-
-/* ---- key file: the same rules as secret.c's template key ---- */
-
-static int
-audit_read_key(int fd, uint8_t key[static AUDIT_KEY_LEN])
-{
-	size_t got = 0;
-	while (got < AUDIT_KEY_LEN) {
-		ssize_t n = read(fd, key + got, AUDIT_KEY_LEN - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EBADMSG;
-		got += (size_t)n;
-	}
-	return 0;
-}
-
-/* systemd grants the service user access to a credential by an ACL that shows up as group
- * bits, so only world access and group write are refused (see secret.c). */
-static int
-audit_load_credential(const char *dir, uint8_t key[static AUDIT_KEY_LEN])
-{
-	_cleanup_(audit_freep) char *path = NULL;
-	if (asprintf(&path, "%s/%s", dir, AUDIT_CREDENTIAL) < 0) {
-		path = NULL;
-		return -ENOMEM;
-	}
-	_cleanup_(audit_closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IWGRP | S_IRWXO)))
-		return -EPERM;
-	if (st.st_size != AUDIT_KEY_LEN)
-		return -EBADMSG;
-	return audit_read_key(fd, key);
-}
-
-static int
-audit_load_file(int dirfd, uint8_t key[static AUDIT_KEY_LEN])
-{
-	_cleanup_(audit_closep) int fd =
-	    openat(dirfd, AUDIT_KEY_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & (S_IRWXG | S_IRWXO)))
-		return -EPERM;
-	if (st.st_size != AUDIT_KEY_LEN)
-		return -EBADMSG;
-	return audit_read_key(fd, key);
-}
-
 static int
 audit_write_all(int fd, const void *buf, size_t n)
 {
@@ -277,64 +206,10 @@ audit_write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-/* Written under a random temporary name, fsynced, then linked into place: a crash never
- * leaves a short key, and of two racing daemons the second gets -EEXIST and reads the
- * first one's key. */
-static int
-audit_create_file(int dirfd, uint8_t key[static AUDIT_KEY_LEN])
-{
-	uint8_t fresh[AUDIT_KEY_LEN], suffix[8];
-	if (RAND_bytes(fresh, sizeof(fresh)) != 1 || RAND_bytes(suffix, sizeof(suffix)) != 1)
-		return -EIO;
-	char tmp[sizeof(AUDIT_KEY_FILE) + 2 + 2 * sizeof(suffix) + 1];
-	int len = snprintf(tmp, sizeof(tmp), "." AUDIT_KEY_FILE ".");
-	for (size_t i = 0; i < sizeof(suffix); i++)
-		len += snprintf(tmp + len, sizeof(tmp) - (size_t)len, "%02x", suffix[i]);
-
-	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-	                0600);
-	if (fd < 0) {
-		OPENSSL_cleanse(fresh, sizeof(fresh));
-		return -errno;
-	}
-	int r = audit_write_all(fd, fresh, sizeof(fresh));
-	if (r >= 0 && fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	if (r >= 0 && linkat(dirfd, tmp, dirfd, AUDIT_KEY_FILE, 0) < 0)
-		r = -errno;
-	(void)unlinkat(dirfd, tmp, 0);
-	if (r >= 0 && fsync(dirfd) < 0)
-		r = -errno;
-	if (r >= 0)
-		memcpy(key, fresh, sizeof(fresh));
-	OPENSSL_cleanse(fresh, sizeof(fresh));
-	return r;
-}
-
 static int
 audit_load_key(const char *key_dir, uint8_t key[static AUDIT_KEY_LEN])
 {
-	int r = -ENOENT;
-	/* secure_getenv: never take a key path from the environment of a setuid caller. */
-	const char *creds = secure_getenv("CREDENTIALS_DIRECTORY");
-	if (creds && *creds)
-		r = audit_load_credential(creds, key);
-	if (r != -ENOENT)
-		return r;
-	if (!key_dir || !*key_dir)
-		return -EINVAL;
-	_cleanup_(audit_closep) int dirfd =
-	    open(key_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (dirfd < 0)
-		return -errno;
-	r = audit_load_file(dirfd, key);
-	if (r == -ENOENT) {
-		r = audit_create_file(dirfd, key);
-		if (r == -EEXIST)
-			r = audit_load_file(dirfd, key);
-	}
-	return r;
+	return keyfile_load(AUDIT_CREDENTIAL, key_dir, AUDIT_KEY_FILE, key);
 }
 
 /* ---- MACs ---- */

@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "keyfile.h"
 #include "secret.h"
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -40,19 +41,6 @@ struct Secret {
 	/* Fetched once: OpenSSL 3 otherwise looks the algorithm up on every seal and open. */
 	EVP_CIPHER *cipher;
 };
-
-static void
-secret_closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-
-static void
-secret_freep(char **p)
-{
-	free(*p);
-}
 
 static void
 secret_ctx_freep(EVP_CIPHER_CTX **c)
@@ -79,135 +67,6 @@ secret_free(Secret *s)
 	secret_wipe_free(s, sizeof(*s));
 }
 
-static int
-secret_path(const char *dir, const char *name, char **ret)
-{
-	if (asprintf(ret, "%s/%s", dir, name) < 0) {
-		*ret = NULL;
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/* Reads exactly SECRET_KEY_LEN bytes from an already-vetted regular file. */
-static int
-secret_read_key(int fd, uint8_t key[static SECRET_KEY_LEN])
-{
-	size_t got = 0;
-	while (got < SECRET_KEY_LEN) {
-		ssize_t n = read(fd, key + got, SECRET_KEY_LEN - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EBADMSG;
-		got += (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * The systemd credential: systemd places it in a directory only this service can read,
- * owned by root and opened to the service user by an ACL (which shows up as group bits),
- * so neither the owner nor the group bits say anything here. Only world access and group
- * write, which systemd never sets, are refused.
- */
-static int
-secret_load_credential(const char *dir, uint8_t key[static SECRET_KEY_LEN])
-{
-	_cleanup_(secret_freep) char *path = NULL;
-	int r = secret_path(dir, SECRET_CREDENTIAL, &path);
-	if (r < 0)
-		return r;
-	_cleanup_(secret_closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IWGRP | S_IRWXO)))
-		return -EPERM;
-	if (st.st_size != SECRET_KEY_LEN)
-		return -EBADMSG;
-	return secret_read_key(fd, key);
-}
-
-/* The key file in the state directory: ours alone, exactly 32 bytes, or refused. */
-static int
-secret_load_file(int dirfd, uint8_t key[static SECRET_KEY_LEN])
-{
-	_cleanup_(secret_closep) int fd =
-	    openat(dirfd, SECRET_KEY_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & (S_IRWXG | S_IRWXO)))
-		return -EPERM;
-	if (st.st_size != SECRET_KEY_LEN)
-		return -EBADMSG;
-	return secret_read_key(fd, key);
-}
-
-static int
-secret_write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-/*
- * First start: the key is written under a temporary name (O_EXCL, 0600) and fsynced, then
- * linked into place, which fails rather than replaces if another process got there first.
- * A crash therefore never leaves a short key file that would refuse every later start, and
- * two daemons starting at once end up with one key. Returns -EEXIST when we lost the race.
- */
-static int
-secret_create_file(int dirfd, uint8_t key[static SECRET_KEY_LEN])
-{
-	uint8_t fresh[SECRET_KEY_LEN];
-	if (RAND_bytes(fresh, sizeof(fresh)) != 1)
-		return -EIO;
-
-	uint8_t suffix[8];
-	char tmp[sizeof(SECRET_KEY_FILE) + 1 + 2 * sizeof(suffix) + 2];
-	if (RAND_bytes(suffix, sizeof(suffix)) != 1)
-		return -EIO;
-	int len = snprintf(tmp, sizeof(tmp), "." SECRET_KEY_FILE ".");
-	for (size_t i = 0; i < sizeof(suffix); i++)
-		len += snprintf(tmp + len, sizeof(tmp) - (size_t)len, "%02x", suffix[i]);
-
-	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-	                0600);
-	if (fd < 0) {
-		OPENSSL_cleanse(fresh, sizeof(fresh));
-		return -errno;
-	}
-	int r = secret_write_all(fd, fresh, sizeof(fresh));
-	if (r >= 0 && fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	if (r >= 0 && linkat(dirfd, tmp, dirfd, SECRET_KEY_FILE, 0) < 0)
-		r = -errno;
-	(void)unlinkat(dirfd, tmp, 0);
-	if (r >= 0 && fsync(dirfd) < 0)
-		r = -errno;
-	if (r >= 0)
-		memcpy(key, fresh, sizeof(fresh));
-	OPENSSL_cleanse(fresh, sizeof(fresh));
-	return r;
-}
-
 int
 secret_load(const char *state_dir, Secret **ret)
 {
@@ -222,30 +81,7 @@ secret_load(const char *state_dir, Secret **ret)
 		return -ENOSYS;
 	}
 
-	int r = -ENOENT;
-	/* secure_getenv: never take a key path from the environment of a setuid caller. */
-	const char *creds = secure_getenv("CREDENTIALS_DIRECTORY");
-	if (creds && *creds)
-		r = secret_load_credential(creds, s->key);
-
-	if (r == -ENOENT) {
-		if (!state_dir || !*state_dir) {
-			secret_free(s);
-			return -EINVAL;
-		}
-		_cleanup_(secret_closep) int dirfd =
-		    open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		if (dirfd < 0) {
-			secret_free(s);
-			return -errno;
-		}
-		r = secret_load_file(dirfd, s->key);
-		if (r == -ENOENT) {
-			r = secret_create_file(dirfd, s->key);
-			if (r == -EEXIST)
-				r = secret_load_file(dirfd, s->key);
-		}
-	}
+	int r = keyfile_load(SECRET_CREDENTIAL, state_dir, SECRET_KEY_FILE, s->key);
 	if (r < 0) {
 		secret_free(s);
 		return r;
