@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/core_names.h>
@@ -177,8 +178,11 @@ struct Audit {
 	EVP_MAC_CTX *chain;
 	EVP_MAC_CTX *head;
 	EVP_MAC_CTX *search;
-
 	int64_t last_seq;
+	/* Set at open when the head names records that are not there (the newest were
+	 * dropped): the range goes into an "audit.truncated" record, so that every later
+	 * verification can say what happened. */
+	int64_t truncated_from, truncated_to;
 	uint8_t last_mac[AUDIT_MAC_LEN];
 
 	AuditPending **queue, **batch;
@@ -576,6 +580,13 @@ audit_load_position(Audit *a)
 	}
 	STMT(a, AS_LAST);
 	int rc = sqlite3_step(st);
+	int64_t present = 0;
+	if (rc == SQLITE_ROW)
+		present = sqlite3_column_int64(st, 0);
+	if (a->last_seq > present) {
+		a->truncated_from = present + 1;
+		a->truncated_to = a->last_seq;
+	}
 	if (rc == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(st, 0);
 		if (seq > a->last_seq && sqlite3_column_bytes(st, 1) == AUDIT_MAC_LEN) {
@@ -828,6 +839,14 @@ audit_set_journal(Audit *a, bool on)
 
 /* ---- open / close ---- */
 
+static int64_t
+audit_now_usec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 int
 audit_open(sd_event *event, const char *db_path, const char *key_dir, Audit **ret)
 {
@@ -924,7 +943,12 @@ audit_open(sd_event *event, const char *db_path, const char *key_dir, Audit **re
 	r = audit_load_position(a);
 	if (r < 0)
 		goto fail;
-
+	if (a->truncated_from) {
+		fprintf(stderr,
+		        "biogated: audit: records %" PRId64 " to %" PRId64
+		        " are missing from the end of the trail\n",
+		        a->truncated_from, a->truncated_to);
+	}
 	if (event) {
 		a->event = sd_event_ref(event);
 		r = sd_event_add_defer(event, &a->defer, audit_on_defer, a);
@@ -937,9 +961,20 @@ audit_open(sd_event *event, const char *db_path, const char *key_dir, Audit **re
 		if (r < 0)
 			goto fail;
 	}
-	/* Without journald, sending would cost a failing sendmsg() per record for nothing. */
-	a->journal = access(AUDIT_JOURNAL_SOCKET, W_OK) == 0;
+	/* Without journald, sending would cost a failing sendmsg() per record for nothing. */ a
+	    ->journal = access(AUDIT_JOURNAL_SOCKET, W_OK) == 0;
 
+	if (a->truncated_from) {
+		char detail[96];
+		snprintf(detail, sizeof(detail), "{\"from\":%" PRId64 ",\"to\":%" PRId64 "}",
+		         a->truncated_from, a->truncated_to);
+		AuditRecord rec = { .time_usec = audit_now_usec(),
+			            .action = "audit.truncated",
+			            .outcome = "fail",
+			            .reason = "truncated",
+			            .detail = detail };
+		(void)audit_append(a, &rec, NULL, NULL);
+	}
 	*ret = a;
 	return 0;
 fail:
@@ -1110,7 +1145,12 @@ audit_verify(Audit *a, AuditVerifyResult *ret)
 				break;
 			}
 			if (seq > expected) {
-				res.problem = AUDIT_GAP;
+				/* A hole the daemon itself found missing at its start (the newest
+				 * records dropped) is a truncation; any other hole a deletion. */
+				const char *act = (const char *)sqlite3_column_text(st, 5);
+				res.problem = act && strcmp(act, "audit.truncated") == 0
+				                  ? AUDIT_TRUNCATED
+				                  : AUDIT_GAP;
 				res.first_bad_seq = expected;
 				break;
 			}

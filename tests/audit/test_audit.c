@@ -463,6 +463,30 @@ test_tamper(void)
 	tamper_case("head-seq", "UPDATE head SET seq = 25", AUDIT_BAD_HEAD, 20);
 	tamper_case("head-mac", "UPDATE head SET head_mac = zeroblob(32)", AUDIT_BAD_HEAD, 20);
 	tamper_case("head-gone", "DELETE FROM head", AUDIT_BAD_HEAD, 20);
+
+	/* A truncation stays a truncation after the daemon has started on the damaged trail
+	 * and appended to it: the start records the missing range, and verify names it. */
+	{
+		char *db = NULL;
+		REQUIRE(asprintf(&db, "%s/tamper-truncate.db", tmpdir) >= 0);
+		Audit *a = open_audit(db);
+		CHECK(audit_flush(a) == 0);
+		AuditRecord rec = { .time_usec = 99, .action = "login", .outcome = "allow" };
+		CHECK(audit_append(a, &rec, NULL, NULL) == 0);
+		CHECK(audit_flush(a) == 0);
+		audit_close(a);
+		a = open_audit(db);
+		verify_expect(a, AUDIT_TRUNCATED, 18, "truncate, restarted");
+		json_object *arr = NULL;
+		AuditFilter f = { .action = "audit.truncated" };
+		CHECK(audit_query_json(a, &f, &arr) == 0 && arr &&
+		      json_object_array_length(arr) == 1);
+		json_object_put(arr);
+		audit_close(a);
+		free(db);
+	}
+	/* A hole in the middle is still a deletion. */
+	tamper_case("delete-then-start", "DELETE FROM records WHERE seq = 5", AUDIT_GAP, 5);
 }
 
 /* Reopening continues the chain, and a fresh key does not verify the old log. */
