@@ -3,7 +3,7 @@
 # Authorization throughput: 32 concurrent clients inside one operator's biogate session call
 # io.biogate.Authorize back to back; every decision is durably recorded (audit group commit)
 # before its reply. Prints decisions/s and latency percentiles, next to the daemon's
-# GetStatus round trip with the same clients (no policy, no record) as the baseline.
+# cheapest round trip (GetInfo) with the same clients as the baseline.
 #
 # usage: bench/authorize.sh [CLIENTS] [SECONDS]     (root; builds ./build if needed)
 set -eu
@@ -46,8 +46,8 @@ done >"$T/pam.d/bench"
 
 finger "SCAN f"
 echo "command: bench/authorize.sh $N $S"
-echo "== baseline: io.biogate.GetStatus (no decision, no record), same clients"
-"$B/bench/authorize_bench" "$BIOGATE_SOCKET" "$N" "$S" io.biogate.GetStatus
+echo "== baseline: org.varlink.service.GetInfo (the cheapest round trip: no decision, no record), same clients"
+"$B/bench/authorize_bench" "$BIOGATE_SOCKET" "$N" "$S" org.varlink.service.GetInfo
 echo "== io.biogate.Authorize inside an operator's session, each decision durable before its reply"
 [ -n "${BENCH_PERF:-}" ] && { perf record -g -p $DAEMON_PID -o "$BENCH_PERF" -- sleep $((S + 1)) >/dev/null 2>&1 & }
 "$B/tests/pam/pamrun" --confdir "$T/pam.d" --service bench --user bench --open-session \
