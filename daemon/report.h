@@ -15,8 +15,11 @@
 /* Method handler wired into methods.c's table by the lead:
  *   io.biogate.MonthlyReport {month: "YYYY-MM", format: "json"|"html"} (more): admin;
  *   continues replies {chunk} (≤ 48 KiB of the document each), the last one {bytes}.
+ *   Without "more": NotPermitted. The call is recorded ("report.monthly") before any chunk
+ *   is sent. The document's keys: docs/report.md.
  */
 void report_method_monthly(Manager *m, Conn *c, json_object *params);
 
-/* The rendering, separate so that tests drive it with a JSON document and no daemon. */
+/* The rendering (report_html.c), separate so that tests drive it with a JSON document and no
+ * daemon. Missing or mistyped keys render as empty; -EINVAL when data is not an object. */
 int report_render_html(json_object *data, char **ret_html, size_t *ret_len);
