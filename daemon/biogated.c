@@ -25,6 +25,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "policy.h"
+#include "room.h"
 #include "sessions.h"
 
 int log_debug_enabled;
@@ -187,6 +188,8 @@ manager_free(Manager *m)
 	if (!m)
 		return;
 	sessions_free(m->sessions);
+	/* Before the audit trail: records still queued then only free their room ops. */
+	room_free(m->room);
 	/* Flush the queued records first: their callbacks release connections. */
 	audit_close(m->audit);
 	m->audit = NULL;
@@ -301,6 +304,11 @@ manager_new(const Args *a, Manager **ret)
 		log_error_errno(r, "Failed to start session tracking: %m");
 		goto fail;
 	}
+	/* After the audit trail and after every old session was closed: staff entries the
+	 * last run left open are closed here. */
+	r = room_new(m, &m->room);
+	if (r < 0)
+		goto fail;
 	*ret = m;
 	return 0;
 fail:

@@ -23,6 +23,8 @@
 #include "daemon.h"
 #include "log.h"
 #include "policy.h"
+#include "report.h"
+#include "room.h"
 #include "sessions.h"
 #include "verify.h"
 
@@ -643,8 +645,10 @@ reap_dead_session(Manager *m, int64_t session_id)
 		return;
 	log_info("Session %lld: leader %d is gone; closing it", (long long)session_id,
 	         (int)s.leader_pid);
-	(void)store_session_close(m->store, session_id, "leader-gone", now_real_usec());
+	int64_t now = now_real_usec();
+	(void)store_session_close(m->store, session_id, "leader-gone", now);
 	sessions_closed(m->sessions, session_id);
+	room_staff_logout(m->room, session_id, now);
 }
 
 static const char *
@@ -897,6 +901,7 @@ method_open_session(Manager *m, Conn *c, json_object *params)
 		            .outcome = "ok",
 		            .detail = detail };
 	methods_record(m, c, &rec);
+	room_staff_login(m->room, mid, id, in.opened_at);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "session_id", json_object_new_int64(id));
 	json_object_object_add(o, "operator_id", json_object_new_string(oid));
@@ -918,9 +923,11 @@ method_close_session(Manager *m, Conn *c, json_object *params)
 		return (void)conn_error(c, WIRE_ERR_NOT_FOUND, NULL);
 	if (r < 0)
 		return reply_store_error(c, r);
-	r = store_session_close(m->store, id, "logout", now_real_usec());
+	int64_t now = now_real_usec();
+	r = store_session_close(m->store, id, "logout", now);
 	if (r < 0)
 		return reply_store_error(c, r);
+	room_staff_logout(m->room, id, now);
 	log_info("Session %lld closed (matching ID %s)", (long long)id, s.matching_id);
 	sessions_closed(m->sessions, id);
 	char detail[64];
@@ -1764,6 +1771,25 @@ method_audit_search_key(Manager *m, Conn *c, json_object *params)
 	conn_reply(c, o, false);
 }
 
+static const WireField room_enter_fields[] = {
+	{ "name", WIRE_STRING, true, 128, 0, 0 },
+	{ "affiliation", WIRE_STRING, true, 128, 0, 0 },
+	{ "purpose", WIRE_STRING, true, 128, 0, 0 },
+};
+
+static const WireField room_leave_fields[] = {
+	{ "entry_id", WIRE_INT, true, 0, 1, INT64_MAX },
+};
+
+static const WireField room_list_fields[] = {
+	{ "date", WIRE_STRING, false, 10, 0, 0 },
+};
+
+static const WireField monthly_report_fields[] = {
+	{ "month", WIRE_STRING, true, 7, 0, 0 },
+	{ "format", WIRE_STRING, true, 8, 0, 0 },
+};
+
 #define FIELDS(f) f, sizeof(f) / sizeof((f)[0])
 #define NO_FIELDS NULL, 0
 
@@ -1808,6 +1834,11 @@ static const Method methods[] = {
 	{ "io.biogate.AuditExport", PERM_ADMIN, method_audit_export, FIELDS(audit_export_fields) },
 	{ "io.biogate.AuditSearchKey", PERM_ADMIN, method_audit_search_key,
 	  FIELDS(audit_search_key_fields) },
+	{ "io.biogate.RoomEnter", PERM_ANYONE, room_method_enter, FIELDS(room_enter_fields) },
+	{ "io.biogate.RoomLeave", PERM_ANYONE, room_method_leave, FIELDS(room_leave_fields) },
+	{ "io.biogate.RoomList", PERM_ADMIN, room_method_list, FIELDS(room_list_fields) },
+	{ "io.biogate.MonthlyReport", PERM_ADMIN, report_method_monthly,
+	  FIELDS(monthly_report_fields) },
 };
 
 void

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "logind.h"
 #include "policy.h"
+#include "room.h"
 #include "sessions.h"
 
 #define USEC_PER_SEC       1000000LL
@@ -452,10 +453,12 @@ sessions_end(Sessions *s, Entry *e, const char *reason)
 			e->term_at = now_mono_usec() + TERM_GRACE_USEC;
 		}
 	}
-	int r = store_session_close(s->manager->store, e->id, reason, now_real_usec());
+	int64_t now = now_real_usec();
+	int r = store_session_close(s->manager->store, e->id, reason, now);
 	if (r < 0 && r != -EALREADY)
 		log_error_errno(r, "Session %lld: failed to close its record: %m",
 		                (long long)e->id);
+	room_staff_logout(s->manager->room, e->id, now);
 	log_info("Session %lld ended (%s): matching ID %s, operator ID %s", (long long)e->id,
 	         reason, e->matching_id, e->operator_id);
 	if (!e->ending)
