@@ -191,6 +191,7 @@ print_json_error(const char *name)
 }
 
 static void format_time(json_object *o, const char *key, char *buf, size_t size);
+static const char *jstr(json_object *o, const char *key);
 
 /* LockedOut may say until when, in microseconds; INT64_MAX means until an admin unlocks. */
 static void
@@ -216,6 +217,25 @@ print_locked_out(json_object *params)
 		        _("too many failed attempts; this person is locked out for now"));
 }
 
+/* The reasons NotPermitted may give for two-person confirmation and disposal (custody.c). */
+static const struct {
+	const char *reason;
+	const char *text;
+} not_permitted_reasons[] = {
+	{ "same-person", N_("refused: one person cannot confirm twice; two-person confirmation "
+	                    "needs different people (check --confirm-by)") },
+	{ "second-person-required",
+	  N_("refused: this needs a second person's finger; name them with --confirm-by (outside "
+	     "a biogate session, name two people)") },
+	{ "not-approved",
+	  N_("refused: this disposal has not been approved yet (biogatectl disposal approve)") },
+	{ "before-planned-date",
+	  N_("refused: the planned date of this disposal has not come yet") },
+	{ "not-planned",
+	  N_("refused: this disposal is no longer awaiting approval (already approved or "
+	     "executed)") },
+};
+
 /* Prints the error reply for a person (stderr) and, with --json, for a script (stdout). */
 static int
 ctl_fail_reply(const WireReply *rep)
@@ -236,7 +256,19 @@ ctl_fail_reply(const WireReply *rep)
 		fputc('\n', stderr);
 		return CTL_EXIT_ERROR;
 	}
-	if (strcmp(e->name, WIRE_ERR_NOT_PERMITTED) == 0) {
+	/* A refusal about someone other than the caller names them (a confirmer, say). */
+	const char *who = jstr(rep->parameters, "matching_id");
+	if (who && wire_valid_id(who))
+		fprintf(stderr, "%s: ", who);
+	const char *reason = jstr(rep->parameters, "reason");
+	const char *reason_text = NULL;
+	for (size_t i = 0;
+	     reason && i < sizeof(not_permitted_reasons) / sizeof(not_permitted_reasons[0]); i++)
+		if (strcmp(reason, not_permitted_reasons[i].reason) == 0)
+			reason_text = _(not_permitted_reasons[i].text);
+	if (strcmp(e->name, WIRE_ERR_NOT_PERMITTED) == 0 && reason_text) {
+		fprintf(stderr, "%s\n", reason_text);
+	} else if (strcmp(e->name, WIRE_ERR_NOT_PERMITTED) == 0) {
 		fprintf(stderr,
 		        _("not permitted: this needs root or membership in the %s group, or the "
 		          "person's own account\n"),
@@ -601,9 +633,16 @@ word_label(const char *w)
 		const char *word;
 		const char *label;
 	} words[] = {
-		{ "active", N_("active") },   { "revoked", N_("revoked") },
-		{ "running", N_("running") }, { "starting", N_("starting") },
+		{ "active", N_("active") },
+		{ "revoked", N_("revoked") },
+		{ "running", N_("running") },
+		{ "starting", N_("starting") },
 		{ "down", N_("down") },
+		{ "departed", N_("departed") },
+		{ "transferred", N_("transferred") },
+		{ "planned", N_("planned") },
+		{ "approved", N_("approved") },
+		{ "executed", N_("executed") },
 	};
 	for (size_t i = 0; w && i < sizeof(words) / sizeof(words[0]); i++)
 		if (strcmp(w, words[i].word) == 0)
@@ -656,6 +695,14 @@ enum {
 	OPT_LIMIT,
 	OPT_FORMAT,
 	OPT_OUTPUT,
+	OPT_REASON,
+	OPT_CONFIRM_BY,
+	OPT_PURPOSE,
+	OPT_ITEMS,
+	OPT_MEDIA,
+	OPT_COUNT,
+	OPT_METHOD,
+	OPT_DATE,
 };
 
 /* Every command also takes the global options, so they may follow the command words. */
@@ -2212,6 +2259,71 @@ cmd_logoff(int argc, char **argv)
 	return own_session_call(argc, argv, true);
 }
 
+/* --- two-person confirmation (R13) ------------------------------------------------------- */
+
+/* The daemon takes at most two confirmers besides the caller (custody.c CONFIRM_MAX). */
+#define CTL_CONFIRM_MAX 2
+
+typedef struct ConfirmArgs {
+	const char *ids[CTL_CONFIRM_MAX];
+	size_t n;
+} ConfirmArgs;
+
+/* --confirm-by ID, repeatable: the people who confirm, in the order they touch the reader.
+ * One person named twice is left to the daemon, which refuses it and records the attempt. */
+static int
+confirm_option(ConfirmArgs *a, const char *value)
+{
+	if (a->n == CTL_CONFIRM_MAX)
+		return usage_errorf(_("--confirm-by may be given at most %d times"),
+		                    CTL_CONFIRM_MAX);
+	int r = check_id(ID_MATCHING, value);
+	if (r)
+		return r;
+	a->ids[a->n++] = value;
+	return 0;
+}
+
+static void
+confirm_params(const ConfirmArgs *a, json_object *params)
+{
+	if (a->n == 0)
+		return;
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < a->n; i++)
+		json_object_array_add(arr, json_object_new_string(a->ids[i]));
+	json_object_object_add(params, "confirm_by", arr);
+}
+
+/* A confirmer's prompt, always on stderr: stdout may be a file or a document. */
+static void
+confirm_progress(json_object *p)
+{
+	const char *pr = jstr(p, "prompt");
+	const char *who = jstr(p, "matching_id");
+	if (!pr)
+		return;
+	if (who && !wire_valid_id(who))
+		who = NULL;
+	if (strcmp(pr, "place-finger") == 0) {
+		if (who)
+			/* TRANSLATORS: %s is the matching ID of the person who confirms. */
+			fprintf(stderr, _("%s: place your finger on the reader\n"), who);
+		else
+			fprintf(stderr, "%s\n", _("Place your finger on the reader"));
+	} else if (strcmp(pr, "retry") == 0) {
+		if (who)
+			/* TRANSLATORS: %s is the matching ID of the person who confirms. */
+			fprintf(stderr,
+			        _("%s: the finger was not read; place it on the reader again\n"),
+			        who);
+		else
+			fprintf(stderr, "%s\n",
+			        _("The finger was not read; place it on the reader again"));
+	}
+	fflush(stderr);
+}
+
 /* --- the audit trail (R5, R19) ------------------------------------------------------------- */
 
 /* The verification's problems (audit_problem_name() in the daemon) for a person. */
@@ -2296,6 +2408,7 @@ cmd_audit_verify(int argc, char **argv)
 typedef struct AuditArgs {
 	const char *matching_id, *operator_id, *action, *outcome, *since, *until, *limit;
 	const char *format, *output;
+	ConfirmArgs confirm;
 } AuditArgs;
 
 static int
@@ -2330,6 +2443,8 @@ audit_option(int c, const char *value, void *userdata)
 	case OPT_OUTPUT:
 		a->output = value;
 		return 0;
+	case OPT_CONFIRM_BY:
+		return confirm_option(&a->confirm, value);
 	default:
 		return -1;
 	}
@@ -2516,6 +2631,7 @@ cmd_audit_export(int argc, char **argv)
 		AUDIT_FILTER_OPTIONS,
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ "confirm-by", required_argument, NULL, OPT_CONFIRM_BY },
 		{ NULL, 0, NULL, 0 },
 	};
 	AuditArgs a = { 0 };
@@ -2536,6 +2652,7 @@ cmd_audit_export(int argc, char **argv)
 		json_object_put(params);
 		return r;
 	}
+	confirm_params(&a.confirm, params);
 
 	/* A new file only, readable by its owner alone: the log names people (R19). */
 	int fd = STDOUT_FILENO;
@@ -2566,8 +2683,8 @@ cmd_audit_export(int argc, char **argv)
 		goto done;
 	}
 	/* No cap on the number of chunks: the log may be long. Each answer is bounded by the
-	 * wire, and each must come within the timeout. */
-	for (;;) {
+	 * wire, and each must come within the timeout. Confirmers' prompts come first. */
+	for (unsigned prompts = 0;;) {
 		json_object *m = NULL;
 		WireReply rep;
 		r = bg_recv(c, timeout_ms(true), &m, &rep);
@@ -2589,6 +2706,16 @@ cmd_audit_export(int argc, char **argv)
 			final = json_object_get(rep.parameters);
 			json_object_put(m);
 			break;
+		}
+		if (jstr(rep.parameters, "prompt")) {
+			if (++prompts > CTL_MAX_STREAM_REPLIES) {
+				json_object_put(m);
+				r = ctl_fail_transport(-EBADMSG, NULL);
+				goto done;
+			}
+			confirm_progress(rep.parameters);
+			json_object_put(m);
+			continue;
 		}
 		json_object *chunk = NULL;
 		if (!json_object_object_get_ex(rep.parameters, "chunk", &chunk) ||
@@ -2734,6 +2861,676 @@ cmd_audit_search_key(int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+/* --- revocation, nationality, the roster history (R4, R6, R7) ----------------------------- */
+
+typedef struct RevokeArgs {
+	const char *reason;
+	ConfirmArgs confirm;
+} RevokeArgs;
+
+static int
+revoke_option(int c, const char *value, void *userdata)
+{
+	RevokeArgs *a = userdata;
+	if (c == OPT_REASON) {
+		a->reason = value;
+		return 0;
+	}
+	if (c == OPT_CONFIRM_BY)
+		return confirm_option(&a->confirm, value);
+	return -1;
+}
+
+static int
+cmd_revoke(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTIONS,
+		{ "reason", required_argument, NULL, OPT_REASON },
+		{ "confirm-by", required_argument, NULL, OPT_CONFIRM_BY },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const names[] = { "MATCHING_ID" };
+	RevokeArgs a = { 0 };
+	const char *id = NULL;
+	int r = parse_args(argc, argv, opts, revoke_option, &a, names, &id, 1);
+	if (r || (r = check_id(ID_MATCHING, id)))
+		return r;
+	if (!a.reason)
+		return usage_errorf(_("the option --%s is required"), "reason");
+	if (strcmp(a.reason, "departed") != 0 && strcmp(a.reason, "transferred") != 0)
+		return usage_errorf(_("unknown reason '%s': use departed or transferred"),
+		                    a.reason);
+
+	json_object *params = json_object_new_object();
+	if (!params)
+		return fail_nomem();
+	json_object_object_add(params, "matching_id", json_object_new_string(id));
+	json_object_object_add(params, "reason", json_object_new_string(a.reason));
+	confirm_params(&a.confirm, params);
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	/* Always with "more": the policy may ask for confirmers, who are prompted in turn. */
+	r = ctl_call_stream("io.biogate.Revoke", params, confirm_progress, &msg, &p);
+	if (r)
+		return r;
+	if (arg.json) {
+		print_json(p);
+		return CTL_EXIT_OK;
+	}
+	int64_t erased = -1, ended = -1;
+	(void)jint(p, "templates_erased", &erased);
+	(void)jint(p, "sessions_ended", &ended);
+	/* TRANSLATORS: a matching ID, then the reason ("departed" or "transferred"). */
+	_cleanup_(freep) char *line = clean_printf(
+	    _("Revoked %s (%s): the fingerprints are erased and the IDs no longer "
+	      "work."),
+	    jstr(p, "matching_id") ? jstr(p, "matching_id") : id, word_label(a.reason));
+	puts(line ? line : "");
+	Field f[] = {
+		{ _("Templates erased:"),
+		  erased >= 0 ? clean_printf("%lld", (long long)erased) : text_clean(NULL) },
+		{ _("Sessions ended:"),
+		  ended >= 0 ? clean_printf("%lld", (long long)ended) : text_clean(NULL) },
+	};
+	fields_print(f, sizeof(f) / sizeof(f[0]));
+	return CTL_EXIT_OK;
+}
+
+typedef struct NationalityArgs {
+	const char *purpose;
+	ConfirmArgs confirm;
+} NationalityArgs;
+
+static int
+nationality_option(int c, const char *value, void *userdata)
+{
+	NationalityArgs *a = userdata;
+	if (c == OPT_PURPOSE) {
+		a->purpose = value;
+		return 0;
+	}
+	if (c == OPT_CONFIRM_BY)
+		return confirm_option(&a->confirm, value);
+	return -1;
+}
+
+/* Characters (UTF-8 code points) of s without the blanks at either end. */
+static size_t
+text_chars_trimmed(const char *s)
+{
+	size_t n = strlen(s), i = 0, chars = 0;
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	for (; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			chars++;
+	return chars;
+}
+
+#define CTL_PURPOSE_MIN_CHARS 4
+
+static int
+cmd_staff_nationality(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTIONS,
+		{ "purpose", required_argument, NULL, OPT_PURPOSE },
+		{ "confirm-by", required_argument, NULL, OPT_CONFIRM_BY },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const names[] = { "MATCHING_ID" };
+	NationalityArgs a = { 0 };
+	const char *id = NULL;
+	int r = parse_args(argc, argv, opts, nationality_option, &a, names, &id, 1);
+	if (r || (r = check_id(ID_MATCHING, id)) ||
+	    (r = check_text("purpose", a.purpose, 256, true)))
+		return r;
+	/* The purpose is what makes the read lawful (R7): it must say something. */
+	if (text_chars_trimmed(a.purpose) < CTL_PURPOSE_MIN_CHARS)
+		return usage_errorf(_("the purpose must say why the nationality is read, in at "
+		                      "least %d characters"),
+		                    CTL_PURPOSE_MIN_CHARS);
+
+	json_object *params = json_object_new_object();
+	if (!params)
+		return fail_nomem();
+	json_object_object_add(params, "matching_id", json_object_new_string(id));
+	json_object_object_add(params, "purpose", json_object_new_string(a.purpose));
+	confirm_params(&a.confirm, params);
+	if (!params_valid_utf8(params)) {
+		json_object_put(params);
+		return usage_errorf(_("the arguments are not valid UTF-8 text"));
+	}
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_call_stream("io.biogate.StaffNationality", params, confirm_progress, &msg, &p);
+	if (r)
+		return r;
+	const char *who = jstr(p, "matching_id"), *nat = jstr(p, "nationality");
+	if (!nat)
+		return ctl_fail_transport(-EBADMSG, NULL);
+	if (arg.json) {
+		/* These two fields and nothing else, whatever else the reply may carry. */
+		_cleanup_(json_putp) json_object *o = json_object_new_object();
+		if (!o)
+			return fail_nomem();
+		json_object_object_add(o, "matching_id", json_object_new_string(who ? who : id));
+		json_object_object_add(o, "nationality", json_object_new_string(nat));
+		print_json(o);
+		return CTL_EXIT_OK;
+	}
+	Field f[] = {
+		{ _("Matching ID:"), text_clean(who ? who : id) },
+		{ _("Nationality:"), text_clean(nat) },
+	};
+	fields_print(f, sizeof(f) / sizeof(f[0]));
+	fprintf(stderr, "%s: %s\n", CTL_NAME,
+	        _("this read is recorded in the audit trail with its purpose"));
+	return CTL_EXIT_OK;
+}
+
+/* The roster fields the history names, for a person. */
+static const char *
+history_field_label(const char *field)
+{
+	static const struct {
+		const char *field;
+		const char *label;
+	} fields[] = {
+		{ "created", N_("registered") },
+		{ "name", N_("name") },
+		{ "affiliation", N_("affiliation") },
+		{ "expertise", N_("expertise") },
+		{ "track_record", N_("track record") },
+		{ "unix_user", N_("Unix user") },
+		{ "pledge_date", N_("pledge date") },
+		{ "training_date", N_("training date") },
+		{ "state", N_("state") },
+	};
+	for (size_t i = 0; field && i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strcmp(field, fields[i].field) == 0)
+			return _(fields[i].label);
+	return field ? field : "-";
+}
+
+/* One value of the history as a person reads it: dates are stored as YYYYMMDD. */
+static void
+history_value(const char *field, const char *v, char *buf, size_t size)
+{
+	bool date =
+	    field && (strcmp(field, "pledge_date") == 0 || strcmp(field, "training_date") == 0);
+	if (!v)
+		snprintf(buf, size, "-");
+	else if (date && strlen(v) == 8 && digits_value(v, 8) >= 0)
+		snprintf(buf, size, "%.4s-%.2s-%.2s", v, v + 4, v + 6);
+	else if (field && strcmp(field, "state") == 0)
+		snprintf(buf, size, "%s", word_label(v));
+	else
+		snprintf(buf, size, "%s", v);
+}
+
+static int
+cmd_staff_history(int argc, char **argv)
+{
+	static const char *const names[] = { "MATCHING_ID" };
+	const char *id = NULL;
+	int r = parse_args(argc, argv, common_options, NULL, NULL, names, &id, 1);
+	if (r || (r = check_id(ID_MATCHING, id)))
+		return r;
+	json_object *params = json_object_new_object();
+	if (!params)
+		return fail_nomem();
+	json_object_object_add(params, "matching_id", json_object_new_string(id));
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_call("io.biogate.StaffHistory", params, &msg, &p);
+	if (r)
+		return r;
+	json_object *history = jarray(p, "history");
+	if (!history)
+		return ctl_fail_transport(-EBADMSG, NULL);
+	if (arg.json) {
+		print_json(p);
+		return CTL_EXIT_OK;
+	}
+	size_t n = json_object_array_length(history);
+	if (n == 0) {
+		puts(_("No changes are recorded for this person."));
+		return CTL_EXIT_OK;
+	}
+	Table t = { .cols = 4 };
+	const char *head[] = { _("TIME"), _("BY"), _("FIELD"), _("CHANGE") };
+	for (size_t i = 0; i < 4; i++)
+		if (table_add(&t, head[i]) < 0)
+			goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		json_object *h = json_object_array_get_idx(history, i);
+		const char *field = jstr(h, "field");
+		char when[64], from[WIRE_MAX_TEXT + 16], to[WIRE_MAX_TEXT + 16];
+		format_time(h, "at", when, sizeof(when));
+		history_value(field, jstr(h, "old"), from, sizeof(from));
+		history_value(field, jstr(h, "new"), to, sizeof(to));
+		bool created = field && strcmp(field, "created") == 0;
+		_cleanup_(freep) char *change = NULL;
+		if (!created && asprintf(&change, "%s → %s", from, to) < 0)
+			goto nomem;
+		if (table_add(&t, when) < 0 || table_add(&t, jstr(h, "actor")) < 0 ||
+		    table_add(&t, history_field_label(field)) < 0 ||
+		    table_add(&t, created ? "-" : change) < 0)
+			goto nomem;
+	}
+	table_print(&t);
+	table_free(&t);
+	return CTL_EXIT_OK;
+nomem:
+	table_free(&t);
+	return fail_nomem();
+}
+
+/* --- disposal at the end of the contract (R16) ------------------------------------------- */
+
+/* What the daemon says it erased (store.c's names), for a person. */
+static const char *
+erased_label(const char *what)
+{
+	static const struct {
+		const char *what;
+		const char *label;
+	} labels[] = {
+		{ "templates", N_("fingerprint templates") },
+		{ "roster", N_("roster entries") },
+		{ "roster history", N_("roster history entries") },
+		{ "schedule", N_("shifts") },
+		{ "failed matches", N_("failed matches") },
+	};
+	for (size_t i = 0; what && i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (strcmp(what, labels[i].what) == 0)
+			return _(labels[i].label);
+	return what ? what : "?";
+}
+
+/* "fingerprint templates 3, roster entries 4, ..." or "-". */
+static char *
+erased_text(json_object *result)
+{
+	if (!result || !json_object_is_type(result, json_type_object))
+		return text_clean(NULL);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	size_t done = 0;
+	json_object_object_foreach(result, key, val)
+	{
+		if (!json_object_is_type(val, json_type_int))
+			continue;
+		fprintf(f, "%s%s %lld", done++ ? ", " : "", erased_label(key),
+		        (long long)json_object_get_int64(val));
+	}
+	if (done == 0)
+		fputs("-", f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	char *out = text_clean(buf);
+	free(buf);
+	return out;
+}
+
+static void
+print_disposal(json_object *p)
+{
+	char planned_at[64], approved_at[64], executed_at[64];
+	int64_t id = 0, count = -1;
+	format_time(p, "planned_at", planned_at, sizeof(planned_at));
+	format_time(p, "approved_at", approved_at, sizeof(approved_at));
+	format_time(p, "executed_at", executed_at, sizeof(executed_at));
+	json_object *result = NULL;
+	(void)json_object_object_get_ex(p, "result", &result);
+	Field f[] = {
+		{ _("Disposal:"), jint(p, "disposal_id", &id) ? clean_printf("%lld", (long long)id)
+		                                              : text_clean(NULL) },
+		{ _("State:"), text_clean(word_label(jstr(p, "state"))) },
+		{ _("Items:"), text_clean(jstr(p, "items")) },
+		{ _("Media:"), text_clean(jstr(p, "media")) },
+		{ _("Count:"), jint(p, "count", &count) && count >= 0
+		                   ? clean_printf("%lld", (long long)count)
+		                   : text_clean(NULL) },
+		{ _("Method:"), text_clean(jstr(p, "method")) },
+		{ _("Planned date:"), text_clean(jstr(p, "planned_date")) },
+		{ _("Planned by:"), text_clean(jstr(p, "planned_by")) },
+		{ _("Planned at:"), text_clean(planned_at) },
+		{ _("Approved by:"), text_clean(jstr(p, "approved_by")) },
+		{ _("Approved at:"), text_clean(approved_at) },
+		{ _("Executed by:"), text_clean(jstr(p, "executed_by")) },
+		{ _("Executed at:"), text_clean(executed_at) },
+		{ _("Erased:"), erased_text(result) },
+	};
+	fields_print(f, sizeof(f) / sizeof(f[0]));
+}
+
+typedef struct DisposalArgs {
+	const char *items, *media, *count, *method, *date;
+	const char *format, *output;
+	ConfirmArgs confirm;
+} DisposalArgs;
+
+static int
+disposal_option(int c, const char *value, void *userdata)
+{
+	DisposalArgs *a = userdata;
+	switch (c) {
+	case OPT_ITEMS:
+		a->items = value;
+		return 0;
+	case OPT_MEDIA:
+		a->media = value;
+		return 0;
+	case OPT_COUNT:
+		a->count = value;
+		return 0;
+	case OPT_METHOD:
+		a->method = value;
+		return 0;
+	case OPT_DATE:
+		a->date = value;
+		return 0;
+	case OPT_FORMAT:
+		a->format = value;
+		return 0;
+	case OPT_OUTPUT:
+		a->output = value;
+		return 0;
+	case OPT_CONFIRM_BY:
+		return confirm_option(&a->confirm, value);
+	default:
+		return -1;
+	}
+}
+
+/* The daemon's bound on a plan's count (custody.c custody_disposal_plan_fields). */
+#define CTL_DISPOSAL_MAX_COUNT 1000000000LL
+
+static int
+cmd_disposal_plan(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTIONS,
+		{ "items", required_argument, NULL, OPT_ITEMS },
+		{ "media", required_argument, NULL, OPT_MEDIA },
+		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "method", required_argument, NULL, OPT_METHOD },
+		{ "date", required_argument, NULL, OPT_DATE },
+		{ NULL, 0, NULL, 0 },
+	};
+	DisposalArgs a = { 0 };
+	int r = parse_args(argc, argv, opts, disposal_option, &a, NULL, NULL, 0);
+	if (r || (r = check_text("items", a.items, 256, true)) ||
+	    (r = check_text("media", a.media, 256, true)) ||
+	    (r = check_text("count", a.count, 32, true)) ||
+	    (r = check_text("method", a.method, 256, true)) ||
+	    (r = check_text("date", a.date, 10, true)) || (r = check_date("date", a.date)))
+		return r;
+	char *end = NULL;
+	errno = 0;
+	long long count = strtoll(a.count, &end, 10);
+	if (errno || !end || end == a.count || *end || a.count[0] == '+' || a.count[0] == '-' ||
+	    count < 0 || count > CTL_DISPOSAL_MAX_COUNT)
+		return usage_errorf(_("invalid count '%s': give a whole number from 0 to %lld"),
+		                    a.count, CTL_DISPOSAL_MAX_COUNT);
+
+	json_object *params = json_object_new_object();
+	if (!params)
+		return fail_nomem();
+	json_object_object_add(params, "items", json_object_new_string(a.items));
+	json_object_object_add(params, "media", json_object_new_string(a.media));
+	json_object_object_add(params, "count", json_object_new_int64(count));
+	json_object_object_add(params, "method", json_object_new_string(a.method));
+	json_object_object_add(params, "planned_date", json_object_new_string(a.date));
+	if (!params_valid_utf8(params)) {
+		json_object_put(params);
+		return usage_errorf(_("the arguments are not valid UTF-8 text"));
+	}
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_call("io.biogate.DisposalPlan", params, &msg, &p);
+	if (r)
+		return r;
+	if (arg.json) {
+		print_json(p);
+		return CTL_EXIT_OK;
+	}
+	int64_t id = 0;
+	(void)jint(p, "disposal_id", &id);
+	/* TRANSLATORS: %lld is the disposal's number. */
+	printf(_("Planned disposal %lld; it needs approval (disposal approve %lld) before it can "
+	         "be executed.\n"),
+	       (long long)id, (long long)id);
+	print_disposal(p);
+	return CTL_EXIT_OK;
+}
+
+/* A disposal's number: 1..INT64_MAX. */
+static int
+parse_disposal_id(const char *s, int64_t *ret)
+{
+	char *end = NULL;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || !end || end == s || *end || s[0] == '+' || s[0] == '-' || v < 1)
+		return usage_errorf(_("invalid disposal number '%s': give a whole number from 1"),
+		                    s);
+	*ret = v;
+	return 0;
+}
+
+static const struct option disposal_id_options[] = {
+	COMMON_OPTIONS,
+	{ "confirm-by", required_argument, NULL, OPT_CONFIRM_BY },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* disposal approve and execute: one number, the disposal object back. */
+static int
+disposal_step(int argc, char **argv, bool approve)
+{
+	static const char *const names[] = { "ID" };
+	DisposalArgs a = { 0 };
+	const char *pos = NULL;
+	int64_t id = 0;
+	int r = parse_args(argc, argv, approve ? disposal_id_options : common_options,
+	                   disposal_option, &a, names, &pos, 1);
+	if (r || (r = parse_disposal_id(pos, &id)))
+		return r;
+	json_object *params = json_object_new_object();
+	if (!params)
+		return fail_nomem();
+	json_object_object_add(params, "disposal_id", json_object_new_int64(id));
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	if (approve) {
+		confirm_params(&a.confirm, params);
+		r = ctl_call_stream("io.biogate.DisposalApprove", params, confirm_progress, &msg,
+		                    &p);
+	} else {
+		r = ctl_call("io.biogate.DisposalExecute", params, &msg, &p);
+	}
+	if (r)
+		return r;
+	if (arg.json) {
+		print_json(p);
+		return CTL_EXIT_OK;
+	}
+	if (approve)
+		/* TRANSLATORS: %lld is the disposal's number. */
+		printf(_("Approved disposal %lld.\n"), (long long)id);
+	else
+		/* TRANSLATORS: %lld is the disposal's number. */
+		printf(_("Executed disposal %lld: the personal data on this terminal is erased; "
+		         "the audit trail is kept.\n"),
+		       (long long)id);
+	print_disposal(p);
+	return CTL_EXIT_OK;
+}
+
+static int
+cmd_disposal_approve(int argc, char **argv)
+{
+	return disposal_step(argc, argv, true);
+}
+
+static int
+cmd_disposal_execute(int argc, char **argv)
+{
+	return disposal_step(argc, argv, false);
+}
+
+static int
+write_all(int fd, const char *s, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, s, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		s += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* A document from the daemon, as text: no control characters but line breaks and tabs. */
+static void
+document_clean(char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			*s = '?';
+	}
+}
+
+static int
+cmd_disposal_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTIONS,
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const names[] = { "ID" };
+	DisposalArgs a = { 0 };
+	const char *pos = NULL;
+	int64_t id = 0;
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	_cleanup_(freep) char *text = NULL;
+	int r = parse_args(argc, argv, opts, disposal_option, &a, names, &pos, 1);
+	if (r || (r = parse_disposal_id(pos, &id)))
+		return r;
+	if (a.format && strcmp(a.format, "json") != 0 && strcmp(a.format, "html") != 0)
+		return usage_errorf(_("unknown format '%s': use json or html"), a.format);
+	if (a.output && !*a.output)
+		return usage_errorf(_("the option --%s must not be empty"), "output");
+	if (a.output && !a.format)
+		return usage_errorf(_("--output needs --format json or --format html"));
+
+	/* A new file only, readable by its owner alone: the report names who did what. */
+	int fd = STDOUT_FILENO;
+	if (a.output) {
+		fd = open(a.output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0) {
+			int err = errno;
+			_cleanup_(freep) char *path = text_clean(a.output);
+			fprintf(stderr, "%s: ", CTL_NAME);
+			fprintf(stderr, _("cannot create %s: %s\n"), path ? path : "?",
+			        strerror(err));
+			return err == EEXIST ? CTL_EXIT_CONFLICT : CTL_EXIT_ERROR;
+		}
+	}
+	json_object *params = json_object_new_object();
+	if (!params) {
+		r = fail_nomem();
+		goto done;
+	}
+	json_object_object_add(params, "disposal_id", json_object_new_int64(id));
+	bool html = a.format && strcmp(a.format, "html") == 0;
+	if (a.format)
+		json_object_object_add(params, "format", json_object_new_string(a.format));
+	r = ctl_call("io.biogate.DisposalReport", params, &msg, &p);
+	if (r)
+		goto done;
+	if (!a.format) {
+		if (arg.json)
+			print_json(p);
+		else
+			print_disposal(p);
+		goto done;
+	}
+	if (html) {
+		const char *doc = jstr(p, "document");
+		if (!doc) {
+			r = ctl_fail_transport(-EBADMSG, NULL);
+			goto done;
+		}
+		text = strdup(doc);
+		if (text)
+			document_clean(text);
+	} else {
+		const char *j = json_object_to_json_string_ext(
+		    p, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+		           JSON_C_TO_STRING_NOSLASHESCAPE);
+		if (j && asprintf(&text, "%s\n", j) < 0)
+			text = NULL;
+	}
+	if (!text) {
+		r = fail_nomem();
+		goto done;
+	}
+	if (fd == STDOUT_FILENO)
+		fflush(stdout);
+	int w = write_all(fd, text, strlen(text));
+	if (w == 0 && a.output && fsync(fd) < 0)
+		w = -errno;
+	if (w < 0) {
+		fprintf(stderr, "%s: %s: %s\n", CTL_NAME, _("cannot write the output"),
+		        strerror(-w));
+		r = CTL_EXIT_ERROR;
+		goto done;
+	}
+	if (a.output && arg.json) {
+		_cleanup_(json_putp) json_object *o = json_object_new_object();
+		if (o) {
+			json_object_object_add(o, "disposal_id", json_object_new_int64(id));
+			json_object_object_add(o, "format", json_object_new_string(a.format));
+			json_object_object_add(o, "output", json_object_new_string(a.output));
+			print_json(o);
+		}
+	} else if (a.output) {
+		_cleanup_(freep) char *path = text_clean(a.output);
+		fprintf(stderr, "%s: ", CTL_NAME);
+		/* TRANSLATORS: %lld is the disposal's number, %s a file name. */
+		fprintf(stderr, _("wrote the report of disposal %lld to %s\n"), (long long)id,
+		        path ? path : "?");
+	}
+	r = CTL_EXIT_OK;
+done:
+	if (a.output) {
+		close(fd);
+		/* Half a report must not pass for a whole one. */
+		if (r != CTL_EXIT_OK)
+			(void)unlink(a.output);
+	}
+	return r;
+}
+
 /* --- dispatch and help ------------------------------------------------------------------ */
 
 typedef struct Cmd {
@@ -2760,6 +3557,17 @@ static const Cmd commands[] = {
 	     "training") },
 	{ "staff", "unlock", cmd_staff_unlock, "staff unlock MATCHING_ID",
 	  N_("Lift a lockout after failed fingerprint attempts") },
+	{ "staff", "history", cmd_staff_history, "staff history MATCHING_ID",
+	  N_("Show every recorded change to a person's roster entry: when, by whom, old and new "
+	     "value") },
+	{ "staff", "nationality", cmd_staff_nationality,
+	  "staff nationality MATCHING_ID --purpose TEXT [--confirm-by ID]...",
+	  N_("Show a person's nationality, only to trace a leak: the purpose is recorded with the "
+	     "read") },
+	{ "revoke", NULL, cmd_revoke,
+	  "revoke MATCHING_ID --reason departed|transferred [--confirm-by ID]...",
+	  N_("Revoke a person who left or moved: erase their fingerprints, disable their IDs, "
+	     "end their sessions") },
 	{ "enroll", NULL, cmd_enroll, "enroll MATCHING_ID --finger FINGER",
 	  N_("Enroll one finger of a person; FINGER is left-thumb, left-index, ..., "
 	     "right-little") },
@@ -2790,12 +3598,25 @@ static const Cmd commands[] = {
 	  "          [--since YYYY-MM-DD[THH:MM]] [--until YYYY-MM-DD[THH:MM]] [--limit N]",
 	  N_("List audit records, oldest first (at most N, default 100, up to 1000)") },
 	{ "audit", "export", cmd_audit_export,
-	  "audit export --format jsonl|csv [--output FILE] [FILTERS as for audit list]",
+	  "audit export --format jsonl|csv [--output FILE] [--confirm-by ID]...\n"
+	  "          [FILTERS as for audit list]",
 	  N_("Export audit records as JSON Lines or CSV to standard output or a new FILE "
 	     "(mode 0600)") },
 	{ "audit", "search-key", cmd_audit_search_key, "audit search-key KEY|-",
 	  N_("Say whether, when and by whom an individual number was searched (exit 1 when "
 	     "never); '-' reads the number from standard input") },
+	{ "disposal", "plan", cmd_disposal_plan,
+	  "disposal plan --items TEXT --media TEXT --count N --method TEXT --date YYYY-MM-DD",
+	  N_("Plan the erasure of personal data: what, on which media, how many, how, and when") },
+	{ "disposal", "approve", cmd_disposal_approve, "disposal approve ID [--confirm-by ID]...",
+	  N_("Approve a planned disposal (two-person confirmation)") },
+	{ "disposal", "execute", cmd_disposal_execute, "disposal execute ID",
+	  N_("Carry out an approved disposal on or after its planned date: erase every "
+	     "fingerprint and every personal field of the roster") },
+	{ "disposal", "report", cmd_disposal_report,
+	  "disposal report ID [--format json|html] [--output FILE]",
+	  N_("Show the report of a disposal: when, by whom, what and how; html is a printable "
+	     "document; FILE is new, mode 0600") },
 };
 
 static void
@@ -2826,7 +3647,8 @@ help(void)
 		N_("usage error (also a bad schedule file)"),
 		N_("the daemon could not be reached, or stopped answering"),
 		N_("refused (not permitted, locked out, outside the shift, pledge or training not "
-		   "recorded, already in a session)"),
+		   "recorded, already in a session, a second person's confirmation missing or the "
+		   "same person twice, a disposal not approved or before its date)"),
 		N_("not found (not on the roster, no fingerprint, no operator ID)"),
 		N_("conflict (already exists, revoked, busy)"),
 		N_("reader problem (no reader, sensor unavailable, timeout, cancelled)"),

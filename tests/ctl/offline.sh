@@ -36,7 +36,8 @@ has() { # has NAME FILE TEXT
 run "--help" 0 --help
 for cmd in "status" "staff add" "staff list" "staff show" "staff edit" "staff unlock" "enroll" \
 	"operator grant" "verify" "schedule import" "schedule show" "authorize" "whoami" \
-	"sessions" "lock" "logoff"; do
+	"sessions" "lock" "logoff" "revoke" "staff history" "staff nationality" "disposal plan" \
+	"disposal approve" "disposal execute" "disposal report" "audit export"; do
 	if grep -q "^  $cmd\b" "$T/out"; then ok "--help lists '$cmd'"; else bad "--help lacks '$cmd'"; fi
 done
 for code in 0 1 2 3 4 5 6 7 8; do
@@ -213,6 +214,82 @@ run "whoami reaches the daemon" 3 $NOSOCK whoami
 run "lock reaches the daemon" 3 $NOSOCK lock
 run "logoff: extra argument" 2 logoff now
 
+# revoke, staff nationality, staff history: checked before connecting.
+run "revoke without an ID" 2 revoke --reason departed
+run "revoke without --reason" 2 revoke M001
+run "revoke: unknown reason" 2 revoke M001 --reason fired
+has "revoke: the reasons are named" "$T/err" "use departed or transferred"
+run "revoke: invalid matching ID" 2 revoke "a b" --reason departed
+run "revoke: invalid --confirm-by" 2 revoke M001 --reason departed --confirm-by "x y"
+run "revoke: three --confirm-by" 2 revoke M001 --reason departed --confirm-by M002 \
+	--confirm-by M003 --confirm-by M004
+has "revoke: the confirmer cap is named" "$T/err" "--confirm-by may be given at most 2 times"
+run "revoke --confirm-by without a value" 2 revoke M001 --reason departed --confirm-by
+run "revoke reaches the daemon" 3 $NOSOCK revoke M001 --reason transferred --confirm-by M002 \
+	--confirm-by M003
+run "staff nationality without --purpose" 2 staff nationality M002
+run "staff nationality: a purpose of 3 characters" 2 staff nationality M002 --purpose abc
+has "staff nationality: the purpose rule is named" "$T/err" "in at least 4 characters"
+run "staff nationality: 4 characters padded with blanks are enough" 3 $NOSOCK \
+	staff nationality M002 --purpose "  abcd "
+run "staff nationality: 3 characters padded with blanks are not" 2 \
+	staff nationality M002 --purpose "   abc   "
+run "staff nationality: 4 Japanese characters" 3 $NOSOCK staff nationality M002 --purpose "漏えい調査"
+run "staff nationality: a purpose over 256 bytes" 2 staff nationality M002 \
+	--purpose "$(printf 'p%.0s' $(seq 1 257))"
+run "staff nationality: a control character in the purpose" 2 staff nationality M002 \
+	--purpose "$(printf 'leak\ttrace')"
+run "staff nationality: invalid matching ID" 2 staff nationality ../x --purpose "leak trace"
+run "staff history without an ID" 2 staff history
+run "staff history: extra argument" 2 staff history M001 M002
+run "staff history reaches the daemon" 3 $NOSOCK staff history M001
+
+# disposal: the plan's fields, numbers and report formats, checked before connecting.
+PLAN="--items templates --media SSD --count 4 --method erase"
+run "disposal plan without --date" 2 disposal plan $PLAN
+run "disposal plan without --items" 2 disposal plan --media SSD --count 4 --method erase \
+	--date 2026-12-01
+run "disposal plan: empty --method" 2 disposal plan --items t --media SSD --count 4 \
+	--method "" --date 2026-12-01
+run "disposal plan: February 30th" 2 disposal plan $PLAN --date 2026-02-30
+has "disposal plan: bad date named" "$T/err" "invalid date '2026-02-30' for --date"
+run "disposal plan: a negative count" 2 disposal plan $PLAN --date 2026-12-01 --count -1
+run "disposal plan: a count with a sign" 2 disposal plan --items t --media m --method x \
+	--count +4 --date 2026-12-01
+run "disposal plan: a count too large" 2 disposal plan --items t --media m --method x \
+	--count 1000000001 --date 2026-12-01
+run "disposal plan: a count that is not a number" 2 disposal plan --items t --media m \
+	--method x --count four --date 2026-12-01
+has "disposal plan: the count rule is named" "$T/err" "give a whole number from 0 to 1000000000"
+run "disposal plan: an extra argument" 2 disposal plan $PLAN --date 2026-12-01 now
+run "disposal plan reaches the daemon" 3 $NOSOCK disposal plan $PLAN --date 2026-12-01
+run "disposal approve without an ID" 2 disposal approve
+run "disposal approve: ID 0" 2 disposal approve 0
+run "disposal approve: ID not a number" 2 disposal approve 1x
+has "disposal approve: the ID rule is named" "$T/err" "invalid disposal number '1x'"
+run "disposal approve: three --confirm-by" 2 disposal approve 1 --confirm-by A1 \
+	--confirm-by A2 --confirm-by A3
+run "disposal approve reaches the daemon" 3 $NOSOCK disposal approve 1 --confirm-by M002
+run "disposal execute: a negative ID" 2 disposal execute -- -1
+run "disposal execute takes no --confirm-by" 2 disposal execute 1 --confirm-by M002
+run "disposal execute reaches the daemon" 3 $NOSOCK disposal execute 7
+run "disposal report: unknown format" 2 disposal report 1 --format pdf
+has "disposal report: the formats are named" "$T/err" "use json or html"
+run "disposal report: --output without --format" 2 disposal report 1 --output "$T/r.html"
+run "disposal report: an empty --output" 2 disposal report 1 --format html --output ""
+: >"$T/exists.html"
+run "disposal report: an existing --output" 6 $NOSOCK disposal report 1 --format html \
+	--output "$T/exists.html"
+if [ -s "$T/exists.html" ]; then bad "disposal report wrote to an existing file"; else ok "disposal report leaves an existing file alone"; fi
+run "disposal report reaches the daemon; no file left" 3 $NOSOCK disposal report 1 \
+	--format html --output "$T/new.html"
+if [ -e "$T/new.html" ]; then bad "disposal report left a partial file"; else ok "disposal report removes its file on failure"; fi
+run "audit export: three --confirm-by" 2 audit export --format csv --confirm-by A1 \
+	--confirm-by A2 --confirm-by A3
+run "audit export: invalid --confirm-by" 2 audit export --format csv --confirm-by "a b"
+run "audit export with --confirm-by reaches the daemon" 3 $NOSOCK audit export --format csv \
+	--confirm-by M002 --confirm-by M003
+
 run "daemon absent" 3 --socket /nonexistent/io.biogate status
 has "daemon absent: English message" "$T/err" \
 	"biogatectl: the biogate service is not running (no answer at /nonexistent/io.biogate)"
@@ -239,6 +316,10 @@ if locale -a 2>/dev/null | grep -qix 'c\.utf-\?8'; then
 	has "bad date in Japanese" "$T/err" "--pledge-date の日付「2026-02-30」が不正です"
 	run "schedule file error (Japanese)" 2 schedule import --dry-run "$C/bad.csv"
 	has "schedule file error in Japanese names the file" "$T/err" "$C/bad.csv:1: 1 番目の項目が 128 バイトを超えています"
+	run "purpose too short (Japanese)" 2 staff nationality M002 --purpose abc
+	has "purpose rule in Japanese" "$T/err" "利用目的には国籍を参照する理由を 4 文字以上で記入してください"
+	run "unknown revoke reason (Japanese)" 2 revoke M001 --reason fired
+	has "revoke reason in Japanese" "$T/err" "不明な理由「fired」です"
 	run "--help (Japanese)" 0 --help
 	has "--help in Japanese" "$T/out" "終了ステータス:"
 	LANG_ENV=
