@@ -4,9 +4,11 @@
 # virtual_device, a login through pam_biogate.so in a real PAM stack, and biogatectl as the
 # auditor. What the operator did is listed with the right outcomes and reasons; whether a
 # number was searched is answered from its HMAC alone; the exports parse and never hold the
-# raw number; and each kind of tampering with audit.db (done as an attacker would, with the
-# daemon stopped and the append-only triggers dropped) is named by `audit verify` at the
-# right record, while the daemon keeps serving.
+# raw number; an export needs two people's fingers (the default policy lists audit-export
+# under [two-person], and root outside a session names both confirmers); and each kind of
+# tampering with audit.db (done as an attacker would, with the daemon stopped and the
+# append-only triggers dropped) is named by `audit verify` at the right record, while the
+# daemon keeps serving.
 #
 # usage: audit.sh BIOGATED SENSOR BIOGATECTL PAM_MODULE PAMRUN VDEVCTL
 set -u
@@ -79,6 +81,13 @@ start_daemon || exit 1
 finger "SCAN f-m001" "SCAN f-m001" "SCAN f-m001" "SCAN f-m001" "SCAN f-m001"
 "$CTL" enroll M001 --finger right-index >/dev/null 2>&1
 "$CTL" operator grant M001 OP-C1 --role counter >/dev/null
+# A second person, so that an export can be confirmed by two.
+"$CTL" staff add M002 --name "佐藤 花子" --affiliation "委託事業者A" --nationality "日本" \
+	--unix-user bga2 >/dev/null
+finger "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002"
+"$CTL" enroll M002 --finger left-index >/dev/null 2>&1
+CONFIRM="--confirm-by M001 --confirm-by M002"
+confirmers() { finger "SCAN f-m001" "SCAN f-m002"; } # their fingers, in the order named
 
 # --- an operator searches once by individual number and once by resident record code -----
 cat >"$T/operator.sh" <<EOF
@@ -149,14 +158,23 @@ check "an earlier lookup is not a search" \
 	sh -c "'$CTL' --json audit search-key 999999999999 | jq -e '.searched == false and .earlier_lookups == 1' >/dev/null"
 
 # --- exports ----------------------------------------------------------------------------------
-"$CTL" --json audit export --format jsonl --output "$T/x.jsonl" >"$T/xj.json"
+"$CTL" audit export --format jsonl --output "$T/x1.jsonl" >/dev/null 2>"$T/x1.err"
+rc=$?
+check "export without confirmers: refused (exit 4)" [ $rc = 4 ]
+check "export without confirmers: the message asks for a second person, no file left" \
+	sh -c "grep -q 'second person' '$T/x1.err' && [ ! -e '$T/x1.jsonl' ]"
+confirmers
+"$CTL" --json audit export --format jsonl --output "$T/x.jsonl" $CONFIRM >"$T/xj.json" 2>"$T/xj.err"
 check "export jsonl: exit 0" [ $? = 0 ]
+check "export jsonl: each confirmer was prompted, in order" \
+	sh -c "[ \"\$(grep -c 'place your finger' '$T/xj.err')\" = 2 ] && grep -q '^M001: place' '$T/xj.err' && grep -q '^M002: place' '$T/xj.err'"
 check "export jsonl: file mode 0600" [ "$(stat -c %a "$T/x.jsonl")" = 600 ]
 check "export jsonl: every line is a JSON object" jq -e -s 'all(.[]; type == "object" and has("seq") and has("key_hmac"))' "$T/x.jsonl"
 check "export jsonl: lines == records" [ "$(wc -l <"$T/x.jsonl")" = "$(jq .records "$T/xj.json")" ]
 "$CTL" audit export --format jsonl --output "$T/x.jsonl" 2>/dev/null
 check "export to an existing file: refused (exit 6)" [ $? = 6 ]
-"$CTL" audit export --format csv >"$T/x.csv" 2>"$T/x.err"
+confirmers
+"$CTL" audit export --format csv $CONFIRM >"$T/x.csv" 2>"$T/x.err"
 check "export csv to stdout: exit 0" [ $? = 0 ]
 n_csv=$("$PY" -c 'import csv,sys
 rows=list(csv.reader(open(sys.argv[1], newline="")))
@@ -164,8 +182,11 @@ assert rows[0][:2] == ["seq","time"] and all(len(r) == 10 for r in rows), rows[0
 print(len(rows) - 1)' "$T/x.csv")
 check "export csv parses (10 columns, header)" [ -n "$n_csv" ]
 check "export csv: rows == records reported" grep -q "exported $n_csv audit records" "$T/x.err"
+confirmers
 check "export csv --matching-id M001 holds only M001's rows" \
-	sh -c "'$CTL' audit export --format csv --matching-id M001 2>/dev/null | tail -n +2 | cut -d, -f4 | sort -u | grep -qx M001"
+	sh -c "'$CTL' audit export --format csv --matching-id M001 $CONFIRM 2>/dev/null | tail -n +2 | cut -d, -f4 | sort -u | grep -qx M001"
+check "the exports are recorded naming both confirmers" \
+	sh -c "'$CTL' --json audit list --action audit.export | jq -e 'length == 3 and all(.[]; .detail | fromjson | .confirmed_by == [\"M001\", \"M002\"])' >/dev/null"
 check "no raw number in the exports" sh -c "! grep -q -e $KEY -e $RRC '$T/x.jsonl' '$T/x.csv'"
 "$CTL" audit export --format xml >/dev/null 2>&1
 check "export --format xml: exit 2" [ $? = 2 ]
@@ -197,7 +218,7 @@ broken_at() { # broken_at CASE PROBLEM SEQ
 	check "$1: $2 at record $3" jq -e ".ok == false and .problem == \"$2\" and .first_bad_seq == $3" "$T/v.json"
 }
 still_serving() { # the daemon answers and records after a failed verification
-	check "$1: the daemon still answers" sh -c "'$CTL' --json status | jq -e '.staff == 1' >/dev/null"
+	check "$1: the daemon still answers" sh -c "'$CTL' --json status | jq -e '.staff == 2' >/dev/null"
 	check "$1: the failed verification is recorded with its problem" \
 		sh -c "'$CTL' --json audit list --action audit.verify --outcome fail | jq -e 'length >= 1 and all(.[]; .reason == \"$2\")' >/dev/null"
 }
@@ -236,8 +257,12 @@ stop_daemon; restore
 tamper "db.execute('DELETE FROM records WHERE seq > $LAST - 2')"
 start_daemon || exit 1
 verify_json
-broken_at "dropped tail" gap "$((LAST - 1))"
-still_serving "dropped tail" gap
+# Since the daemon records a dropped tail at its next start, verify may also say truncated
+# there (it does under the sanitizers' timing): either names the first missing record.
+DROPPED=$(jq -r .problem "$T/v.json")
+case $DROPPED in gap | truncated) ;; *) DROPPED=gap ;; esac
+broken_at "dropped tail" "$DROPPED" "$((LAST - 1))"
+still_serving "dropped tail" "$DROPPED"
 stop_daemon; restore
 
 # (d) two records' contents swapped
