@@ -126,13 +126,14 @@ check "login, open and close: PAM_SUCCESS" \
 login bgtest1 &
 LOGIN_PID=$!
 for _ in $(seq 1 50); do grep -q "INFO" "$T/out" 2>/dev/null && break; sleep 0.1; done
-SENSOR_PID=$(pgrep -f -n "^$SENSOR")
+SENSOR_PID=$(pgrep -P "$DAEMON_PID" -f "^$SENSOR")
 check "sensor process found" [ -n "$SENSOR_PID" ]
 kill -9 "$SENSOR_PID"
 wait $LOGIN_PID
 check "sensor killed mid-verify: PAM_AUTHINFO_UNAVAIL" [ "$(result auth)" = PAM_AUTHINFO_UNAVAIL ]
 wait_reader
-check "sensor restarted" [ "$(pgrep -f -n "^$SENSOR")" != "$SENSOR_PID" ]
+NEW_SENSOR=$(pgrep -P "$DAEMON_PID" -f "^$SENSOR")
+check "sensor restarted as a new process" sh -c "[ -n '$NEW_SENSOR' ] && [ '$NEW_SENSOR' != '$SENSOR_PID' ]"
 "$VDEVCTL" "$VDEV" "SCAN finger-yamada"
 login bgtest1
 check "next login after the sensor died: PAM_SUCCESS" [ "$(result auth)" = PAM_SUCCESS ]

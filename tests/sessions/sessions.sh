@@ -189,7 +189,8 @@ enroll() { # enroll MATCHING_ID UNIX_USER FINGER OPERATOR_ID
 	"$CTL" staff add "$1" --name "試験 $1" --affiliation "委託事業者A" --nationality "日本" \
 		--unix-user "$2" >/dev/null || { bad "staff add $1"; return; }
 	"$VDEVCTL" "$VDEV" "SCAN $3" "SCAN $3" "SCAN $3" "SCAN $3" "SCAN $3"
-	"$CTL" enroll "$1" --finger right-index >/dev/null 2>&1 || { bad "enroll $1"; return; }
+	"$CTL" enroll "$1" --finger right-index >"$T/enroll.out" 2>&1 ||
+		{ bad "enroll $1"; cat "$T/enroll.out"; tail -20 "$T/daemon.log"; return; }
 	"$CTL" operator grant "$1" "$4" --role counter >/dev/null || bad "grant $4"
 }
 enroll M001 bgtest1 finger-a OP-001
