@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "logind.h"
+#include "audit.h"
 #include "policy.h"
 #include "room.h"
 #include "sessions.h"
@@ -423,6 +424,21 @@ sessions_signal(Entry *e, int sig)
 	return 0;
 }
 
+/* What happened to a session, in the audit trail (R5, R10): ends, locks, warnings. */
+static void
+sessions_record(Sessions *s, const Entry *e, const char *action, const char *reason)
+{
+	char detail[64];
+	snprintf(detail, sizeof(detail), "{\"session_id\":%lld}", (long long)e->id);
+	AuditRecord rec = { .matching_id = e->matching_id,
+		            .operator_id = e->operator_id,
+		            .action = action,
+		            .outcome = "ok",
+		            .reason = reason,
+		            .detail = detail };
+	methods_record(s->manager, NULL, &rec);
+}
+
 /* Ends one session: logind terminates it, or its leader is signalled; the store row closes
  * with reason and the session leaves the table (after SIGTERM when signalling). */
 static void
@@ -461,6 +477,7 @@ sessions_end(Sessions *s, Entry *e, const char *reason)
 	room_staff_logout(s->manager->room, e->id, now);
 	log_info("Session %lld ended (%s): matching ID %s, operator ID %s", (long long)e->id,
 	         reason, e->matching_id, e->operator_id);
+	sessions_record(s, e, "session.end", reason);
 	if (!e->ending)
 		sessions_drop(s, e);
 }
@@ -477,6 +494,7 @@ sessions_lock_entry(Sessions *s, Entry *e)
 	if (r < 0)
 		return log_error_errno(r, "Session %lld: LockSession failed: %m", (long long)e->id);
 	log_info("Session %lld: locked (logind session %s)", (long long)e->id, e->logind_id);
+	sessions_record(s, e, "session.lock", NULL);
 	return 0;
 }
 
@@ -553,6 +571,7 @@ sessions_evaluate(Sessions *s, Entry *e)
 			log_info("Session %lld: warned, shift ends in %llds", (long long)e->id,
 			         (long long)((e->shift_end - now) / USEC_PER_SEC));
 			sessions_tell(e, MSG_SHIFT);
+			sessions_record(s, e, "session.warn", "shift-end");
 		}
 		deadline_min(&deadline, warn_at, now);
 		deadline_min(&deadline, e->shift_end, now);
@@ -589,6 +608,7 @@ sessions_evaluate(Sessions *s, Entry *e)
 				log_info("Session %lld: warned, idle for %llds", (long long)e->id,
 				         (long long)(idle / USEC_PER_SEC));
 				sessions_tell(e, MSG_IDLE);
+				sessions_record(s, e, "session.warn", "idle");
 			}
 			deadline_min(&deadline, since + logoff - warn, now);
 		}
