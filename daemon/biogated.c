@@ -23,6 +23,8 @@
 
 #include "audit.h"
 #include "daemon.h"
+#include "devices.h"
+#include "incidents.h"
 #include "log.h"
 #include "policy.h"
 #include "room.h"
@@ -187,12 +189,15 @@ manager_free(Manager *m)
 {
 	if (!m)
 		return;
+	devices_free(m->devices);
 	sessions_free(m->sessions);
 	/* Before the audit trail: records still queued then only free their room ops. */
 	room_free(m->room);
 	/* Flush the queued records first: their callbacks release connections. */
 	audit_close(m->audit);
 	m->audit = NULL;
+	/* After the audit trail: flushing it may hand incidents to the notify command. */
+	incidents_free(m->incidents);
 	server_free(m->server);
 	sensorlink_free(m->sensor);
 	store_close(m->store);
@@ -285,6 +290,11 @@ manager_new(const Args *a, Manager **ret)
 		              .action = "daemon.start",
 		              .outcome = "ok" };
 	(void)audit_append(m->audit, &start, NULL, NULL);
+	r = incidents_new(m, &m->incidents);
+	if (r < 0) {
+		log_error_errno(r, "Failed to start incident tracking: %m");
+		goto fail;
+	}
 
 	int fd = open_listen_socket(m->runtime_dir);
 	if (fd < 0) {
@@ -309,6 +319,12 @@ manager_new(const Args *a, Manager **ret)
 	r = room_new(m, &m->room);
 	if (r < 0)
 		goto fail;
+	/* After incidents: a device blocked at start is an incident too. */
+	r = devices_new(m, &m->devices);
+	if (r < 0) {
+		log_error_errno(r, "Failed to start the removable storage watch: %m");
+		goto fail;
+	}
 	*ret = m;
 	return 0;
 fail:

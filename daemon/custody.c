@@ -14,6 +14,7 @@
 
 #include "audit.h"
 #include "custody.h"
+#include "incidents.h"
 #include "log.h"
 #include "policy.h"
 #include "sessions.h"
@@ -116,6 +117,10 @@ confirm_done(int r, bool match, const char *error, void *userdata)
 		conn_set_gone_hook(c, NULL, NULL);
 		custody_record(k->m, c, k->confirmers[k->next], "two-person.confirm", "fail",
 		               r < 0 ? "sensor" : "no-match", d);
+		if (r >= 0)
+			incidents_note(k->m->incidents, INCIDENT_FAILED_MATCHES,
+			               k->confirmers[k->next], NULL,
+			               "two-person confirmation did not match");
 		json_object_put(d);
 		confirm_free(k);
 		return (void)conn_error(c, r < 0 ? error : WIRE_ERR_NO_MATCH, NULL);
@@ -239,10 +244,12 @@ custody_two_person(Manager *m, Conn *c, json_object *params, const char *action,
 		StoreStaff st;
 		int r = store_staff_by_id(m->store, k->confirmers[i], &st);
 		if (r < 0 || !st.active) {
+			/* The name goes into the reply before k, which holds it, is freed. */
+			json_object *who =
+			    obj1("matching_id", json_object_new_string(k->confirmers[i]));
 			confirm_free(k);
 			return (void)conn_error(
-			    c, r < 0 ? WIRE_ERR_NOT_ON_ROSTER : WIRE_ERR_REVOKED,
-			    obj1("matching_id", json_object_new_string(k->confirmers[i])));
+			    c, r < 0 ? WIRE_ERR_NOT_ON_ROSTER : WIRE_ERR_REVOKED, who);
 		}
 	}
 	if (!conn_wants_more(c)) {
@@ -269,12 +276,18 @@ revoke_confirmed(Manager *m, Conn *c, json_object *params, const char *actor, js
 	const char *mid = wire_str(params, "matching_id");
 	const char *reason = wire_str(params, "reason");
 	int erased = 0;
+	bool wal_truncated = true;
 	int r = store_revoke(m->store, mid, actor, now_real_usec(), &erased);
 	if (r == -ENOENT)
 		return (void)conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
 	if (r == -EALREADY)
 		return (void)conn_error(c, WIRE_ERR_REVOKED, NULL);
-	if (r < 0) {
+	if (r == -EBUSY || r == -ECANCELED) {
+		/* Revoked and erased, but the WAL could not be truncated yet: say so in the
+		 * record (the next revoke or disposal truncates it). */
+		log_error("Revoked %s, but the WAL still holds old pages: %s", mid, strerror(-r));
+		wal_truncated = false;
+	} else if (r < 0) {
 		log_error("Revoking %s failed: %s", mid, strerror(-r));
 		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
 	}
@@ -287,6 +300,7 @@ revoke_confirmed(Manager *m, Conn *c, json_object *params, const char *actor, js
 	json_object_object_add(d, "confirmed_by", json_object_get(people));
 	json_object_object_add(d, "templates_erased", json_object_new_int(erased));
 	json_object_object_add(d, "sessions_ended", json_object_new_int(ended < 0 ? 0 : ended));
+	json_object_object_add(d, "wal_truncated", json_object_new_boolean(wal_truncated));
 	custody_record(m, c, mid, "staff.revoke", "ok", reason, d);
 	json_object_put(d);
 	json_object *o = obj1("matching_id", json_object_new_string(mid));
@@ -500,6 +514,21 @@ custody_method_disposal_execute(Manager *m, Conn *c, json_object *params)
 		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
 	}
 	log_info("Disposal %lld executed by %s", (long long)id, actor);
+	/* Nobody works on after the disposal: every open session ends now. */
+	int ended = 0;
+	json_object *open_sessions = NULL;
+	if (store_sessions_json(m->store, &open_sessions) == 0) {
+		size_t n = json_object_array_length(open_sessions);
+		for (size_t i = 0; i < n; i++) {
+			json_object *o = json_object_array_get_idx(open_sessions, i);
+			const char *who =
+			    json_object_get_string(json_object_object_get(o, "matching_id"));
+			int k = who ? sessions_end_matching_id(m->sessions, who, "disposal") : 0;
+			ended += k > 0 ? k : 0;
+		}
+		json_object_put(open_sessions);
+	}
+	json_object_object_add(result, "sessions_ended", json_object_new_int(ended));
 	json_object *det = obj1("disposal_id", json_object_new_int64(id));
 	json_object_object_add(det, "by", json_object_new_string(actor));
 	json_object_object_add(det, "erased", json_object_get(result));

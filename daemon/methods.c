@@ -21,6 +21,8 @@
 #include "audit.h"
 #include "custody.h"
 #include "daemon.h"
+#include "devices.h"
+#include "incidents.h"
 #include "log.h"
 #include "policy.h"
 #include "report.h"
@@ -247,6 +249,10 @@ method_add_staff(Manager *m, Conn *c, json_object *params)
 	};
 	if (!in.unix_user)
 		in.unix_user = in.matching_id;
+	/* Who, for the roster history (R6). */
+	char actor[32];
+	snprintf(actor, sizeof(actor), "uid %u", (unsigned)conn_peer(c)->uid);
+	in.actor = actor;
 	if (!wire_valid_id(in.matching_id))
 		return reply_invalid(c, "matching_id");
 	if (!wire_valid_id(in.unix_user) || strlen(in.unix_user) > 32)
@@ -497,6 +503,8 @@ sensor_op_finish(SensorOp *op, json_object *msg)
 		(void)lockout_state(m, local.matching_id, now, &locked, &until);
 		record_simple(m, c, local.matching_id, NULL, "verify", "fail",
 		              locked ? "no-match-locked-out" : "no-match", NULL);
+		incidents_note(m->incidents, INCIDENT_FAILED_MATCHES, local.matching_id, NULL,
+		               "fingerprint verification did not match");
 		return (void)conn_error(c, WIRE_ERR_NO_MATCH, NULL);
 	}
 	(void)store_failures_clear(m->store, local.matching_id);
@@ -999,6 +1007,9 @@ method_edit_staff(Manager *m, Conn *c, json_object *params)
 		if (v && (!wire_valid_text(v, WIRE_MAX_TEXT) || (i < 2 && v[0] == '\0')))
 			return reply_invalid(c, texts[i]);
 	}
+	char actor[32];
+	snprintf(actor, sizeof(actor), "uid %u", (unsigned)conn_peer(c)->uid);
+	e.actor = actor;
 	const char *pd = wire_str(params, "pledge_date"), *td = wire_str(params, "training_date");
 	if (pd && !(e.pledge_date = methods_parse_date(pd)))
 		return reply_invalid(c, "pledge_date");
@@ -1280,6 +1291,21 @@ method_authorize(Manager *m, Conn *c, json_object *params)
 	              : d.violation ? "violation"
 	                            : "deny",
 	              reason, hmac[0] ? hmac : NULL);
+	/* R17: a search refused for its key counts toward forbidden-searches; a resident
+	 * record code is an incident by itself. */
+	bool key_refused = d.reason == POLICY_KEY_INVALID || d.reason == POLICY_KEY_CHECK_DIGIT ||
+	                   d.reason == POLICY_KEY_RESIDENT_RECORD_CODE ||
+	                   d.reason == POLICY_KEY_CORPORATE_NUMBER;
+	if (!d.allow && key_refused) {
+		char situation[128];
+		snprintf(situation, sizeof(situation), "%s refused: %s", action, reason);
+		const char *mid = in_session ? s.matching_id : NULL;
+		const char *oid = in_session ? s.operator_id : NULL;
+		if (d.violation)
+			incidents_note(m->incidents, INCIDENT_RESIDENT_CODE_SEARCH, mid, oid,
+			               situation);
+		incidents_note(m->incidents, INCIDENT_FORBIDDEN_SEARCHES, mid, oid, situation);
+	}
 
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "allow", json_object_new_boolean(d.allow));
@@ -1465,8 +1491,7 @@ method_audit_verify(Manager *m, Conn *c, json_object *params)
 		log_warning("Audit trail verification failed at record %lld: %s",
 		            (long long)v.first_bad_seq, problem);
 	/* The verification itself is evidence (R5): a broken chain is recorded as a failure
-	 * naming the problem, durable before the caller hears of it. Incidents (R17) will
-	 * pick up outcome "fail" of "audit.verify". */
+	 * naming the problem, durable before the caller hears of it, and is an incident. */
 	snprintf(detail, sizeof(detail), "{\"by_uid\":%u,\"records\":%lld,\"first_bad_seq\":%lld}",
 	         (unsigned)conn_peer(c)->uid, (long long)v.records, (long long)v.first_bad_seq);
 	AuditRecord rec = { .action = "audit.verify",
@@ -1474,6 +1499,12 @@ method_audit_verify(Manager *m, Conn *c, json_object *params)
 		            .reason = ok ? NULL : problem,
 		            .detail = detail };
 	methods_record(m, c, &rec);
+	if (!ok) {
+		char situation[96];
+		snprintf(situation, sizeof(situation), "audit verify: %s at record %lld", problem,
+		         (long long)v.first_bad_seq);
+		incidents_note(m->incidents, INCIDENT_AUDIT_TAMPERED, NULL, NULL, situation);
+	}
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "ok", json_object_new_boolean(ok));
 	json_object_object_add(o, "problem", json_object_new_string(problem));
@@ -1839,6 +1870,10 @@ static const Method methods[] = {
 	{ "io.biogate.RoomList", PERM_ADMIN, room_method_list, FIELDS(room_list_fields) },
 	{ "io.biogate.MonthlyReport", PERM_ADMIN, report_method_monthly,
 	  FIELDS(monthly_report_fields) },
+	{ "io.biogate.UsbAllow", PERM_ADMIN, devices_method_allow, FIELDS(devices_allow_fields) },
+	{ "io.biogate.UsbRevoke", PERM_ADMIN, devices_method_revoke,
+	  FIELDS(devices_serial_fields) },
+	{ "io.biogate.UsbList", PERM_ADMIN, devices_method_list, NO_FIELDS },
 };
 
 void

@@ -206,7 +206,8 @@ month_add_record(Month *m, json_object *rec)
 			tally_add(&m->violation_reasons, reason);
 		}
 	}
-	if (strncmp(action, "incident.", 9) == 0 && action[9]) {
+	/* incident.notify records (the contact's command ran) are not incidents themselves. */
+	if (strncmp(action, "incident.", 9) == 0 && action[9] && strcmp(outcome, "incident") == 0) {
 		m->incidents[day]++;
 		m->n_incidents++;
 		tally_add(&m->incident_rules, action + 9);

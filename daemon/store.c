@@ -1748,7 +1748,9 @@ store_revoke(Store *s, const char *matching_id, const char *actor, int64_t now,
 	if (r < 0)
 		return r;
 	*ret_fingers_erased = n;
-	return store_checkpoint_truncate(s);
+	/* Committed: the revocation stands whatever the checkpoint says. */
+	r = store_checkpoint_truncate(s);
+	return r < 0 && r != -EBUSY ? -ECANCELED : r;
 }
 
 int

@@ -167,7 +167,8 @@ int store_failures_prune(Store *s, int64_t before_usec);
 /* Revocation (R4): in one transaction the person and all their operator IDs are disabled
  * and their templates deleted (secure_delete zeroes the freed content); then the WAL is
  * checkpointed and truncated so that no older page version survives. -EALREADY when already
- * revoked, -ENOENT when unknown. */
+ * revoked, -ENOENT when unknown; -EBUSY or -ECANCELED when the revocation was committed but
+ * the WAL could not be truncated (*ret_fingers_erased is set then too). */
 int store_revoke(Store *s, const char *matching_id, const char *actor, int64_t now,
                  int *ret_fingers_erased);
 /* R7: read only by the nationality method, which records the purpose. */
