@@ -28,6 +28,7 @@
 #include "report.h"
 #include "room.h"
 #include "sessions.h"
+#include "stream.h"
 #include "verify.h"
 
 typedef enum Perm {
@@ -1323,12 +1324,6 @@ method_authorize(Manager *m, Conn *c, json_object *params)
 
 /* A reply must fit the client's 64 KiB message cap with its envelope: lists are cut here. */
 #define AUDIT_REPLY_BUDGET (60u * 1024u)
-/* Raw text per export chunk, and its size once escaped as a JSON string. */
-#define AUDIT_CHUNK_RAW     (48u * 1024u)
-#define AUDIT_CHUNK_ESCAPED (60u * 1024u)
-/* Export chunks go out one per tick: the server drops a client with 1 MiB of unsent output,
- * and no handler can see how much is pending, so the pace is the only backpressure. */
-#define AUDIT_CHUNK_INTERVAL_USEC 4000u
 /* AuditVerify shows the bad record when finding it costs at most this many rows. */
 #define AUDIT_SHOW_MAX_SEQ 10000
 
@@ -1540,103 +1535,6 @@ method_audit_list(Manager *m, Conn *c, json_object *params)
 	conn_reply(c, audit_bounded_reply(arr, false), false);
 }
 
-typedef struct AuditStream {
-	Manager *manager;
-	Conn *conn;
-	int fd;
-	sd_event_source *timer;
-	int64_t records;
-	size_t carry; /* bytes of buf held over: the start of a UTF-8 sequence cut by a chunk */
-	char buf[AUDIT_CHUNK_RAW + 1];
-} AuditStream;
-
-static void
-audit_stream_free(AuditStream *s)
-{
-	if (!s)
-		return;
-	sd_event_source_disable_unref(s->timer);
-	if (s->fd >= 0)
-		close(s->fd);
-	free(s);
-}
-
-static void
-audit_stream_gone(Conn *c, void *userdata)
-{
-	audit_stream_free(userdata);
-}
-
-/* What a byte costs inside a JSON string as json-c writes it (PLAIN: '/' is escaped). */
-static size_t
-json_escaped_len(unsigned char ch)
-{
-	if (ch == '"' || ch == '\\' || ch == '/' || ch == '\b' || ch == '\f' || ch == '\n' ||
-	    ch == '\r' || ch == '\t')
-		return 2;
-	return ch < 0x20 ? 6 : 1;
-}
-
-/* The longest prefix of p[0..n) that fits a chunk and ends on a UTF-8 character boundary. */
-static size_t
-audit_chunk_cut(const char *p, size_t n)
-{
-	size_t cut = 0, cost = 0;
-	while (cut < n && cost + json_escaped_len((unsigned char)p[cut]) <= AUDIT_CHUNK_ESCAPED)
-		cost += json_escaped_len((unsigned char)p[cut++]);
-	if (cut == n)
-		return cut;
-	/* Back off to the start of the character the cut would split. */
-	size_t k = cut;
-	while (k > 0 && ((unsigned char)p[k] & 0xc0) == 0x80)
-		k--;
-	return k > 0 ? k : cut;
-}
-
-static int
-audit_stream_tick(sd_event_source *es, uint64_t usec, void *userdata)
-{
-	AuditStream *s = userdata;
-	Conn *c = s->conn;
-	ssize_t got = 0;
-	for (;;) {
-		got = read(s->fd, s->buf + s->carry, AUDIT_CHUNK_RAW - s->carry);
-		if (got >= 0 || errno != EINTR)
-			break;
-	}
-	if (got < 0) {
-		log_error("Audit export: cannot read back the export: %s", strerror(errno));
-		conn_set_gone_hook(c, NULL, NULL);
-		audit_stream_free(s);
-		conn_error(c, WIRE_ERR_INTERNAL, NULL);
-		return 0;
-	}
-	size_t n = s->carry + (size_t)got;
-	if (n == 0) {
-		/* Everything sent: the final reply says how many records it held. */
-		int64_t records = s->records;
-		conn_set_gone_hook(c, NULL, NULL);
-		audit_stream_free(s);
-		conn_reply(c, param_obj("records", json_object_new_int64(records)), false);
-		return 0;
-	}
-	size_t cut = audit_chunk_cut(s->buf, n);
-	if (got == 0 && cut < n)
-		cut = n; /* the end of the file: nothing more will complete a sequence */
-	char keep = s->buf[cut];
-	s->buf[cut] = '\0';
-	json_object *chunk = json_object_new_string_len(s->buf, (int)cut);
-	s->buf[cut] = keep;
-	memmove(s->buf, s->buf + cut, n - cut);
-	s->carry = n - cut;
-	/* On failure the connection is gone and its hook has freed s. */
-	if (conn_reply(c, param_obj("chunk", chunk), true) < 0)
-		return 0;
-	(void)sd_event_source_set_time_relative(es, AUDIT_CHUNK_INTERVAL_USEC);
-	(void)sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
-	return 0;
-}
-
 /* Records in an export: one per line, outside CSV quotes (records hold no line breaks, but a
  * tampered database might); the CSV header is not one. -1 when the file cannot be read. */
 static int64_t
@@ -1692,25 +1590,24 @@ audit_export_confirmed(Manager *m, Conn *c, json_object *params, const char *act
 	bool csv = format && strcmp(format, "csv") == 0;
 	AuditFilter f;
 	(void)audit_filter_from(params, &f);
-	AuditStream *s = calloc(1, sizeof(*s));
-	if (!s)
-		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
-	*s = (AuditStream){ .manager = m, .conn = c, .fd = -1 };
-	s->fd = memfd_create("biogate-audit-export", MFD_CLOEXEC);
-	int r = s->fd < 0 ? -errno : audit_export(m->audit, &f, csv, s->fd);
-	if (r >= 0 && (s->records = audit_export_count(s->fd, csv)) < 0)
+	int fd = memfd_create("biogate-audit-export", MFD_CLOEXEC);
+	int64_t records = 0;
+	int r = fd < 0 ? -errno : audit_export(m->audit, &f, csv, fd);
+	if (r >= 0 && (records = audit_export_count(fd, csv)) < 0)
 		r = -EIO;
-	if (r >= 0 && lseek(s->fd, 0, SEEK_SET) < 0)
+	if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0)
 		r = -errno;
-	if (r >= 0)
-		r = sd_event_add_time_relative(m->event, &s->timer, CLOCK_MONOTONIC, 0, 0,
-		                               audit_stream_tick, s);
 	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
 		log_error_errno(r, "Audit export failed: %m");
-		audit_stream_free(s);
 		return reply_audit_error(c, r);
 	}
-	(void)sd_event_source_set_description(s->timer, "audit-export");
+	r = stream_fd(m, c, fd, param_obj("records", json_object_new_int64(records)));
+	if (r < 0) {
+		log_error_errno(r, "Audit export failed: %m");
+		return reply_audit_error(c, r);
+	}
 	char *detail = audit_filter_detail(c, &f, csv ? "csv" : "jsonl");
 	json_object *d = json_tokener_parse(detail ? detail : "{}");
 	if (d && json_object_is_type(d, json_type_object)) {
@@ -1721,8 +1618,6 @@ audit_export_confirmed(Manager *m, Conn *c, json_object *params, const char *act
 	             d ? json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN) : detail);
 	json_object_put(d);
 	free(detail);
-	conn_set_gone_hook(c, audit_stream_gone, s);
-	conn_defer(c);
 }
 
 /* The fields of a record that say when, where and by whom: not the detail or the HMAC. */

@@ -19,15 +19,13 @@
 #include "audit.h"
 #include "log.h"
 #include "report.h"
+#include "stream.h"
 
 #define USEC_PER_SEC INT64_C(1000000)
 /* Raw bytes of the document per chunk, and the same bytes' worst size once escaped into a
  * JSON string, which must stay under the wire's 64 KiB message. */
-#define REPORT_CHUNK_RAW     (48u * 1024u)
-#define REPORT_CHUNK_ESCAPED (60u * 1024u)
 /* One chunk per tick: the server drops a client with 1 MiB unsent, and the pace is the
  * only backpressure a handler has (as for AuditExport). */
-#define REPORT_CHUNK_INTERVAL_USEC 4000u
 /* Distinct reasons and rules kept apart; more are counted under "other". */
 #define REPORT_KEYS_MAX 64
 /* Incident and revocation rows listed (all are counted). */
@@ -438,81 +436,12 @@ report_build(Manager *mgr, const char *month, json_object **ret)
 	return 0;
 }
 
-/* --- streaming ----------------------------------------------------------------------- */
-
-typedef struct ReportStream {
-	Conn *conn;
-	sd_event_source *timer;
-	char *doc;
-	size_t len, off;
-} ReportStream;
-
-static void
-report_stream_free(ReportStream *s)
+static json_object *
+obj_int(const char *key, int64_t v)
 {
-	if (!s)
-		return;
-	sd_event_source_disable_unref(s->timer);
-	free(s->doc);
-	free(s);
-}
-
-static void
-report_stream_gone(Conn *c, void *userdata)
-{
-	report_stream_free(userdata);
-}
-
-/* What a byte costs inside a JSON string as json-c writes it (PLAIN: '/' is escaped). */
-static size_t
-report_escaped_len(unsigned char ch)
-{
-	if (ch == '"' || ch == '\\' || ch == '/' || ch == '\b' || ch == '\f' || ch == '\n' ||
-	    ch == '\r' || ch == '\t')
-		return 2;
-	return ch < 0x20 ? 6 : 1;
-}
-
-/* The longest prefix of p[0..n) that fits a chunk and ends on a UTF-8 character boundary. */
-static size_t
-report_chunk_cut(const char *p, size_t n)
-{
-	size_t cut = 0, cost = 0;
-	while (cut < n && cut < REPORT_CHUNK_RAW &&
-	       cost + report_escaped_len((unsigned char)p[cut]) <= REPORT_CHUNK_ESCAPED)
-		cost += report_escaped_len((unsigned char)p[cut++]);
-	if (cut == n)
-		return cut;
-	size_t k = cut;
-	while (k > 0 && ((unsigned char)p[k] & 0xc0) == 0x80)
-		k--;
-	return k > 0 ? k : cut;
-}
-
-static int
-report_stream_tick(sd_event_source *es, uint64_t usec, void *userdata)
-{
-	ReportStream *s = userdata;
-	Conn *c = s->conn;
-	if (s->off == s->len) {
-		size_t bytes = s->len;
-		conn_set_gone_hook(c, NULL, NULL);
-		report_stream_free(s);
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "bytes", json_object_new_int64((int64_t)bytes));
-		conn_reply(c, o, false);
-		return 0;
-	}
-	size_t cut = report_chunk_cut(s->doc + s->off, s->len - s->off);
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "chunk", json_object_new_string_len(s->doc + s->off, (int)cut));
-	s->off += cut;
-	/* On failure the connection is gone and its hook has freed s. */
-	if (conn_reply(c, o, true) < 0)
-		return 0;
-	(void)sd_event_source_set_time_relative(es, REPORT_CHUNK_INTERVAL_USEC);
-	(void)sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
-	return 0;
+	json_object_object_add(o, key, json_object_new_int64(v));
+	return o;
 }
 
 static void
@@ -554,31 +483,24 @@ report_method_monthly(Manager *m, Conn *c, json_object *params)
 		log_error_errno(r, "Monthly report %s failed: %m", month);
 		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
 	}
-	ReportStream *s = calloc(1, sizeof(*s));
-	if (!s) {
-		json_object_put(data);
-		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
-	}
-	s->conn = c;
+	char *doc = NULL;
+	size_t len = 0;
 	if (html)
-		r = report_render_html(data, &s->doc, &s->len);
+		r = report_render_html(data, &doc, &len);
 	else {
 		const char *txt = json_object_to_json_string_ext(
 		    data, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-		s->doc = txt ? strdup(txt) : NULL;
-		s->len = s->doc ? strlen(s->doc) : 0;
-		r = s->doc ? 0 : -ENOMEM;
+		doc = txt ? strdup(txt) : NULL;
+		len = doc ? strlen(doc) : 0;
+		r = doc ? 0 : -ENOMEM;
 	}
 	json_object_put(data);
 	if (r >= 0)
-		r = sd_event_add_time_relative(m->event, &s->timer, CLOCK_MONOTONIC, 0, 0,
-		                               report_stream_tick, s);
+		r = stream_buffer(m, c, doc, len, obj_int("bytes", (int64_t)len));
 	if (r < 0) {
 		log_error_errno(r, "Monthly report %s failed: %m", month);
-		report_stream_free(s);
 		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
 	}
-	(void)sd_event_source_set_description(s->timer, "monthly-report");
 
 	/* Who produced which month's report is itself part of the record (R5); nothing of the
 	 * report reaches the caller before that record is durable. */
@@ -591,8 +513,6 @@ report_method_monthly(Manager *m, Conn *c, json_object *params)
 		            .outcome = "ok",
 		            .detail = detail };
 	conn_hold_output(c);
-	conn_set_gone_hook(c, report_stream_gone, s);
-	conn_defer(c);
 	r = audit_append(m->audit, &rec, report_record_done, c);
 	if (r < 0)
 		report_record_done(r, 0, c); /* drops the caller; its hook frees the stream */

@@ -514,25 +514,6 @@ room_free(Room *r)
 
 /* --- who may call ------------------------------------------------------------------- */
 
-/* The same rule as methods.c's PERM_ADMIN: root, or the admin group as primary or
- * supplementary group, from the kernel's credentials only. */
-static bool
-room_peer_is_admin(const Manager *m, const Peer *p)
-{
-	if (p->uid == 0)
-		return true;
-	char buf[4096];
-	struct group gr, *res = NULL;
-	if (getgrnam_r(m->config.admin_group, &gr, buf, sizeof(buf), &res) != 0 || !res)
-		return false;
-	if (p->gid == res->gr_gid)
-		return true;
-	for (int i = 0; i < p->n_groups; i++)
-		if (p->groups[i] == res->gr_gid)
-			return true;
-	return false;
-}
-
 /* Admin, or a process inside an open biogate session (the staff at the counter record
  * their visitors). A refusal is recorded like the dispatcher's and answered. */
 static bool
@@ -540,7 +521,7 @@ room_caller_allowed(Manager *m, Conn *c, const char *method)
 {
 	const Peer *p = conn_peer(c);
 	StoreSession ss;
-	if (room_peer_is_admin(m, p) ||
+	if (methods_peer_is_admin(m, p) ||
 	    (m->sessions && sessions_find_by_peer(m->sessions, p, &ss) == 0))
 		return true;
 	log_info("Refused %s to uid %u pid %d", method, (unsigned)p->uid, (int)p->pid);
