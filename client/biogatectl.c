@@ -234,6 +234,8 @@ static const struct {
 	{ "not-planned",
 	  N_("refused: this disposal is no longer awaiting approval (already approved or "
 	     "executed)") },
+	{ "staff-entry",
+	  N_("refused: a staff entry ends when that person's session ends, not by hand") },
 };
 
 /* Prints the error reply for a person (stderr) and, with --json, for a script (stdout). */
@@ -643,6 +645,12 @@ word_label(const char *w)
 		{ "planned", N_("planned") },
 		{ "approved", N_("approved") },
 		{ "executed", N_("executed") },
+		{ "allow", N_("allowed") },
+		{ "deny", N_("blocked") },
+		{ "allowed", N_("on the allow-list") },
+		{ "not-allowed", N_("not on the allow-list") },
+		{ "no-serial", N_("no serial number") },
+		{ "allowlist-unreadable", N_("allow-list unreadable") },
 	};
 	for (size_t i = 0; w && i < sizeof(words) / sizeof(words[0]); i++)
 		if (strcmp(w, words[i].word) == 0)
@@ -703,6 +711,7 @@ enum {
 	OPT_COUNT,
 	OPT_METHOD,
 	OPT_DATE,
+	OPT_NOTE,
 };
 
 /* Every command also takes the global options, so they may follow the command words. */
@@ -2623,6 +2632,131 @@ cmd_audit_list(int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+/*
+ * A new file only, readable by its owner alone: exports and reports name people (R19). 0 with
+ * *ret_fd, or the exit code after a message (6 when the file exists already: nothing is ever
+ * overwritten).
+ */
+static int
+output_create(const char *path, int *ret_fd)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		int err = errno;
+		_cleanup_(freep) char *clean = text_clean(path);
+		fprintf(stderr, "%s: ", CTL_NAME);
+		fprintf(stderr, _("cannot create %s: %s\n"), clean ? clean : "?", strerror(err));
+		return err == EEXIST ? CTL_EXIT_CONFLICT : CTL_EXIT_ERROR;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* Closes an output file; half a document must not pass for a whole one. */
+static void
+output_finish(const char *path, int fd, int r)
+{
+	if (!path)
+		return;
+	close(fd);
+	if (r != CTL_EXIT_OK)
+		(void)unlink(path);
+}
+
+static int
+write_all(int fd, const char *s, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, s, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		s += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * The rest of a streamed document after the call was sent: {"chunk"} replies are written to
+ * fd as they come, confirmers' prompts (when allowed) go to confirm_progress, and the final
+ * reply is handed back (owned). No cap on the number of chunks (an export may be long): each
+ * is bounded by the wire and must come within the timeout; max_bytes bounds the whole. With
+ * clean, C0 controls other than line breaks and tabs become '?' byte for byte (a document
+ * may go to a terminal). 0, or the exit code after a message.
+ */
+static int
+stream_chunks(BgClient *c, int fd, bool prompts_ok, bool clean, uint64_t max_bytes,
+              json_object **ret_final, uint64_t *ret_written)
+{
+	uint64_t written = 0;
+	if (fd == STDOUT_FILENO)
+		fflush(stdout);
+	for (unsigned prompts = 0;;) {
+		json_object *m = NULL;
+		WireReply rep;
+		int r = bg_recv(c, timeout_ms(true), &m, &rep);
+		if (r < 0)
+			return ctl_fail_transport(r, bg_socket_path(arg.socket));
+		if (rep.error) {
+			r = ctl_fail_reply(&rep);
+			json_object_put(m);
+			return r;
+		}
+		if (!rep.continues) {
+			*ret_final = json_object_get(rep.parameters);
+			*ret_written = written;
+			json_object_put(m);
+			return 0;
+		}
+		if (prompts_ok && jstr(rep.parameters, "prompt")) {
+			if (++prompts > CTL_MAX_STREAM_REPLIES) {
+				json_object_put(m);
+				return ctl_fail_transport(-EBADMSG, NULL);
+			}
+			confirm_progress(rep.parameters);
+			json_object_put(m);
+			continue;
+		}
+		json_object *chunk = NULL;
+		if (!json_object_object_get_ex(rep.parameters, "chunk", &chunk) ||
+		    !json_object_is_type(chunk, json_type_string)) {
+			json_object_put(m);
+			return ctl_fail_transport(-EBADMSG, NULL);
+		}
+		const char *s = json_object_get_string(chunk);
+		size_t len = (size_t)json_object_get_string_len(chunk);
+		if (len > max_bytes - written) {
+			json_object_put(m);
+			return ctl_fail_transport(-EBADMSG, NULL);
+		}
+		_cleanup_(freep) char *copy = NULL;
+		if (clean && len > 0) {
+			copy = malloc(len);
+			if (!copy) {
+				json_object_put(m);
+				return fail_nomem();
+			}
+			for (size_t i = 0; i < len; i++) {
+				unsigned char ch = (unsigned char)s[i];
+				copy[i] = (ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f
+				              ? '?'
+				              : (char)ch;
+			}
+			s = copy;
+		}
+		r = write_all(fd, s, len);
+		json_object_put(m);
+		if (r < 0) {
+			fprintf(stderr, "%s: %s: %s\n", CTL_NAME, _("cannot write the output"),
+			        strerror(-r));
+			return CTL_EXIT_ERROR;
+		}
+		written += len;
+	}
+}
+
 static int
 cmd_audit_export(int argc, char **argv)
 {
@@ -2654,23 +2788,15 @@ cmd_audit_export(int argc, char **argv)
 	}
 	confirm_params(&a.confirm, params);
 
-	/* A new file only, readable by its owner alone: the log names people (R19). */
 	int fd = STDOUT_FILENO;
-	if (a.output) {
-		fd = open(a.output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0) {
-			int err = errno;
-			json_object_put(params);
-			_cleanup_(freep) char *path = text_clean(a.output);
-			fprintf(stderr, "%s: ", CTL_NAME);
-			fprintf(stderr, _("cannot create %s: %s\n"), path ? path : "?",
-			        strerror(err));
-			return err == EEXIST ? CTL_EXIT_CONFLICT : CTL_EXIT_ERROR;
-		}
+	if (a.output && (r = output_create(a.output, &fd))) {
+		json_object_put(params);
+		return r;
 	}
 
 	_cleanup_(bg_closep) BgClient *c = NULL;
 	int64_t records = -1;
+	uint64_t written = 0;
 	json_object *final = NULL;
 	r = ctl_connect(&c);
 	if (r > 0) {
@@ -2682,66 +2808,13 @@ cmd_audit_export(int argc, char **argv)
 		r = ctl_fail_transport(r, bg_socket_path(arg.socket));
 		goto done;
 	}
-	/* No cap on the number of chunks: the log may be long. Each answer is bounded by the
-	 * wire, and each must come within the timeout. Confirmers' prompts come first. */
-	for (unsigned prompts = 0;;) {
-		json_object *m = NULL;
-		WireReply rep;
-		r = bg_recv(c, timeout_ms(true), &m, &rep);
-		if (r < 0) {
-			r = ctl_fail_transport(r, bg_socket_path(arg.socket));
-			goto done;
-		}
-		if (rep.error) {
-			r = ctl_fail_reply(&rep);
-			json_object_put(m);
-			goto done;
-		}
-		if (!rep.continues) {
-			if (!jint(rep.parameters, "records", &records) || records < 0) {
-				json_object_put(m);
-				r = ctl_fail_transport(-EBADMSG, NULL);
-				goto done;
-			}
-			final = json_object_get(rep.parameters);
-			json_object_put(m);
-			break;
-		}
-		if (jstr(rep.parameters, "prompt")) {
-			if (++prompts > CTL_MAX_STREAM_REPLIES) {
-				json_object_put(m);
-				r = ctl_fail_transport(-EBADMSG, NULL);
-				goto done;
-			}
-			confirm_progress(rep.parameters);
-			json_object_put(m);
-			continue;
-		}
-		json_object *chunk = NULL;
-		if (!json_object_object_get_ex(rep.parameters, "chunk", &chunk) ||
-		    !json_object_is_type(chunk, json_type_string)) {
-			json_object_put(m);
-			r = ctl_fail_transport(-EBADMSG, NULL);
-			goto done;
-		}
-		const char *s = json_object_get_string(chunk);
-		size_t len = (size_t)json_object_get_string_len(chunk);
-		while (len > 0) {
-			ssize_t w = write(fd, s, len);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				int err = w < 0 ? errno : EIO;
-				json_object_put(m);
-				fprintf(stderr, "%s: %s: %s\n", CTL_NAME,
-				        _("cannot write the output"), strerror(err));
-				r = CTL_EXIT_ERROR;
-				goto done;
-			}
-			s += w;
-			len -= (size_t)w;
-		}
-		json_object_put(m);
+	/* Confirmers' prompts come first. */
+	r = stream_chunks(c, fd, true, false, UINT64_MAX, &final, &written);
+	if (r)
+		goto done;
+	if (!jint(final, "records", &records) || records < 0) {
+		r = ctl_fail_transport(-EBADMSG, NULL);
+		goto done;
 	}
 	if (a.output && fsync(fd) < 0) {
 		fprintf(stderr, "%s: %s: %s\n", CTL_NAME, _("cannot write the output"),
@@ -2762,12 +2835,7 @@ cmd_audit_export(int argc, char **argv)
 	}
 done:
 	json_object_put(final);
-	if (a.output) {
-		close(fd);
-		/* Half an export must not pass for a whole one. */
-		if (r != CTL_EXIT_OK)
-			(void)unlink(a.output);
-	}
+	output_finish(a.output, fd, r);
 	return r;
 }
 
@@ -3390,21 +3458,6 @@ cmd_disposal_execute(int argc, char **argv)
 	return disposal_step(argc, argv, false);
 }
 
-static int
-write_all(int fd, const char *s, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, s, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		s += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* A document from the daemon, as text: no control characters but line breaks and tabs. */
 static void
 document_clean(char *s)
@@ -3442,19 +3495,9 @@ cmd_disposal_report(int argc, char **argv)
 	if (a.output && !a.format)
 		return usage_errorf(_("--output needs --format json or --format html"));
 
-	/* A new file only, readable by its owner alone: the report names who did what. */
 	int fd = STDOUT_FILENO;
-	if (a.output) {
-		fd = open(a.output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0) {
-			int err = errno;
-			_cleanup_(freep) char *path = text_clean(a.output);
-			fprintf(stderr, "%s: ", CTL_NAME);
-			fprintf(stderr, _("cannot create %s: %s\n"), path ? path : "?",
-			        strerror(err));
-			return err == EEXIST ? CTL_EXIT_CONFLICT : CTL_EXIT_ERROR;
-		}
-	}
+	if (a.output && (r = output_create(a.output, &fd)))
+		return r;
 	json_object *params = json_object_new_object();
 	if (!params) {
 		r = fail_nomem();
@@ -3522,13 +3565,525 @@ cmd_disposal_report(int argc, char **argv)
 	}
 	r = CTL_EXIT_OK;
 done:
-	if (a.output) {
-		close(fd);
-		/* Half a report must not pass for a whole one. */
-		if (r != CTL_EXIT_OK)
-			(void)unlink(a.output);
-	}
+	output_finish(a.output, fd, r);
 	return r;
+}
+
+/* --- the room log (R14) -------------------------------------------------------------------- */
+
+/* The daemon's limit for what a visitor says about themselves (daemon/room.c). */
+#define ROOM_TEXT_MAX 128
+
+typedef struct RoomArgs {
+	const char *name, *affiliation, *purpose, *date;
+} RoomArgs;
+
+static int
+room_option(int c, const char *value, void *userdata)
+{
+	RoomArgs *a = userdata;
+	switch (c) {
+	case OPT_NAME:
+		a->name = value;
+		return 0;
+	case OPT_AFFILIATION:
+		a->affiliation = value;
+		return 0;
+	case OPT_PURPOSE:
+		a->purpose = value;
+		return 0;
+	case OPT_DATE:
+		a->date = value;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int
+cmd_room_enter(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTIONS,
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "affiliation", required_argument, NULL, OPT_AFFILIATION },
+		{ "purpose", required_argument, NULL, OPT_PURPOSE },
+		{ NULL, 0, NULL, 0 },
+	};
+	RoomArgs a = { 0 };
+	int r = parse_args(argc, argv, opts, room_option, &a, NULL, NULL, 0);
+	if (r || (r = check_text("name", a.name, ROOM_TEXT_MAX, true)) ||
+	    (r = check_text("affiliation", a.affiliation, ROOM_TEXT_MAX, true)) ||
+	    (r = check_text("purpose", a.purpose, ROOM_TEXT_MAX, true)))
+		return r;
+	json_object *params = json_object_new_object();
+	if (!params)
+		return fail_nomem();
+	json_object_object_add(params, "name", json_object_new_string(a.name));
+	json_object_object_add(params, "affiliation", json_object_new_string(a.affiliation));
+	json_object_object_add(params, "purpose", json_object_new_string(a.purpose));
+	if (!params_valid_utf8(params)) {
+		json_object_put(params);
+		return usage_errorf(_("the arguments are not valid UTF-8 text"));
+	}
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_call("io.biogate.RoomEnter", params, &msg, &p);
+	if (r)
+		return r;
+	int64_t id = 0;
+	if (!jint(p, "entry_id", &id) || id < 1)
+		return ctl_fail_transport(-EBADMSG, NULL);
+	if (arg.json)
+		print_json(p);
+	else
+		/* TRANSLATORS: %lld is the entry's number, needed later for "room leave". */
+		printf(_("Entered in the room log as entry %lld (on leaving: biogatectl room leave "
+		         "%lld).\n"),
+		       (long long)id, (long long)id);
+	return CTL_EXIT_OK;
+}
+
+static int
+parse_entry_id(const char *s, int64_t *ret)
+{
+	char *end = NULL;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || !end || end == s || *end || s[0] == '+' || s[0] == '-' || v < 1)
+		return usage_errorf(_("invalid entry number '%s': give a whole number from 1"), s);
+	*ret = v;
+	return 0;
+}
+
+static int
+cmd_room_leave(int argc, char **argv)
+{
+	static const char *const names[] = { "ENTRY_ID" };
+	const char *pos = NULL;
+	int64_t id = 0;
+	int r = parse_args(argc, argv, common_options, NULL, NULL, names, &pos, 1);
+	if (r || (r = parse_entry_id(pos, &id)))
+		return r;
+	json_object *params = json_object_new_object();
+	if (!params)
+		return fail_nomem();
+	json_object_object_add(params, "entry_id", json_object_new_int64(id));
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_call("io.biogate.RoomLeave", params, &msg, &p);
+	if (r)
+		return r;
+	if (arg.json)
+		print_json(p);
+	else
+		/* TRANSLATORS: %lld is the entry's number. */
+		printf(_("Recorded the leaving of entry %lld.\n"), (long long)id);
+	return CTL_EXIT_OK;
+}
+
+static int
+room_table_row(Table *t, json_object *e)
+{
+	char id[32], in[64], out[64];
+	int64_t v = 0;
+	if (jint(e, "entry_id", &v))
+		snprintf(id, sizeof(id), "%lld", (long long)v);
+	else
+		snprintf(id, sizeof(id), "-");
+	format_time(e, "entered_at", in, sizeof(in));
+	format_time(e, "left_at", out, sizeof(out));
+	json_object *sv = NULL;
+	bool staff = json_object_object_get_ex(e, "staff", &sv) &&
+	             json_object_is_type(sv, json_type_boolean) && json_object_get_boolean(sv);
+	/* A staff entry names the person from the roster; after disposal only the ID is left. */
+	_cleanup_(freep) char *name = NULL;
+	const char *mid = jstr(e, "matching_id");
+	if (staff && mid && jstr(e, "name")) {
+		if (asprintf(&name, "%s (%s)", jstr(e, "name"), mid) < 0)
+			name = NULL;
+		if (!name)
+			return -ENOMEM;
+	}
+	const char *who = name ? name : staff && mid ? mid : jstr(e, "name");
+	const char *purpose = jstr(e, "purpose");
+	if (table_add(t, id) < 0 || table_add(t, in) < 0 ||
+	    table_add(t, strcmp(out, "-") == 0 ? _("(inside)") : out) < 0 ||
+	    table_add(t, who) < 0 || table_add(t, jstr(e, "affiliation")) < 0 ||
+	    table_add(t, staff && purpose && strcmp(purpose, "work") == 0 ? _("work") : purpose) <
+	        0 ||
+	    table_add(t, staff ? _("staff") : _("visitor")) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int
+room_table_print(json_object *entries)
+{
+	Table t = { .cols = 7 };
+	const char *head[] = { _("ENTRY"),       _("IN"),      _("OUT"), _("NAME"),
+		               _("AFFILIATION"), _("PURPOSE"), _("KIND") };
+	for (size_t i = 0; i < 7; i++)
+		if (table_add(&t, head[i]) < 0)
+			goto nomem;
+	for (size_t i = 0; i < json_object_array_length(entries); i++)
+		if (room_table_row(&t, json_object_array_get_idx(entries, i)) < 0)
+			goto nomem;
+	table_print(&t);
+	table_free(&t);
+	return CTL_EXIT_OK;
+nomem:
+	table_free(&t);
+	return fail_nomem();
+}
+
+static int
+cmd_room_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTIONS,
+		{ "date", required_argument, NULL, OPT_DATE },
+		{ NULL, 0, NULL, 0 },
+	};
+	RoomArgs a = { 0 };
+	int r = parse_args(argc, argv, opts, room_option, &a, NULL, NULL, 0);
+	if (r || (r = check_date("date", a.date)))
+		return r;
+	json_object *params = json_object_new_object();
+	if (!params)
+		return fail_nomem();
+	if (a.date)
+		json_object_object_add(params, "date", json_object_new_string(a.date));
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_call("io.biogate.RoomList", params, &msg, &p);
+	if (r)
+		return r;
+	json_object *entries = jarray(p, "entries");
+	if (!entries)
+		return ctl_fail_transport(-EBADMSG, NULL);
+	json_object *tv = NULL;
+	bool truncated = json_object_object_get_ex(p, "truncated", &tv) &&
+	                 json_object_is_type(tv, json_type_boolean) && json_object_get_boolean(tv);
+	if (arg.json) {
+		print_json(p);
+	} else if (json_object_array_length(entries) == 0) {
+		_cleanup_(freep) char *day = text_clean(jstr(p, "date"));
+		/* TRANSLATORS: %s is a date, YYYY-MM-DD. */
+		printf(_("No one entered the room on %s.\n"), day ? day : "?");
+	} else if ((r = room_table_print(entries))) {
+		return r;
+	}
+	if (truncated)
+		fprintf(
+		    stderr, "%s: %s\n", CTL_NAME,
+		    _("the day's entries do not fit one answer: only the first ones are shown"));
+	return CTL_EXIT_OK;
+}
+
+/* --- the monthly self-inspection report (R18) -------------------------------------------- */
+
+/* A month's report is a few hundred KiB; anything near this is not a report. */
+#define CTL_REPORT_MAX_BYTES (64u * 1024u * 1024u)
+
+typedef struct ReportArgs {
+	const char *format, *output;
+} ReportArgs;
+
+static int
+report_option(int c, const char *value, void *userdata)
+{
+	ReportArgs *a = userdata;
+	switch (c) {
+	case OPT_FORMAT:
+		a->format = value;
+		return 0;
+	case OPT_OUTPUT:
+		a->output = value;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int
+cmd_report_monthly(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTIONS,
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const names[] = { "YYYY-MM" };
+	ReportArgs a = { 0 };
+	const char *month = NULL;
+	int r = parse_args(argc, argv, opts, report_option, &a, names, &month, 1);
+	if (r)
+		return r;
+	if (!valid_month(month))
+		return usage_errorf(_("invalid month '%s': give YYYY-MM"), month);
+	if (a.format && strcmp(a.format, "json") != 0 && strcmp(a.format, "html") != 0)
+		return usage_errorf(_("unknown format '%s': use json or html"), a.format);
+	if (a.output && !*a.output)
+		return usage_errorf(_("the option --%s must not be empty"), "output");
+	if (a.output && !a.format)
+		return usage_errorf(_("--output needs --format json or --format html"));
+	/* To standard output: the page for a person, the data for a script (--json). */
+	const char *format = a.format ? a.format : arg.json ? "json" : "html";
+
+	int fd = STDOUT_FILENO;
+	if (a.output && (r = output_create(a.output, &fd)))
+		return r;
+	_cleanup_(bg_closep) BgClient *c = NULL;
+	json_object *final = NULL;
+	uint64_t written = 0;
+	int64_t bytes = -1;
+	json_object *params = json_object_new_object();
+	if (!params) {
+		r = fail_nomem();
+		goto done;
+	}
+	json_object_object_add(params, "month", json_object_new_string(month));
+	json_object_object_add(params, "format", json_object_new_string(format));
+	r = ctl_connect(&c);
+	if (r > 0) {
+		json_object_put(params);
+		goto done;
+	}
+	r = bg_send(c, "io.biogate.MonthlyReport", params, true);
+	if (r < 0) {
+		r = ctl_fail_transport(r, bg_socket_path(arg.socket));
+		goto done;
+	}
+	r = stream_chunks(c, fd, false, true, CTL_REPORT_MAX_BYTES, &final, &written);
+	if (r)
+		goto done;
+	/* The daemon says how long the document is: a short one is not the report. */
+	if (!jint(final, "bytes", &bytes) || bytes < 0 || (uint64_t)bytes != written) {
+		r = ctl_fail_transport(-EBADMSG, NULL);
+		goto done;
+	}
+	if (a.output && fsync(fd) < 0) {
+		fprintf(stderr, "%s: %s: %s\n", CTL_NAME, _("cannot write the output"),
+		        strerror(errno));
+		r = CTL_EXIT_ERROR;
+		goto done;
+	}
+	r = CTL_EXIT_OK;
+	if (a.output && arg.json) {
+		_cleanup_(json_putp) json_object *o = json_object_new_object();
+		if (o) {
+			json_object_object_add(o, "month", json_object_new_string(month));
+			json_object_object_add(o, "format", json_object_new_string(format));
+			json_object_object_add(o, "output", json_object_new_string(a.output));
+			json_object_object_add(o, "bytes", json_object_new_int64(bytes));
+			print_json(o);
+		}
+	} else if (a.output) {
+		_cleanup_(freep) char *path = text_clean(a.output);
+		fprintf(stderr, "%s: ", CTL_NAME);
+		/* TRANSLATORS: the first %s is a month (YYYY-MM), the second a file name. */
+		fprintf(stderr, _("wrote the monthly report for %s to %s\n"), month,
+		        path ? path : "?");
+	}
+done:
+	json_object_put(final);
+	output_finish(a.output, fd, r);
+	return r;
+}
+
+/* --- removable storage (R15) ----------------------------------------------------------------- */
+
+/* The daemon's limits (daemon/devices.h). */
+#define USB_SERIAL_MAX 126
+#define USB_NOTE_MAX   256
+
+/* A USB serial as the daemon compares it: printable ASCII without spaces. */
+static int
+check_serial(const char *s)
+{
+	size_t n = strlen(s);
+	bool ok = n >= 1 && n <= USB_SERIAL_MAX;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = s[i] > 0x20 && s[i] < 0x7f;
+	if (ok)
+		return 0;
+	return usage_errorf(_("invalid serial number '%s': 1 to %d printable ASCII characters "
+	                      "without spaces"),
+	                    s, USB_SERIAL_MAX);
+}
+
+typedef struct UsbArgs {
+	const char *note;
+} UsbArgs;
+
+static int
+usb_option(int c, const char *value, void *userdata)
+{
+	UsbArgs *a = userdata;
+	if (c != OPT_NOTE)
+		return -1;
+	a->note = value;
+	return 0;
+}
+
+static int
+usb_change(int argc, char **argv, bool allow)
+{
+	static const struct option allow_opts[] = {
+		COMMON_OPTIONS,
+		{ "note", required_argument, NULL, OPT_NOTE },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const names[] = { "SERIAL" };
+	UsbArgs a = { 0 };
+	const char *serial = NULL;
+	int r = parse_args(argc, argv, allow ? allow_opts : common_options, usb_option, &a, names,
+	                   &serial, 1);
+	if (r || (r = check_serial(serial)) ||
+	    (r = check_text("note", a.note, USB_NOTE_MAX, false)))
+		return r;
+	json_object *params = json_object_new_object();
+	if (!params)
+		return fail_nomem();
+	json_object_object_add(params, "serial", json_object_new_string(serial));
+	if (a.note)
+		json_object_object_add(params, "note", json_object_new_string(a.note));
+	if (!params_valid_utf8(params)) {
+		json_object_put(params);
+		return usage_errorf(_("the arguments are not valid UTF-8 text"));
+	}
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_call(allow ? "io.biogate.UsbAllow" : "io.biogate.UsbRevoke", params, &msg, &p);
+	if (r)
+		return r;
+	if (arg.json) {
+		print_json(p);
+		return CTL_EXIT_OK;
+	}
+	_cleanup_(freep) char *clean = text_clean(serial);
+	if (allow)
+		/* TRANSLATORS: %s is a USB serial number. */
+		printf(_("USB storage with serial %s is now allowed on this terminal.\n"),
+		       clean ? clean : "?");
+	else
+		/* TRANSLATORS: %s is a USB serial number. */
+		printf(_("USB storage with serial %s is no longer allowed; it stays blocked.\n"),
+		       clean ? clean : "?");
+	return CTL_EXIT_OK;
+}
+
+static int
+cmd_usb_allow(int argc, char **argv)
+{
+	return usb_change(argc, argv, true);
+}
+
+static int
+cmd_usb_revoke(int argc, char **argv)
+{
+	return usb_change(argc, argv, false);
+}
+
+static bool
+jbool(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+	return o && json_object_object_get_ex(o, key, &v) &&
+	       json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
+static int
+usb_list_print(json_object *allowed, json_object *attempts)
+{
+	Table t = { .cols = 3 };
+	size_t n = json_object_array_length(allowed);
+	if (n == 0) {
+		puts(_("No USB storage device is allowed: every one is blocked."));
+	} else {
+		const char *head[] = { _("SERIAL"), _("ALLOWED AT"), _("NOTE") };
+		for (size_t i = 0; i < 3; i++)
+			if (table_add(&t, head[i]) < 0)
+				goto nomem;
+		for (size_t i = 0; i < n; i++) {
+			json_object *e = json_object_array_get_idx(allowed, i);
+			char when[64];
+			format_time(e, "allowed_at", when, sizeof(when));
+			const char *note = jstr(e, "note");
+			if (table_add(&t, jstr(e, "serial")) < 0 || table_add(&t, when) < 0 ||
+			    table_add(&t, note && *note ? note : "-") < 0)
+				goto nomem;
+		}
+		table_print(&t);
+		table_free(&t);
+	}
+	putchar('\n');
+	n = json_object_array_length(attempts);
+	if (n == 0) {
+		puts(_("No USB storage device was plugged in during the last 30 days."));
+		return CTL_EXIT_OK;
+	}
+	puts(_("Attempts (newest last):"));
+	t = (Table){ .cols = 5 };
+	const char *head[] = { _("TIME"), _("SERIAL"), _("DEVICE"), _("OUTCOME"), _("REASON") };
+	for (size_t i = 0; i < 5; i++)
+		if (table_add(&t, head[i]) < 0)
+			goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(attempts, i);
+		char when[64];
+		format_time(e, "time", when, sizeof(when));
+		const char *v = jstr(e, "vendor"), *pr = jstr(e, "product");
+		_cleanup_(freep) char *dev = NULL;
+		if (asprintf(&dev, "%s:%s", v ? v : "?", pr ? pr : "?") < 0)
+			dev = NULL;
+		if (!dev || table_add(&t, when) < 0 || table_add(&t, jstr(e, "serial")) < 0 ||
+		    table_add(&t, dev) < 0 || table_add(&t, word_label(jstr(e, "outcome"))) < 0 ||
+		    table_add(&t, word_label(jstr(e, "reason"))) < 0)
+			goto nomem;
+	}
+	table_print(&t);
+	table_free(&t);
+	return CTL_EXIT_OK;
+nomem:
+	table_free(&t);
+	return fail_nomem();
+}
+
+static int
+cmd_usb_list(int argc, char **argv)
+{
+	int r = parse_args(argc, argv, common_options, NULL, NULL, NULL, NULL, 0);
+	if (r)
+		return r;
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_call("io.biogate.UsbList", NULL, &msg, &p);
+	if (r)
+		return r;
+	json_object *allowed = jarray(p, "allowed"), *attempts = jarray(p, "attempts");
+	if (!allowed || !attempts)
+		return ctl_fail_transport(-EBADMSG, NULL);
+	if (arg.json)
+		print_json(p);
+	else if ((r = usb_list_print(allowed, attempts)))
+		return r;
+	if (!jbool(p, "allowlist_ok"))
+		fprintf(stderr, "%s: %s\n", CTL_NAME,
+		        _("the allow-list file could not be read: every device stays blocked and "
+		          "it cannot be changed until it is repaired or removed (see the service's "
+		          "log)"));
+	if (!jbool(p, "watching"))
+		fprintf(stderr, "%s: %s\n", CTL_NAME,
+		        _("the service is not watching USB devices here (no udev): the udev rule "
+		          "alone keeps storage blocked"));
+	if (jbool(p, "attempts_truncated"))
+		fprintf(stderr, "%s: %s\n", CTL_NAME,
+		        _("more attempts were recorded than are shown: see audit list --action "
+		          "usb.attempt"));
+	return CTL_EXIT_OK;
 }
 
 /* --- dispatch and help ------------------------------------------------------------------ */
@@ -3617,6 +4172,24 @@ static const Cmd commands[] = {
 	  "disposal report ID [--format json|html] [--output FILE]",
 	  N_("Show the report of a disposal: when, by whom, what and how; html is a printable "
 	     "document; FILE is new, mode 0600") },
+	{ "room", "enter", cmd_room_enter,
+	  "room enter --name NAME --affiliation TEXT --purpose TEXT",
+	  N_("Record a visitor entering the working area; prints the entry's number") },
+	{ "room", "leave", cmd_room_leave, "room leave ENTRY_ID",
+	  N_("Record a visitor leaving the working area (staff leave when their session ends)") },
+	{ "room", "list", cmd_room_list, "room list [--date YYYY-MM-DD]",
+	  N_("List who entered the working area on a day (default today): staff and visitors, "
+	     "with times in and out") },
+	{ "report", "monthly", cmd_report_monthly,
+	  "report monthly YYYY-MM [--format html|json] [--output FILE]",
+	  N_("Make the monthly self-inspection report: HTML (json with --json) to standard "
+	     "output, or to a new FILE (mode 0600; --format required)") },
+	{ "usb", "allow", cmd_usb_allow, "usb allow SERIAL [--note TEXT]",
+	  N_("Allow one USB storage device on this terminal by its serial number") },
+	{ "usb", "revoke", cmd_usb_revoke, "usb revoke SERIAL",
+	  N_("Withdraw a USB storage device's permission") },
+	{ "usb", "list", cmd_usb_list, "usb list",
+	  N_("List the allowed USB storage devices and the recent attempts to plug one in") },
 };
 
 static void
