@@ -11,7 +11,13 @@ run_suite() { # run_suite BUILD_DIR [cmake args...]
 	dir=$1; shift
 	BUILD_DIR=$dir ./scripts/build.sh -DBIOGATE_WERROR=ON "$@"
 	log=$dir/ctest.log
-	ctest --test-dir "$dir" --output-on-failure -j2 2>&1 | tee "$log"
+	rc=0
+	ctest --test-dir "$dir" --output-on-failure -j2 >"$log" 2>&1 || rc=$?
+	cat "$log"
+	if [ "$rc" != 0 ]; then
+		echo "test.sh: tests failed in $dir" >&2
+		exit 1
+	fi
 	if grep -q "Not Run\|\*\*\*Skipped" "$log"; then
 		echo "test.sh: tests were skipped in $dir; the suite must run everything" >&2
 		exit 1
