@@ -16,7 +16,8 @@ command -v pamtester >/dev/null || ./scripts/deps.sh >/dev/null
 BUILD_DIR=${BUILD_DIR:-build} ./scripts/build.sh >/dev/null
 B=$(pwd)/${BUILD_DIR:-build}
 
-T=$(mktemp -d /tmp/biogate-bench.XXXXXX)
+# BENCH_TMP=/dev/shm puts the state (and its flushes) in memory: the CPU cost alone.
+T=$(mktemp -d "${BENCH_TMP:-/var/tmp}/biogate-bench.XXXXXX")
 SVC=biogate-bench-$$
 FLOOR=biogate-bench-floor-$$
 DAEMON_PID=

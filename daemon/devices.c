@@ -598,7 +598,7 @@ devices_change(Manager *m, Conn *c, json_object *params, bool allow)
 	const char *serial = wire_str(params, "serial");
 	const char *note = allow ? wire_str(params, "note") : NULL;
 	if (!devices_valid_serial(serial))
-		return (void)conn_error(c, WIRE_ERR_INVALID_PARAMETER, NULL);
+		return devices_reply_invalid(c, "serial");
 	if (note && !wire_valid_text(note, DEVICES_NOTE_MAX))
 		return devices_reply_invalid(c, "note");
 	if (!d || !d->list_ok) {

@@ -654,8 +654,11 @@ room_method_leave(Manager *m, Conn *c, json_object *params)
 		return (void)conn_error(c, WIRE_ERR_NOT_FOUND, NULL);
 	/* A staff entry ends with its session, never by hand: the log says when they logged
 	 * out, not when someone said they did. */
-	if (e->staff)
-		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
+	if (e->staff) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "reason", json_object_new_string("staff-entry"));
+		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, o);
+	}
 	RoomEntry copy = *e;
 	room_remove_open(r, e);
 	if (room_append_leave(r, c, &copy, now_real_usec(), "visitor") < 0)

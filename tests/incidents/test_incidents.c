@@ -718,8 +718,9 @@ test_devices(Manager *m)
 
 	call(m, &c, devices_method_allow, "{\"serial\":\"SER-ALLOWED-1\"}");
 	CHECK_EQ_STR(c.error, "io.biogate.AlreadyExists");
+	/* A bad serial is refused like any bad parameter: by name. */
 	call(m, &c, devices_method_allow, "{\"serial\":\"has space\"}");
-	CHECK_EQ_STR(c.error, "io.biogate.InvalidParameter");
+	CHECK_EQ_STR(c.error, "org.varlink.service.InvalidParameter");
 	call(m, &c, devices_method_allow, "{\"serial\":\"X\",\"extra\":1}");
 	CHECK_EQ_STR(c.error, "org.varlink.service.InvalidParameter");
 
