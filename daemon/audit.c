@@ -126,6 +126,7 @@ typedef enum AuditStmt {
 	AS_LAST,
 	AS_WALK,
 	AS_QUERY,
+	AS_QUERY_NEWEST,
 	AS_COUNT,
 	_AS_MAX,
 } AuditStmt;
@@ -152,6 +153,13 @@ static const char *const audit_sql[_AS_MAX] = {
 	             "(?3 IS NULL OR action = ?3) AND (?4 IS NULL OR outcome = ?4) AND "
 	             "(?5 IS NULL OR time >= ?5) AND (?6 IS NULL OR time < ?6) AND "
 	             "(?7 IS NULL OR key_hmac = ?7) ORDER BY seq LIMIT ?8",
+	/* The same, newest first: "the latest N" without reading the whole range. */
+	[AS_QUERY_NEWEST] =
+	    "SELECT " AUDIT_COLUMNS " FROM records WHERE "
+	    "(?1 IS NULL OR matching_id = ?1) AND (?2 IS NULL OR operator_id = ?2) AND "
+	    "(?3 IS NULL OR action = ?3) AND (?4 IS NULL OR outcome = ?4) AND "
+	    "(?5 IS NULL OR time >= ?5) AND (?6 IS NULL OR time < ?6) AND "
+	    "(?7 IS NULL OR key_hmac = ?7) ORDER BY seq DESC LIMIT ?8",
 	[AS_COUNT] = "SELECT count(*) FROM records",
 };
 
@@ -1269,7 +1277,7 @@ audit_query_json(Audit *a, const AuditFilter *f, json_object **ret)
 	json_object *arr = json_object_new_array();
 	if (!arr)
 		return -ENOMEM;
-	STMT(a, AS_QUERY);
+	STMT(a, f && f->newest_first ? AS_QUERY_NEWEST : AS_QUERY);
 	r = audit_query_bind(st, f);
 	while (r >= 0) {
 		int rc = sqlite3_step(st);

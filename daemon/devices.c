@@ -24,7 +24,6 @@
 
 #define USEC_PER_SEC   1000000LL
 #define ATTR_MAX       256
-#define ATTEMPTS_QUERY 10000 /* rows read back for UsbList before giving up */
 #define ATTEMPTS_DAYS  30
 
 typedef struct Allowed {
@@ -685,17 +684,19 @@ devices_attempts(Manager *m, bool *ret_truncated)
 	*ret_truncated = false;
 	if (!m->audit || !out)
 		return out;
+	/* The newest attempts, however many the window holds; shown oldest first. */
 	AuditFilter f = { .action = "usb.attempt",
 		          .since_usec =
 		              now_real_usec() - (int64_t)ATTEMPTS_DAYS * 86400 * USEC_PER_SEC,
-		          .limit = ATTEMPTS_QUERY };
+		          .limit = DEVICES_LIST_ATTEMPTS + 1,
+		          .newest_first = true };
 	json_object *rows = NULL;
 	if (audit_query_json(m->audit, &f, &rows) < 0)
 		return out;
 	size_t n = json_object_array_length(rows);
-	*ret_truncated = n >= ATTEMPTS_QUERY || n > DEVICES_LIST_ATTEMPTS;
-	size_t from = n > DEVICES_LIST_ATTEMPTS ? n - DEVICES_LIST_ATTEMPTS : 0;
-	for (size_t k = from; k < n; k++) {
+	*ret_truncated = n > DEVICES_LIST_ATTEMPTS;
+	size_t shown = n > DEVICES_LIST_ATTEMPTS ? DEVICES_LIST_ATTEMPTS : n;
+	for (size_t k = shown; k-- > 0;) {
 		json_object *row = json_object_array_get_idx(rows, k);
 		json_object *a = json_object_new_object();
 		json_object_object_add(a, "time", json_object_new_int64(wire_int(row, "time", 0)));

@@ -896,6 +896,14 @@ test_export(void)
 	CHECK_EQ(audit_query_json(a, &(AuditFilter){ .limit = 2 }, &res), 0);
 	CHECK_EQ(res ? json_object_array_length(res) : 99, 2);
 	json_object_put(res);
+	/* Newest first: the limit keeps the latest. */
+	CHECK_EQ(audit_query_json(a, &(AuditFilter){ .limit = 1, .newest_first = true }, &res), 0);
+	CHECK_EQ(res ? json_object_array_length(res) : 99, 1);
+	if (res && json_object_array_length(res) == 1)
+		CHECK_EQ(json_object_get_int64(
+		             json_object_object_get(json_object_array_get_idx(res, 0), "seq")),
+		         3);
+	json_object_put(res);
 	CHECK_EQ(audit_query_json(a, NULL, &res), 0);
 	CHECK_EQ(res ? json_object_array_length(res) : 99, 3);
 	json_object_put(res);
