@@ -98,9 +98,8 @@ typedef struct AuditFilter {
 	const char *matching_id, *operator_id, *action, *outcome; /* NULL: any */
 	int64_t since_usec, until_usec; /* since <= time < until; 0: open */
 	const char *key_hmac;           /* NULL: any */
-	int64_t limit;
-	bool newest_first;
-	    /* query only: the newest records first (then limit keeps those) */ /* 0: no limit */
+	int64_t limit;                  /* 0: no limit */
+	bool newest_first; /* query only: the newest records first (the limit keeps those) */
 } AuditFilter;
 
 /* Committed records matching the filter, oldest first, as an array of objects {seq, time

@@ -22,9 +22,9 @@
 #include "incidents.h"
 #include "log.h"
 
-#define USEC_PER_SEC   1000000LL
-#define ATTR_MAX       256
-#define ATTEMPTS_DAYS  30
+#define USEC_PER_SEC  1000000LL
+#define ATTR_MAX      256
+#define ATTEMPTS_DAYS 30
 
 typedef struct Allowed {
 	char serial[DEVICES_SERIAL_MAX + 1];
