@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <security/pam_appl.h>
@@ -236,6 +237,9 @@ main(int argc, char **argv)
 			execvp(exec_argv[0], exec_argv);
 			_exit(127);
 		}
+		for (char **e = env; e && *e; e++)
+			free(*e);
+		free(env);
 		int status = 0;
 		if (pid < 0 || waitpid(pid, &status, 0) < 0)
 			printf("exec=-1\n");
@@ -243,6 +247,10 @@ main(int argc, char **argv)
 			printf("exec=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128);
 	}
 	if (close_session) {
+		/* When the close began: a test may ask what the daemon did before it. */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		printf("close_start=%lld.%06ld\n", (long long)ts.tv_sec, ts.tv_nsec / 1000);
 		r = pam_close_session(pamh, 0);
 		print_result("close", r);
 	}

@@ -305,7 +305,8 @@ login c5 bgtest2 finger-b c5 "$P5" --close-session --exec sleep "$((POWER + 3 - 
 check "logins done before the shift warning" fle "$(now)" "$((SHIFT_END - 3))"
 sleep_until "$((POWER + 3))"
 for _ in $(seq 1 50); do [ -f "$T/c5.end" ] && break; sleep 0.1; done
-C5_CLOSED=$(cut -d' ' -f2 "$T/c5.end" 2>/dev/null)
+# The daemon cannot know c5 is closed before pamrun starts closing it: that is the moment.
+C5_CLOSED=$(sed -n 's/^close_start=//p' "$T/c5.out")
 sleep_until "$(fadd "${C5_CLOSED:-$((POWER + 3))}" 2.5)"
 
 W4=$(line_time "$T/p4.log" "you will be logged off")
