@@ -52,4 +52,4 @@ echo "== io.biogate.Authorize inside an operator's session, each decision durabl
 [ -n "${BENCH_PERF:-}" ] && { perf record -g -p $DAEMON_PID -o "$BENCH_PERF" -- sleep $((S + 1)) >/dev/null 2>&1 & }
 "$B/tests/pam/pamrun" --confdir "$T/pam.d" --service bench --user bench --open-session \
 	--close-session --exec "$B/bench/authorize_bench" "$BIOGATE_SOCKET" "$N" "$S" |
-	grep -v "^BIOGATE_\|=PAM_SUCCESS\|^INFO\|^exec="
+	grep -v "^BIOGATE_\|=PAM_SUCCESS\|^INFO\|^exec=\|^close_start="

@@ -10,6 +10,7 @@ start and idle again after a burst of verifications, read from /proc/PID/smaps_r
 
 usage: bench/daemon.py BUILD_DIR [N]
 """
+import atexit
 import json
 import os
 import socket
@@ -25,6 +26,7 @@ daemon = f"{build}/daemon/biogated"
 sensor = f"{build}/daemon/sensor/biogated-sensor"
 ctl = f"{build}/client/biogatectl"
 vdevctl = f"{build}/tests/integration/vdevctl"
+policy = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "policy", "policy.conf")
 
 
 def call(sock_path, method, params=None):
@@ -61,7 +63,8 @@ def start(tmp):
     t0 = time.monotonic()
     proc = subprocess.Popen([daemon, "--foreground", "--state-dir", f"{tmp}/state",
                              "--runtime-dir", f"{tmp}/run", "--config", "/dev/null",
-                             "--sensor", sensor], env=env, stderr=subprocess.DEVNULL)
+                             "--sensor", sensor, "--policy", policy], env=env,
+                            stderr=subprocess.DEVNULL)
     while True:
         msg = ns.recv(4096).decode()
         if "READY=1" in msg:
@@ -83,7 +86,9 @@ def sensor_pid(daemon_pid):
         return int(f.read().split()[0])
 
 
-ready, reader = [], []
+# First starts (a fresh state directory each: keys and schemas created and flushed), and
+# restarts on one existing state directory (what a terminal does every morning).
+ready, reader, re_ready, re_reader = [], [], [], []
 for i in range(n):
     with tempfile.TemporaryDirectory() as tmp:
         proc, sock, t_ready, t_reader = start(tmp)
@@ -91,9 +96,20 @@ for i in range(n):
         reader.append(t_reader * 1000)
         proc.terminate()
         proc.wait()
+with tempfile.TemporaryDirectory() as tmp:
+    for i in range(n + 1):
+        proc, sock, t_ready, t_reader = start(tmp)
+        if i > 0:
+            re_ready.append(t_ready * 1000)
+            re_reader.append(t_reader * 1000)
+        proc.terminate()
+        proc.wait()
+        os.unlink(f"{tmp}/notify")
 
 with tempfile.TemporaryDirectory() as tmp:
     proc, sock, _, _ = start(tmp)
+    # A failed step must not leave the daemon running (it holds our stdout).
+    atexit.register(lambda: proc.poll() is None and proc.kill())
     time.sleep(1)
     spid = sensor_pid(proc.pid)
     idle = (smaps(proc.pid), smaps(spid))
@@ -101,6 +117,9 @@ with tempfile.TemporaryDirectory() as tmp:
     vdev = f"{tmp}/vdev.sock"
     subprocess.run([ctl, "staff", "add", "M001", "--name", "b", "--affiliation", "b",
                     "--nationality", "x"], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([ctl, "staff", "edit", "M001", "--pledge-date", "2026-01-01",
+                    "--training-date", "2026-01-01"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
     subprocess.run([vdevctl, vdev] + ["SCAN f"] * 5, check=True)
     subprocess.run([ctl, "enroll", "M001", "--finger", "right-index"], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -123,8 +142,11 @@ def p(label, values):
 
 
 print(f"command: bench/daemon.py {sys.argv[1] if len(sys.argv) > 1 else 'build'} {n}")
-p(f"exec -> READY=1 (biogated serving), n={n}", ready)
-p(f"exec -> reader present (sensor ready), n={n}", reader)
+p(f"first start: exec -> READY=1, n={n}", ready)
+p(f"first start: exec -> reader present, n={n}", reader)
+p(f"restart: exec -> READY=1, n={n}", re_ready)
+p(f"restart: exec -> reader present, n={n}", re_reader)
+print()
 print()
 print(f"{'memory (KiB)':44s} {'RSS':>7s} {'PSS':>7s} {'anon':>7s}")
 for label, (d, s) in (("idle after start", idle), ("idle after 200 verifies", busy)):
