@@ -567,17 +567,20 @@ sensor_op_event(json_object *msg, bool final, void *userdata)
 	}
 }
 
-static void
+/* Hands the request to the sensor; the reply comes later through sensor_op_event. On
+ * failure op is freed and the caller answered. */
+static int
 sensor_op_start(Manager *m, Conn *c, SensorOp *op, json_object *req)
 {
 	int r = sensorlink_start(m->sensor, req, sensor_op_event, op);
 	if (r < 0) {
 		free(op);
-		return (void)conn_error(
-		    c, r == -EBUSY ? WIRE_ERR_BUSY : WIRE_ERR_SENSOR_UNAVAILABLE, NULL);
+		conn_error(c, r == -EBUSY ? WIRE_ERR_BUSY : WIRE_ERR_SENSOR_UNAVAILABLE, NULL);
+		return r;
 	}
 	conn_set_gone_hook(c, sensor_op_gone, op);
 	conn_defer(c);
+	return 0;
 }
 
 static const WireField enroll_fields[] = {
@@ -614,7 +617,7 @@ method_enroll(Manager *m, Conn *c, json_object *params)
 	json_object_object_add(req, "finger", json_object_new_string(finger));
 	json_object_object_add(req, "timeout_ms",
 	                       json_object_new_int64((int64_t)m->config.enroll_timeout_sec * 1000));
-	sensor_op_start(m, c, op, req);
+	(void)sensor_op_start(m, c, op, req);
 }
 
 /* --- login gates (R6, R8, R9, R12) and lockout --------------------------------------- */
@@ -840,7 +843,13 @@ method_verify(Manager *m, Conn *c, json_object *params)
 		.manager = m, .conn = c, .pid = conn_peer(c)->pid, .uid = conn_peer(c)->uid
 	};
 	snprintf(op->matching_id, sizeof(op->matching_id), "%s", st.matching_id);
-	sensor_op_start(m, c, op, req);
+	if (sensor_op_start(m, c, op, req) < 0)
+		return;
+	/* The person's uid is looked up while the reader works, so that NSS (which may ask
+	 * systemd-userdbd) never adds to the time a person waits. Unknown stays (uid_t)-1:
+	 * never 0, which would make the session root's. */
+	op->session_uid = (uid_t)-1;
+	(void)uid_of_user(st.unix_user, &op->session_uid);
 }
 
 /* --- sessions ----------------------------------------------------------------------- */

@@ -103,6 +103,10 @@ check "right finger: session opened" [ "$(result open)" = PAM_SUCCESS ]
 check "prompt reached the user" grep -q "finger\|指" "$T/out"
 check "session registered with operator ID" \
 	sh -c "'$CTL' --json sessions | jq -e '.sessions | map(select(.matching_id == \"M001\" and .operator_id == \"OP-001\" and .tty == \"tty7\")) | length == 1' >/dev/null"
+# The session belongs to the person's Unix uid: bgtest1 has no account here, so it is
+# unknown ((uid_t)-1), never 0 (which would make the session root's).
+check "session uid of a user without an account is not root's" \
+	sh -c "'$CTL' --json sessions | jq -e '.sessions | map(select(.matching_id == \"M001\")) | .[0].uid == 4294967295' >/dev/null"
 
 "$VDEVCTL" "$VDEV" "SCAN finger-someone-else"
 login bgtest1
@@ -110,6 +114,21 @@ check "wrong finger: PAM_AUTH_ERR" [ "$(result auth)" = PAM_AUTH_ERR ]
 
 login nobody-here
 check "unknown user: PAM_USER_UNKNOWN" [ "$(result auth)" = PAM_USER_UNKNOWN ]
+
+# A person whose Unix account exists: the session carries that account's uid.
+NOBODY_UID=$(id -u nobody)
+"$CTL" staff add M003 --name "田中 一郎" --affiliation "委託事業者A" --nationality "日本" \
+	--unix-user nobody >/dev/null
+"$CTL" staff edit M003 --pledge-date 2026-11-01 --training-date 2026-11-02 >/dev/null
+"$VDEVCTL" "$VDEV" "SCAN finger-tanaka" "SCAN finger-tanaka" "SCAN finger-tanaka" \
+	"SCAN finger-tanaka" "SCAN finger-tanaka"
+"$CTL" enroll M003 --finger left-index >/dev/null 2>&1
+"$CTL" operator grant M003 OP-003 --role counter >/dev/null
+"$VDEVCTL" "$VDEV" "SCAN finger-tanaka"
+login nobody --open-session --exec sh -c "'$CTL' --json sessions >'$T/nobody.json'"
+check "existing account: login PAM_SUCCESS" [ "$(result auth)" = PAM_SUCCESS ]
+check "existing account: the session carries its uid" \
+	jq -e ".sessions | map(select(.matching_id == \"M003\")) | .[0].uid == $NOBODY_UID" "$T/nobody.json"
 
 login bgtest2
 check "not enrolled: not PAM_SUCCESS" [ "$(result auth)" != PAM_SUCCESS ]
@@ -151,7 +170,7 @@ check "daemon stopped: the user is told" grep -q "ERROR" "$T/out"
 # --- restart: data survives, sessions do not -------------------------------------------
 start_daemon
 check "roster survives a restart" \
-	sh -c "'$CTL' --json staff list | jq -e '.staff | length == 2' >/dev/null"
+	sh -c "'$CTL' --json staff list | jq -e '.staff | length == 3' >/dev/null"
 check "sessions closed by a restart" \
 	sh -c "'$CTL' --json sessions | jq -e '.sessions | length == 0' >/dev/null"
 check "no template plaintext in the database files" \
