@@ -23,36 +23,19 @@ set -u
 BIOGATED=$1 SENSOR=$2 CTL=$3 MODULE=$4 PAMRUN=$5 VDEVCTL=$6
 PY=/usr/bin/python3
 
-command -v jq >/dev/null || { echo "SKIP: jq is not installed"; exit 77; }
 [ -x "$PY" ] && "$PY" -c 'import sqlite3' 2>/dev/null ||
 	{ echo "SKIP: $PY with the sqlite3 module is needed to read the enrolled templates"; exit 77; }
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (the client trusts only root's socket)"; exit 77; }
-
-T=$(mktemp -d /tmp/biogate-custody.XXXXXX)
-DAEMON_PID= HOLD=
-cleanup() {
-	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
+. "$(dirname "$0")/lib.sh"
+it_init custody
+HOLD=
+it_cleanup() {
 	[ -n "$HOLD" ] && kill "$HOLD" 2>/dev/null
 	# The session's shell outlives pamrun when pamrun is signalled: end it by its pid.
 	[ -s "$T/shell.pid" ] && kill "$(cat "$T/shell.pid")" 2>/dev/null
-	rm -rf "$T"
 }
-trap cleanup EXIT
-
-export FP_VIRTUAL_DEVICE=$T/vdev.sock FP_DRIVERS_WHITELIST=virtual_device
-export BIOGATE_SOCKET=$T/run/io.biogate
 export LC_ALL=C.UTF-8 LANGUAGE=en
-VDEV=$FP_VIRTUAL_DEVICE
-STATE=$T/state
 NAT2=NAURU-7731-NAT # M002's nationality: distinctive, so that any leak is found
 NAMES=("山田 太郎テスト" "SATO-DISPOSAL-NAME" "鈴木 一郎テスト" "TANAKA-DISPOSAL-NAME")
-pass=0 fail=0
-ok() { echo "ok: $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
-check() { # check DESCRIPTION COMMAND...
-	local d=$1; shift
-	if "$@" >/dev/null; then ok "$d"; else bad "$d"; fi
-}
 ctl() { # ctl ARGS...: stdout in $T/o, stderr in $T/e, exit code in $rc
 	"$CTL" "$@" >"$T/o" 2>"$T/e"
 	rc=$?
@@ -61,38 +44,13 @@ exits() { # exits DESCRIPTION CODE: the last ctl's exit code
 	if [ "$rc" = "$2" ]; then ok "$1 (exit $rc)"; else
 		bad "$1: exit $rc, wanted $2"; sed 's/^/  stderr: /' "$T/e"; fi
 }
-
-cat "$(cd "$(dirname "$0")/../.." && pwd)/policy/policy.conf" >"$T/policy.conf"
-mkdir -p "$T/policy.conf.d"
-cat >"$T/policy.conf.d/50-test.conf" <<EOF
+it_policy <<EOF
 [login]
 require-shift = no
 EOF
+LOGIN_TTY=tty3
+pam_service biogate-test
 
-start_daemon() {
-	"$BIOGATED" --foreground --state-dir "$STATE" --runtime-dir "$T/run" \
-		--config /dev/null --sensor "$SENSOR" --policy "$T/policy.conf" \
-		2>>"$T/daemon.log" &
-	DAEMON_PID=$!
-	for _ in $(seq 1 100); do
-		[ "$("$CTL" --json status 2>/dev/null | jq -r '.reader.present')" = true ] && return 0
-		sleep 0.1
-	done
-	echo "daemon did not come up"; cat "$T/daemon.log"; return 1
-}
-stop_daemon() { kill "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=; }
-
-mkdir -p "$T/pam.d"
-for type in auth account session; do
-	echo "$type required $MODULE socket=$T/run/io.biogate"
-done >"$T/pam.d/biogate-test"
-login() { # login USER [pamrun args...]: output in $T/out
-	local user=$1; shift
-	"$PAMRUN" --confdir "$T/pam.d" --service biogate-test --user "$user" --tty tty3 "$@" \
-		>"$T/out" 2>&1
-}
-result() { grep -m1 "^$1=" "$T/out" | cut -d= -f2; }
-finger() { "$VDEVCTL" "$VDEV" "$@"; }
 alive() { [ -e "/proc/$1" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
 in_session() { "$CTL" --json sessions | jq -e "any(.sessions[]; .matching_id == \"$1\")" >/dev/null; }
 
@@ -396,6 +354,4 @@ done
 check "the daemon log never holds the nationality or a name" \
 	sh -c "! grep -q -e '$NAT2' -e 'SATO-DISPOSAL-NAME' -e 'TANAKA-DISPOSAL-NAME' '$T/daemon.log'"
 
-echo "daemon log:"; sed 's/^/  /' "$T/daemon.log" | tail -20
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+it_done

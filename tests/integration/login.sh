@@ -8,66 +8,15 @@
 set -u
 BIOGATED=$1 SENSOR=$2 CTL=$3 MODULE=$4 PAMRUN=$5 VDEVCTL=$6 HOSTILE=$7
 
-command -v jq >/dev/null || { echo "SKIP: jq is not installed"; exit 77; }
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (the client trusts only root's socket)"; exit 77; }
-
-T=$(mktemp -d /tmp/biogate-it.XXXXXX)
-DAEMON_PID=
-cleanup() {
-	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-export FP_VIRTUAL_DEVICE=$T/vdev.sock FP_DRIVERS_WHITELIST=virtual_device
-export BIOGATE_SOCKET=$T/run/io.biogate
-VDEV=$FP_VIRTUAL_DEVICE
-POLICY=$(cd "$(dirname "$0")/../.." && pwd)/policy/policy.conf
-pass=0 fail=0
-ok() { echo "ok: $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
-check() { # check DESCRIPTION COMMAND...
-	local d=$1; shift
-	if "$@"; then ok "$d"; else bad "$d"; fi
-}
-
+. "$(dirname "$0")/lib.sh"
+it_init it
 cat >"$T/biogate.conf" <<EOF
 [daemon]
 verify-timeout-sec = 10
 client-idle-timeout-sec = 5
 EOF
-
-start_daemon() {
-	"$BIOGATED" --foreground --state-dir "$T/state" --runtime-dir "$T/run" \
-		--config "$T/biogate.conf" --sensor "$SENSOR" --policy "$POLICY" 2>>"$T/daemon.log" &
-	DAEMON_PID=$!
-	wait_reader
-}
-
-# Waits until the daemon answers and the sensor reports the reader.
-wait_reader() {
-	for _ in $(seq 1 100); do
-		if [ "$("$CTL" --json status 2>/dev/null | jq -r '.reader.present')" = true ]; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "daemon/reader did not come up"; cat "$T/daemon.log"; return 1
-}
-
-mkdir -p "$T/pam.d"
-cat >"$T/pam.d/biogate-test" <<EOF
-auth     required $MODULE socket=$T/run/io.biogate localedir=$BIOGATE_LOCALEDIR
-account  required $MODULE socket=$T/run/io.biogate
-session  required $MODULE socket=$T/run/io.biogate
-EOF
-
-login() { # login USER [pamrun args...]: output in $T/out
-	local user=$1; shift
-	"$PAMRUN" --confdir "$T/pam.d" --service biogate-test --user "$user" --tty tty7 "$@" \
-		>"$T/out" 2>&1
-}
-result() { grep -m1 "^$1=" "$T/out" | cut -d= -f2; }
+DAEMON_CONFIG=$T/biogate.conf
+pam_service biogate-test
 
 start_daemon || exit 1
 
@@ -176,6 +125,4 @@ check "sessions closed by a restart" \
 check "no template plaintext in the database files" \
 	sh -c "! grep -q finger-yamada '$T'/state/biogate.db*"
 
-echo "daemon log:"; sed 's/^/  /' "$T/daemon.log" | tail -40
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+it_done

@@ -11,64 +11,18 @@
 set -u
 BIOGATED=$1 SENSOR=$2 CTL=$3 MODULE=$4 PAMRUN=$5 VDEVCTL=$6
 
-command -v jq >/dev/null || { echo "SKIP: jq is not installed"; exit 77; }
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (the client trusts only root's socket)"; exit 77; }
-
-T=$(mktemp -d /tmp/biogate-policy.XXXXXX)
-DAEMON_PID=
-cleanup() {
-	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-export FP_VIRTUAL_DEVICE=$T/vdev.sock FP_DRIVERS_WHITELIST=virtual_device
-export BIOGATE_SOCKET=$T/run/io.biogate
+. "$(dirname "$0")/lib.sh"
+it_init policy
 export LC_ALL=C.UTF-8 LANGUAGE=en
-VDEV=$FP_VIRTUAL_DEVICE
-pass=0 fail=0
-ok() { echo "ok: $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
-check() { # check DESCRIPTION COMMAND...
-	local d=$1; shift
-	if "$@"; then ok "$d"; else bad "$d"; fi
-}
-
 # The shipped roles, with the lockout shortened by the policy file (not by code).
-cat "$(cd "$(dirname "$0")/../.." && pwd)/policy/policy.conf" >"$T/policy.conf"
-mkdir -p "$T/policy.conf.d"
-cat >"$T/policy.conf.d/50-test.conf" <<EOF
+it_policy <<EOF
 [login]
 require-shift = yes
 [lockout]
 unlock-time-sec = 3
 EOF
-
-start_daemon() {
-	"$BIOGATED" --foreground --state-dir "$T/state" --runtime-dir "$T/run" \
-		--config /dev/null --sensor "$SENSOR" --policy "$T/policy.conf" \
-		2>>"$T/daemon.log" &
-	DAEMON_PID=$!
-	for _ in $(seq 1 100); do
-		[ "$("$CTL" --json status 2>/dev/null | jq -r '.reader.present')" = true ] && return 0
-		sleep 0.1
-	done
-	echo "daemon did not come up"; cat "$T/daemon.log"; return 1
-}
-stop_daemon() { kill "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=; }
-
-mkdir -p "$T/pam.d"
-for type in auth account session; do
-	echo "$type required $MODULE socket=$T/run/io.biogate"
-done >"$T/pam.d/biogate-test"
-
-login() { # login USER [pamrun args...]: output in $T/out
-	local user=$1; shift
-	"$PAMRUN" --confdir "$T/pam.d" --service biogate-test --user "$user" --tty tty3 "$@" \
-		>"$T/out" 2>&1
-}
-result() { grep -m1 "^$1=" "$T/out" | cut -d= -f2; }
-finger() { "$VDEVCTL" "$VDEV" "$@"; }
+LOGIN_TTY=tty3
+pam_service biogate-test
 
 # Shifts must cover now for a login to pass; avoid the last minute of a day or month.
 while [ "$(date +%H%M)" = 2359 ]; do sleep 5; done
@@ -210,6 +164,4 @@ check "no raw search key in any state file" \
 check "the decisions are in the audit trail" \
 	sh -c "ls '$T'/state/audit.db >/dev/null"
 
-echo "daemon log:"; sed 's/^/  /' "$T/daemon.log" | tail -30
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+it_done

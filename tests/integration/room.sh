@@ -12,59 +12,24 @@
 set -u
 BIOGATED=$1 SENSOR=$2 CTL=$3 MODULE=$4 PAMRUN=$5 VDEVCTL=$6
 
-command -v jq >/dev/null || { echo "SKIP: jq is not installed"; exit 77; }
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (the client trusts only root's socket)"; exit 77; }
-
-T=$(mktemp -d /tmp/biogate-room.XXXXXX)
-DAEMON_PID=
-cleanup() {
-	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-export FP_VIRTUAL_DEVICE=$T/vdev.sock FP_DRIVERS_WHITELIST=virtual_device
-export BIOGATE_SOCKET=$T/run/io.biogate
+. "$(dirname "$0")/lib.sh"
+it_init room
 export LC_ALL=C.UTF-8 LANGUAGE=en
-VDEV=$FP_VIRTUAL_DEVICE
 MONTH=$(date +%Y-%m)
-pass=0 fail=0
-ok() { echo "ok: $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
-check() { # check DESCRIPTION COMMAND...
-	local d=$1; shift
-	if "$@" >/dev/null 2>&1; then ok "$d"; else bad "$d"; fi
-}
 ctl() { # ctl EXPECTED_EXIT DESCRIPTION ARGS...: output in $T/out and $T/err
-	local want=$1 d=$2; shift 2
+	local want=$1 d=$2
+	shift 2
 	"$CTL" "$@" >"$T/out" 2>"$T/err"
 	local got=$?
 	if [ "$got" = "$want" ]; then ok "$d (exit $got)"; else
 		bad "$d: exit $got, wanted $want"; sed 's/^/  stderr: /' "$T/err"; fi
 }
-
-cat "$(cd "$(dirname "$0")/../.." && pwd)/policy/policy.conf" >"$T/policy.conf"
-mkdir -p "$T/policy.conf.d"
-cat >"$T/policy.conf.d/50-test.conf" <<EOF2
+it_policy <<EOF
 [login]
 require-shift = no
-EOF2
-
-"$BIOGATED" --foreground --state-dir "$T/state" --runtime-dir "$T/run" \
-	--config /dev/null --sensor "$SENSOR" --policy "$T/policy.conf" 2>>"$T/daemon.log" &
-DAEMON_PID=$!
-up=no
-for _ in $(seq 1 100); do
-	[ "$("$CTL" --json status 2>/dev/null | jq -r '.reader.present')" = true ] && { up=yes; break; }
-	sleep 0.1
-done
-[ $up = yes ] || { echo "daemon did not come up"; cat "$T/daemon.log"; exit 1; }
-
-mkdir -p "$T/pam.d"
-for type in auth account session; do
-	echo "$type required $MODULE socket=$T/run/io.biogate"
-done >"$T/pam.d/biogate-test"
-finger() { "$VDEVCTL" "$VDEV" "$@"; }
+EOF
+pam_service biogate-test
+start_daemon || exit 1
 
 "$CTL" staff add M001 --name "山田 太郎" --affiliation "委託事業者A" --nationality "日本" \
 	--unix-user bga1 >/dev/null
@@ -204,6 +169,4 @@ check "the trail holds room.enter x2, room.leave x2, report.monthly, usb.allow, 
 	 ([.[] | select(.action == "usb.allow" and .outcome == "ok")] | length) == 1 and
 	 ([.[] | select(.action == "usb.revoke" and .outcome == "ok")] | length) == 1' "$T/audit.json"
 
-if [ "$fail" != 0 ]; then echo "--- daemon log"; tail -40 "$T/daemon.log"; fi
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+it_done
