@@ -428,6 +428,29 @@ ctl_call_stream(const char *method, json_object *params, ProgressFn on_progress,
 	}
 }
 
+/* ctl_query(): the reply is for a person; the command goes on to print it. */
+#define CTL_PRINT_TEXT (-1)
+
+/*
+ * ctl_call(), or ctl_call_stream() when on_progress is given, with --json handled: the reply
+ * is printed as it came. Returns CTL_PRINT_TEXT when the command is to print the reply for
+ * a person, else its exit code (CTL_EXIT_OK once the JSON is printed).
+ */
+static int
+ctl_query(const char *method, json_object *params, ProgressFn on_progress, json_object **ret_msg,
+          json_object **ret_params)
+{
+	int r = on_progress ? ctl_call_stream(method, params, on_progress, ret_msg, ret_params)
+	                    : ctl_call(method, params, ret_msg, ret_params);
+	if (r)
+		return r;
+	if (arg.json) {
+		print_json(*ret_params);
+		return CTL_EXIT_OK;
+	}
+	return CTL_PRINT_TEXT;
+}
+
 /* --- reading and printing replies ------------------------------------------------------- */
 
 static const char *
@@ -871,6 +894,16 @@ params_valid_utf8(json_object *params)
 	return true;
 }
 
+/* 0, or (params dropped) the usage error for arguments that are not valid UTF-8. */
+static int
+params_check_utf8(json_object *params)
+{
+	if (params_valid_utf8(params))
+		return 0;
+	json_object_put(params);
+	return usage_errorf(_("the arguments are not valid UTF-8 text"));
+}
+
 /* --- commands ---------------------------------------------------------------------------- */
 
 static void
@@ -896,13 +929,9 @@ cmd_status(int argc, char **argv)
 		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.GetStatus", NULL, &msg, &p);
-	if (r)
+	r = ctl_query("io.biogate.GetStatus", NULL, NULL, &msg, &p);
+	if (r != CTL_PRINT_TEXT)
 		return r;
-	if (arg.json) {
-		print_json(p);
-		return CTL_EXIT_OK;
-	}
 
 	json_object *reader = NULL;
 	if (!json_object_object_get_ex(p, "reader", &reader) ||
@@ -1098,20 +1127,14 @@ cmd_staff_add(int argc, char **argv)
 		                       json_object_new_string(a.track_record));
 	if (a.unix_user)
 		json_object_object_add(params, "unix_user", json_object_new_string(a.unix_user));
-	if (!params_valid_utf8(params)) {
-		json_object_put(params);
-		return usage_errorf(_("the arguments are not valid UTF-8 text"));
-	}
+	if ((r = params_check_utf8(params)))
+		return r;
 
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.AddStaff", params, &msg, &p);
-	if (r)
+	r = ctl_query("io.biogate.AddStaff", params, NULL, &msg, &p);
+	if (r != CTL_PRINT_TEXT)
 		return r;
-	if (arg.json) {
-		print_json(p);
-		return CTL_EXIT_OK;
-	}
 	_cleanup_(freep) char *cid = text_clean(id);
 	printf(_("Added %s to the roster.\n"), cid ? cid : "?");
 	print_staff(p);
@@ -1126,13 +1149,9 @@ cmd_staff_list(int argc, char **argv)
 		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.ListStaff", NULL, &msg, &p);
-	if (r)
+	r = ctl_query("io.biogate.ListStaff", NULL, NULL, &msg, &p);
+	if (r != CTL_PRINT_TEXT)
 		return r;
-	if (arg.json) {
-		print_json(p);
-		return CTL_EXIT_OK;
-	}
 	json_object *staff = jarray(p, "staff");
 	size_t n = staff ? json_object_array_length(staff) : 0;
 	if (n == 0) {
@@ -1182,13 +1201,10 @@ cmd_staff_show(int argc, char **argv)
 	json_object_object_add(params, "matching_id", json_object_new_string(id));
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.GetStaff", params, &msg, &p);
-	if (r)
+	r = ctl_query("io.biogate.GetStaff", params, NULL, &msg, &p);
+	if (r != CTL_PRINT_TEXT)
 		return r;
-	if (arg.json)
-		print_json(p);
-	else
-		print_staff(p);
+	print_staff(p);
 	return CTL_EXIT_OK;
 }
 
@@ -1328,20 +1344,14 @@ cmd_staff_edit(int argc, char **argv)
 		if (set[i].value)
 			json_object_object_add(params, set[i].key,
 			                       json_object_new_string(set[i].value));
-	if (!params_valid_utf8(params)) {
-		json_object_put(params);
-		return usage_errorf(_("the arguments are not valid UTF-8 text"));
-	}
+	if ((r = params_check_utf8(params)))
+		return r;
 
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.EditStaff", params, &msg, &p);
-	if (r)
+	r = ctl_query("io.biogate.EditStaff", params, NULL, &msg, &p);
+	if (r != CTL_PRINT_TEXT)
 		return r;
-	if (arg.json) {
-		print_json(p);
-		return CTL_EXIT_OK;
-	}
 	_cleanup_(freep) char *cid = text_clean(id);
 	printf(_("Updated %s on the roster.\n"), cid ? cid : "?");
 	print_staff(p);
@@ -1362,13 +1372,9 @@ cmd_staff_unlock(int argc, char **argv)
 	json_object_object_add(params, "matching_id", json_object_new_string(id));
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.Unlock", params, &msg, &p);
-	if (r)
+	r = ctl_query("io.biogate.Unlock", params, NULL, &msg, &p);
+	if (r != CTL_PRINT_TEXT)
 		return r;
-	if (arg.json) {
-		print_json(p);
-		return CTL_EXIT_OK;
-	}
 	_cleanup_(freep) char *line =
 	    clean_printf(_("Unlocked %s: the failed fingerprint attempts are cleared."),
 	                 jstr(p, "matching_id") ? jstr(p, "matching_id") : id);
@@ -1764,13 +1770,9 @@ cmd_schedule_import(int argc, char **argv)
 	}
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.ImportSchedule", params, &msg, &p);
-	if (r)
+	r = ctl_query("io.biogate.ImportSchedule", params, NULL, &msg, &p);
+	if (r != CTL_PRINT_TEXT)
 		return r;
-	if (arg.json) {
-		print_json(p);
-		return CTL_EXIT_OK;
-	}
 	int64_t count = 0;
 	if (!jint(p, "shifts", &count) || count < 0)
 		count = (int64_t)n;
@@ -1827,13 +1829,9 @@ cmd_schedule_show(int argc, char **argv)
 		                       json_object_new_string(a.matching_id));
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.GetSchedule", params, &msg, &p);
-	if (r)
+	r = ctl_query("io.biogate.GetSchedule", params, NULL, &msg, &p);
+	if (r != CTL_PRINT_TEXT)
 		return r;
-	if (arg.json) {
-		print_json(p);
-		return CTL_EXIT_OK;
-	}
 	json_object *shifts = jarray(p, "shifts");
 	size_t n = shifts ? json_object_array_length(shifts) : 0;
 	if (n == 0) {
@@ -1930,13 +1928,9 @@ cmd_enroll(int argc, char **argv)
 
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call_stream("io.biogate.Enroll", params, enroll_progress, &msg, &p);
-	if (r)
+	r = ctl_query("io.biogate.Enroll", params, enroll_progress, &msg, &p);
+	if (r != CTL_PRINT_TEXT)
 		return r;
-	if (arg.json) {
-		print_json(p);
-		return CTL_EXIT_OK;
-	}
 	const char *done_finger = jstr(p, "finger");
 	/* TRANSLATORS: the first %s is a finger, the second a matching ID. */
 	_cleanup_(freep) char *line = clean_printf(
@@ -1972,13 +1966,9 @@ cmd_operator_grant(int argc, char **argv)
 	json_object_object_add(params, "role", json_object_new_string(role));
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.GrantOperator", params, &msg, &p);
-	if (r)
+	r = ctl_query("io.biogate.GrantOperator", params, NULL, &msg, &p);
+	if (r != CTL_PRINT_TEXT)
 		return r;
-	if (arg.json) {
-		print_json(p);
-		return CTL_EXIT_OK;
-	}
 	/* TRANSLATORS: operator ID, role, matching ID. */
 	_cleanup_(freep) char *line =
 	    clean_printf(_("Granted operator ID %s (role %s) to %s."),
@@ -2039,13 +2029,9 @@ cmd_sessions(int argc, char **argv)
 		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.ListSessions", NULL, &msg, &p);
-	if (r)
+	r = ctl_query("io.biogate.ListSessions", NULL, NULL, &msg, &p);
+	if (r != CTL_PRINT_TEXT)
 		return r;
-	if (arg.json) {
-		print_json(p);
-		return CTL_EXIT_OK;
-	}
 	json_object *sessions = jarray(p, "sessions");
 	size_t n = sessions ? json_object_array_length(sessions) : 0;
 	if (n == 0) {
@@ -2143,10 +2129,8 @@ cmd_authorize(int argc, char **argv)
 	json_object_object_add(params, "action", json_object_new_string(action));
 	if (key)
 		json_object_object_add(params, "key", json_object_new_string(key));
-	if (!params_valid_utf8(params)) {
-		json_object_put(params);
-		return usage_errorf(_("the arguments are not valid UTF-8 text"));
-	}
+	if ((r = params_check_utf8(params)))
+		return r;
 	/* Shortens the time the number can be read from /proc/PID/cmdline: key points into
 	 * argv (getopt's optarg), which is ours to write. */
 	if (key)
@@ -2242,13 +2226,9 @@ own_session_call(int argc, char **argv, bool logoff)
 		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call(logoff ? "io.biogate.Logoff" : "io.biogate.Lock", NULL, &msg, &p);
-	if (r)
+	r = ctl_query(logoff ? "io.biogate.Logoff" : "io.biogate.Lock", NULL, NULL, &msg, &p);
+	if (r != CTL_PRINT_TEXT)
 		return r;
-	if (arg.json) {
-		print_json(p);
-		return CTL_EXIT_OK;
-	}
 	char sid[32];
 	format_session_id(p, sid, sizeof(sid));
 	/* TRANSLATORS: %s is a session number. */
@@ -2883,10 +2863,8 @@ cmd_audit_search_key(int argc, char **argv)
 		return fail_nomem();
 	json_object_object_add(params, "key", json_object_new_string(key));
 	explicit_bzero((char *)(uintptr_t)key, strlen(key));
-	if (!params_valid_utf8(params)) {
-		json_object_put(params);
-		return usage_errorf(_("the arguments are not valid UTF-8 text"));
-	}
+	if ((r = params_check_utf8(params)))
+		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
 	r = ctl_call("io.biogate.AuditSearchKey", params, &msg, &p);
@@ -2979,13 +2957,9 @@ cmd_revoke(int argc, char **argv)
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
 	/* Always with "more": the policy may ask for confirmers, who are prompted in turn. */
-	r = ctl_call_stream("io.biogate.Revoke", params, confirm_progress, &msg, &p);
-	if (r)
+	r = ctl_query("io.biogate.Revoke", params, confirm_progress, &msg, &p);
+	if (r != CTL_PRINT_TEXT)
 		return r;
-	if (arg.json) {
-		print_json(p);
-		return CTL_EXIT_OK;
-	}
 	int64_t erased = -1, ended = -1;
 	(void)jint(p, "templates_erased", &erased);
 	(void)jint(p, "sessions_ended", &ended);
@@ -3068,10 +3042,8 @@ cmd_staff_nationality(int argc, char **argv)
 	json_object_object_add(params, "matching_id", json_object_new_string(id));
 	json_object_object_add(params, "purpose", json_object_new_string(a.purpose));
 	confirm_params(&a.confirm, params);
-	if (!params_valid_utf8(params)) {
-		json_object_put(params);
-		return usage_errorf(_("the arguments are not valid UTF-8 text"));
-	}
+	if ((r = params_check_utf8(params)))
+		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
 	r = ctl_call_stream("io.biogate.StaffNationality", params, confirm_progress, &msg, &p);
@@ -3360,19 +3332,13 @@ cmd_disposal_plan(int argc, char **argv)
 	json_object_object_add(params, "count", json_object_new_int64(count));
 	json_object_object_add(params, "method", json_object_new_string(a.method));
 	json_object_object_add(params, "planned_date", json_object_new_string(a.date));
-	if (!params_valid_utf8(params)) {
-		json_object_put(params);
-		return usage_errorf(_("the arguments are not valid UTF-8 text"));
-	}
+	if ((r = params_check_utf8(params)))
+		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.DisposalPlan", params, &msg, &p);
-	if (r)
+	r = ctl_query("io.biogate.DisposalPlan", params, NULL, &msg, &p);
+	if (r != CTL_PRINT_TEXT)
 		return r;
-	if (arg.json) {
-		print_json(p);
-		return CTL_EXIT_OK;
-	}
 	int64_t id = 0;
 	(void)jint(p, "disposal_id", &id);
 	/* TRANSLATORS: %lld is the disposal's number. */
@@ -3622,10 +3588,8 @@ cmd_room_enter(int argc, char **argv)
 	json_object_object_add(params, "name", json_object_new_string(a.name));
 	json_object_object_add(params, "affiliation", json_object_new_string(a.affiliation));
 	json_object_object_add(params, "purpose", json_object_new_string(a.purpose));
-	if (!params_valid_utf8(params)) {
-		json_object_put(params);
-		return usage_errorf(_("the arguments are not valid UTF-8 text"));
-	}
+	if ((r = params_check_utf8(params)))
+		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
 	r = ctl_call("io.biogate.RoomEnter", params, &msg, &p);
@@ -3671,14 +3635,11 @@ cmd_room_leave(int argc, char **argv)
 	json_object_object_add(params, "entry_id", json_object_new_int64(id));
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.RoomLeave", params, &msg, &p);
-	if (r)
+	r = ctl_query("io.biogate.RoomLeave", params, NULL, &msg, &p);
+	if (r != CTL_PRINT_TEXT)
 		return r;
-	if (arg.json)
-		print_json(p);
-	else
-		/* TRANSLATORS: %lld is the entry's number. */
-		printf(_("Recorded the leaving of entry %lld.\n"), (long long)id);
+	/* TRANSLATORS: %lld is the entry's number. */
+	printf(_("Recorded the leaving of entry %lld.\n"), (long long)id);
 	return CTL_EXIT_OK;
 }
 
@@ -3950,19 +3911,14 @@ usb_change(int argc, char **argv, bool allow)
 	json_object_object_add(params, "serial", json_object_new_string(serial));
 	if (a.note)
 		json_object_object_add(params, "note", json_object_new_string(a.note));
-	if (!params_valid_utf8(params)) {
-		json_object_put(params);
-		return usage_errorf(_("the arguments are not valid UTF-8 text"));
-	}
+	if ((r = params_check_utf8(params)))
+		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call(allow ? "io.biogate.UsbAllow" : "io.biogate.UsbRevoke", params, &msg, &p);
-	if (r)
+	r = ctl_query(allow ? "io.biogate.UsbAllow" : "io.biogate.UsbRevoke", params, NULL, &msg,
+	              &p);
+	if (r != CTL_PRINT_TEXT)
 		return r;
-	if (arg.json) {
-		print_json(p);
-		return CTL_EXIT_OK;
-	}
 	_cleanup_(freep) char *clean = text_clean(serial);
 	if (allow)
 		/* TRANSLATORS: %s is a USB serial number. */
