@@ -463,6 +463,14 @@ jstr(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+/* The string at key, or fallback when there is none. */
+static const char *
+jstr_or(json_object *o, const char *key, const char *fallback)
+{
+	const char *s = jstr(o, key);
+	return s ? s : fallback;
+}
+
 static bool
 jint(json_object *o, const char *key, int64_t *ret)
 {
@@ -566,6 +574,20 @@ clean_printf(const char *fmt, ...)
 	char *out = text_clean(raw);
 	free(raw);
 	return out;
+}
+
+/* One line for a person, cleaned for the terminal (an empty line when out of memory). */
+__attribute__((format(printf, 1, 2))) static void
+print_line(const char *fmt, ...)
+{
+	va_list ap;
+	char *raw = NULL;
+	va_start(ap, fmt);
+	int n = vasprintf(&raw, fmt, ap);
+	va_end(ap);
+	_cleanup_(freep) char *line = n < 0 ? NULL : text_clean(raw);
+	free(raw);
+	puts(line ? line : "");
 }
 
 /* A table of cleaned cells, row-major, the first row the header; columns sized by width. */
@@ -894,6 +916,28 @@ params_valid_utf8(json_object *params)
 	return true;
 }
 
+/* A new params object holding key: value; NULL when out of memory. */
+static json_object *
+params_string(const char *key, const char *value)
+{
+	json_object *params = json_object_new_object();
+	if (params)
+		json_object_object_add(params, key, json_object_new_string(value));
+	return params;
+}
+
+/* parse_args() for a command whose one argument is a matching ID, which is checked. */
+static int
+parse_matching_id(int argc, char **argv, const struct option *opts, OptFn fn, void *userdata,
+                  const char **ret_id)
+{
+	static const char *const names[] = { "MATCHING_ID" };
+	int r = parse_args(argc, argv, opts, fn, userdata, names, ret_id, 1);
+	if (r)
+		return r;
+	return check_id(ID_MATCHING, *ret_id);
+}
+
 /* 0, or (params dropped) the usage error for arguments that are not valid UTF-8. */
 static int
 params_check_utf8(json_object *params)
@@ -954,13 +998,11 @@ cmd_status(int argc, char **argv)
 		reader_text = clean_printf("%s", _("not connected"));
 	else if (jint(reader, "enroll_stages", &stages) && stages > 0)
 		reader_text = clean_printf(_("%s (driver %s), %lld scans to enroll"),
-		                           jstr(reader, "name") ? jstr(reader, "name") : "?",
-		                           jstr(reader, "driver") ? jstr(reader, "driver") : "?",
-		                           (long long)stages);
+		                           jstr_or(reader, "name", "?"),
+		                           jstr_or(reader, "driver", "?"), (long long)stages);
 	else
-		reader_text = clean_printf(_("%s (driver %s)"),
-		                           jstr(reader, "name") ? jstr(reader, "name") : "?",
-		                           jstr(reader, "driver") ? jstr(reader, "driver") : "?");
+		reader_text = clean_printf(_("%s (driver %s)"), jstr_or(reader, "name", "?"),
+		                           jstr_or(reader, "driver", "?"));
 
 	Field f[] = {
 		{ _("Version:"), text_clean(jstr(p, "version")) },
@@ -1099,13 +1141,12 @@ cmd_staff_add(int argc, char **argv)
 		{ "unix-user", required_argument, NULL, OPT_UNIX_USER },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const names[] = { "MATCHING_ID" };
 	StaffArgs a = { 0 };
 	const char *id = NULL;
-	int r = parse_args(argc, argv, opts, staff_add_option, &a, names, &id, 1);
+	int r = parse_matching_id(argc, argv, opts, staff_add_option, &a, &id);
 	if (r)
 		return r;
-	if ((r = check_id(ID_MATCHING, id)) || (r = check_text("name", a.name, 256, true)) ||
+	if ((r = check_text("name", a.name, 256, true)) ||
 	    (r = check_text("affiliation", a.affiliation, 256, true)) ||
 	    (r = check_text("nationality", a.nationality, 64, true)) ||
 	    (r = check_text("expertise", a.expertise, WIRE_MAX_TEXT, false)) ||
@@ -1113,10 +1154,9 @@ cmd_staff_add(int argc, char **argv)
 	    (a.unix_user && (r = check_id(ID_UNIX_USER, a.unix_user))))
 		return r;
 
-	json_object *params = json_object_new_object();
+	json_object *params = params_string("matching_id", id);
 	if (!params)
 		return fail_nomem();
-	json_object_object_add(params, "matching_id", json_object_new_string(id));
 	json_object_object_add(params, "name", json_object_new_string(a.name));
 	json_object_object_add(params, "affiliation", json_object_new_string(a.affiliation));
 	json_object_object_add(params, "nationality", json_object_new_string(a.nationality));
@@ -1190,15 +1230,13 @@ nomem:
 static int
 cmd_staff_show(int argc, char **argv)
 {
-	static const char *const names[] = { "MATCHING_ID" };
 	const char *id = NULL;
-	int r = parse_args(argc, argv, common_options, NULL, NULL, names, &id, 1);
-	if (r || (r = check_id(ID_MATCHING, id)))
+	int r = parse_matching_id(argc, argv, common_options, NULL, NULL, &id);
+	if (r)
 		return r;
-	json_object *params = json_object_new_object();
+	json_object *params = params_string("matching_id", id);
 	if (!params)
 		return fail_nomem();
-	json_object_object_add(params, "matching_id", json_object_new_string(id));
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
 	r = ctl_query("io.biogate.GetStaff", params, NULL, &msg, &p);
@@ -1305,15 +1343,13 @@ cmd_staff_edit(int argc, char **argv)
 		{ "training-date", required_argument, NULL, OPT_TRAINING_DATE },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const names[] = { "MATCHING_ID" };
 	StaffEditArgs a = { 0 };
 	const char *id = NULL;
-	int r = parse_args(argc, argv, opts, staff_edit_option, &a, names, &id, 1);
+	int r = parse_matching_id(argc, argv, opts, staff_edit_option, &a, &id);
 	if (r)
 		return r;
 	/* A name or an affiliation may change but not become empty, as in staff add. */
-	if ((r = check_id(ID_MATCHING, id)) ||
-	    (r = check_text("name", a.s.name, 256, a.s.name != NULL)) ||
+	if ((r = check_text("name", a.s.name, 256, a.s.name != NULL)) ||
 	    (r = check_text("affiliation", a.s.affiliation, 256, a.s.affiliation != NULL)) ||
 	    (r = check_text("expertise", a.s.expertise, WIRE_MAX_TEXT, false)) ||
 	    (r = check_text("track-record", a.s.track_record, WIRE_MAX_TEXT, false)) ||
@@ -1326,10 +1362,9 @@ cmd_staff_edit(int argc, char **argv)
 		                      "--affiliation, --expertise, --track-record, --pledge-date, "
 		                      "--training-date"));
 
-	json_object *params = json_object_new_object();
+	json_object *params = params_string("matching_id", id);
 	if (!params)
 		return fail_nomem();
-	json_object_object_add(params, "matching_id", json_object_new_string(id));
 	const struct {
 		const char *key, *value;
 	} set[] = {
@@ -1361,24 +1396,20 @@ cmd_staff_edit(int argc, char **argv)
 static int
 cmd_staff_unlock(int argc, char **argv)
 {
-	static const char *const names[] = { "MATCHING_ID" };
 	const char *id = NULL;
-	int r = parse_args(argc, argv, common_options, NULL, NULL, names, &id, 1);
-	if (r || (r = check_id(ID_MATCHING, id)))
+	int r = parse_matching_id(argc, argv, common_options, NULL, NULL, &id);
+	if (r)
 		return r;
-	json_object *params = json_object_new_object();
+	json_object *params = params_string("matching_id", id);
 	if (!params)
 		return fail_nomem();
-	json_object_object_add(params, "matching_id", json_object_new_string(id));
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
 	r = ctl_query("io.biogate.Unlock", params, NULL, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
-	_cleanup_(freep) char *line =
-	    clean_printf(_("Unlocked %s: the failed fingerprint attempts are cleared."),
-	                 jstr(p, "matching_id") ? jstr(p, "matching_id") : id);
-	puts(line ? line : "");
+	print_line(_("Unlocked %s: the failed fingerprint attempts are cleared."),
+	           jstr_or(p, "matching_id", id));
 	return CTL_EXIT_OK;
 }
 
@@ -1715,10 +1746,9 @@ sched_parse(const char *path, json_object **ret)
 	}
 	if (rows == 0)
 		return csv_errorf(path, 0, _("the file holds no shifts"));
-	json_object *params = json_object_new_object();
+	json_object *params = params_string("month", month);
 	if (!params)
 		return fail_nomem();
-	json_object_object_add(params, "month", json_object_new_string(month));
 	json_object_object_add(params, "shifts", shifts);
 	shifts = NULL;
 	*ret = params;
@@ -1776,11 +1806,9 @@ cmd_schedule_import(int argc, char **argv)
 	int64_t count = 0;
 	if (!jint(p, "shifts", &count) || count < 0)
 		count = (int64_t)n;
-	_cleanup_(freep) char *line =
-	    clean_printf(ngettext("Imported %lld shift for %s", "Imported %lld shifts for %s",
-	                          (unsigned long)count),
-	                 (long long)count, jstr(p, "month") ? jstr(p, "month") : "?");
-	puts(line ? line : "");
+	print_line(ngettext("Imported %lld shift for %s", "Imported %lld shifts for %s",
+	                    (unsigned long)count),
+	           (long long)count, jstr_or(p, "month", "?"));
 	return CTL_EXIT_OK;
 }
 
@@ -1898,10 +1926,9 @@ cmd_enroll(int argc, char **argv)
 		{ "finger", required_argument, NULL, OPT_FINGER },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const names[] = { "MATCHING_ID" };
 	const char *id = NULL, *finger = NULL;
-	int r = parse_args(argc, argv, opts, single_option, &finger, names, &id, 1);
-	if (r || (r = check_id(ID_MATCHING, id)))
+	int r = parse_matching_id(argc, argv, opts, single_option, &finger, &id);
+	if (r)
 		return r;
 	if (!finger)
 		return usage_errorf(_("the option --%s is required"), "finger");
@@ -1914,10 +1941,9 @@ cmd_enroll(int argc, char **argv)
 		                      "right-index, right-middle, right-ring, right-little"),
 		                    finger);
 
-	json_object *params = json_object_new_object();
+	json_object *params = params_string("matching_id", id);
 	if (!params)
 		return fail_nomem();
-	json_object_object_add(params, "matching_id", json_object_new_string(id));
 	json_object_object_add(params, "finger", json_object_new_string(finger));
 	FILE *f = prompt_out();
 	/* TRANSLATORS: the first %s is a finger ("right index finger"), the second a
@@ -1933,10 +1959,8 @@ cmd_enroll(int argc, char **argv)
 		return r;
 	const char *done_finger = jstr(p, "finger");
 	/* TRANSLATORS: the first %s is a finger, the second a matching ID. */
-	_cleanup_(freep) char *line = clean_printf(
-	    _("Enrolled the %s of %s."), finger_label(done_finger ? done_finger : finger),
-	    jstr(p, "matching_id") ? jstr(p, "matching_id") : id);
-	puts(line ? line : "");
+	print_line(_("Enrolled the %s of %s."), finger_label(done_finger ? done_finger : finger),
+	           jstr_or(p, "matching_id", id));
 	return CTL_EXIT_OK;
 }
 
@@ -1958,10 +1982,9 @@ cmd_operator_grant(int argc, char **argv)
 	if ((r = check_id(ID_ROLE, role)))
 		return r;
 
-	json_object *params = json_object_new_object();
+	json_object *params = params_string("matching_id", pos[0]);
 	if (!params)
 		return fail_nomem();
-	json_object_object_add(params, "matching_id", json_object_new_string(pos[0]));
 	json_object_object_add(params, "operator_id", json_object_new_string(pos[1]));
 	json_object_object_add(params, "role", json_object_new_string(role));
 	_cleanup_(json_putp) json_object *msg = NULL;
@@ -1970,12 +1993,8 @@ cmd_operator_grant(int argc, char **argv)
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	/* TRANSLATORS: operator ID, role, matching ID. */
-	_cleanup_(freep) char *line =
-	    clean_printf(_("Granted operator ID %s (role %s) to %s."),
-	                 jstr(p, "operator_id") ? jstr(p, "operator_id") : pos[1],
-	                 jstr(p, "role") ? jstr(p, "role") : role,
-	                 jstr(p, "matching_id") ? jstr(p, "matching_id") : pos[0]);
-	puts(line ? line : "");
+	print_line(_("Granted operator ID %s (role %s) to %s."), jstr_or(p, "operator_id", pos[1]),
+	           jstr_or(p, "role", role), jstr_or(p, "matching_id", pos[0]));
 	return CTL_EXIT_OK;
 }
 
@@ -1994,15 +2013,13 @@ verify_progress(json_object *p)
 static int
 cmd_verify(int argc, char **argv)
 {
-	static const char *const names[] = { "MATCHING_ID" };
 	const char *id = NULL;
-	int r = parse_args(argc, argv, common_options, NULL, NULL, names, &id, 1);
-	if (r || (r = check_id(ID_MATCHING, id)))
+	int r = parse_matching_id(argc, argv, common_options, NULL, NULL, &id);
+	if (r)
 		return r;
-	json_object *params = json_object_new_object();
+	json_object *params = params_string("matching_id", id);
 	if (!params)
 		return fail_nomem();
-	json_object_object_add(params, "matching_id", json_object_new_string(id));
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
 	r = ctl_call_stream("io.biogate.Verify", params, verify_progress, &msg, &p);
@@ -2015,9 +2032,7 @@ cmd_verify(int argc, char **argv)
 		print_json(p);
 		return CTL_EXIT_OK;
 	}
-	_cleanup_(freep) char *line = clean_printf(
-	    _("The fingerprint matches %s."), jstr(p, "matching_id") ? jstr(p, "matching_id") : id);
-	puts(line ? line : "");
+	print_line(_("The fingerprint matches %s."), jstr_or(p, "matching_id", id));
 	return CTL_EXIT_OK;
 }
 
@@ -2123,10 +2138,9 @@ cmd_authorize(int argc, char **argv)
 	if (key && strlen(key) > 256)
 		return usage_errorf(_("the search key is too long (at most 256 bytes)"));
 
-	json_object *params = json_object_new_object();
+	json_object *params = params_string("action", action);
 	if (!params)
 		return fail_nomem();
-	json_object_object_add(params, "action", json_object_new_string(action));
 	if (key)
 		json_object_object_add(params, "key", json_object_new_string(key));
 	if ((r = params_check_utf8(params)))
@@ -2758,10 +2772,9 @@ cmd_audit_export(int argc, char **argv)
 		return usage_errorf(_("unknown format '%s': use jsonl or csv"), a.format);
 	if (a.output && !*a.output)
 		return usage_errorf(_("the option --%s must not be empty"), "output");
-	json_object *params = json_object_new_object();
+	json_object *params = params_string("format", a.format);
 	if (!params)
 		return fail_nomem();
-	json_object_object_add(params, "format", json_object_new_string(a.format));
 	if ((r = audit_filter_params(&a, INT64_MAX, params))) {
 		json_object_put(params);
 		return r;
@@ -2858,10 +2871,9 @@ cmd_audit_search_key(int argc, char **argv)
 	} else if (strlen(key) > 256) {
 		return usage_errorf(_("the search key is too long (at most 256 bytes)"));
 	}
-	json_object *params = json_object_new_object();
+	json_object *params = params_string("key", key);
 	if (!params)
 		return fail_nomem();
-	json_object_object_add(params, "key", json_object_new_string(key));
 	explicit_bzero((char *)(uintptr_t)key, strlen(key));
 	if ((r = params_check_utf8(params)))
 		return r;
@@ -2936,11 +2948,10 @@ cmd_revoke(int argc, char **argv)
 		{ "confirm-by", required_argument, NULL, OPT_CONFIRM_BY },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const names[] = { "MATCHING_ID" };
 	RevokeArgs a = { 0 };
 	const char *id = NULL;
-	int r = parse_args(argc, argv, opts, revoke_option, &a, names, &id, 1);
-	if (r || (r = check_id(ID_MATCHING, id)))
+	int r = parse_matching_id(argc, argv, opts, revoke_option, &a, &id);
+	if (r)
 		return r;
 	if (!a.reason)
 		return usage_errorf(_("the option --%s is required"), "reason");
@@ -2948,10 +2959,9 @@ cmd_revoke(int argc, char **argv)
 		return usage_errorf(_("unknown reason '%s': use departed or transferred"),
 		                    a.reason);
 
-	json_object *params = json_object_new_object();
+	json_object *params = params_string("matching_id", id);
 	if (!params)
 		return fail_nomem();
-	json_object_object_add(params, "matching_id", json_object_new_string(id));
 	json_object_object_add(params, "reason", json_object_new_string(a.reason));
 	confirm_params(&a.confirm, params);
 	_cleanup_(json_putp) json_object *msg = NULL;
@@ -2964,11 +2974,9 @@ cmd_revoke(int argc, char **argv)
 	(void)jint(p, "templates_erased", &erased);
 	(void)jint(p, "sessions_ended", &ended);
 	/* TRANSLATORS: a matching ID, then the reason ("departed" or "transferred"). */
-	_cleanup_(freep) char *line = clean_printf(
-	    _("Revoked %s (%s): the fingerprints are erased and the IDs no longer "
-	      "work."),
-	    jstr(p, "matching_id") ? jstr(p, "matching_id") : id, word_label(a.reason));
-	puts(line ? line : "");
+	print_line(_("Revoked %s (%s): the fingerprints are erased and the IDs no longer "
+	             "work."),
+	           jstr_or(p, "matching_id", id), word_label(a.reason));
 	Field f[] = {
 		{ _("Templates erased:"),
 		  erased >= 0 ? clean_printf("%lld", (long long)erased) : text_clean(NULL) },
@@ -3023,12 +3031,10 @@ cmd_staff_nationality(int argc, char **argv)
 		{ "confirm-by", required_argument, NULL, OPT_CONFIRM_BY },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const names[] = { "MATCHING_ID" };
 	NationalityArgs a = { 0 };
 	const char *id = NULL;
-	int r = parse_args(argc, argv, opts, nationality_option, &a, names, &id, 1);
-	if (r || (r = check_id(ID_MATCHING, id)) ||
-	    (r = check_text("purpose", a.purpose, 256, true)))
+	int r = parse_matching_id(argc, argv, opts, nationality_option, &a, &id);
+	if (r || (r = check_text("purpose", a.purpose, 256, true)))
 		return r;
 	/* The purpose is what makes the read lawful (R7): it must say something. */
 	if (text_chars_trimmed(a.purpose) < CTL_PURPOSE_MIN_CHARS)
@@ -3036,10 +3042,9 @@ cmd_staff_nationality(int argc, char **argv)
 		                      "least %d characters"),
 		                    CTL_PURPOSE_MIN_CHARS);
 
-	json_object *params = json_object_new_object();
+	json_object *params = params_string("matching_id", id);
 	if (!params)
 		return fail_nomem();
-	json_object_object_add(params, "matching_id", json_object_new_string(id));
 	json_object_object_add(params, "purpose", json_object_new_string(a.purpose));
 	confirm_params(&a.confirm, params);
 	if ((r = params_check_utf8(params)))
@@ -3115,15 +3120,13 @@ history_value(const char *field, const char *v, char *buf, size_t size)
 static int
 cmd_staff_history(int argc, char **argv)
 {
-	static const char *const names[] = { "MATCHING_ID" };
 	const char *id = NULL;
-	int r = parse_args(argc, argv, common_options, NULL, NULL, names, &id, 1);
-	if (r || (r = check_id(ID_MATCHING, id)))
+	int r = parse_matching_id(argc, argv, common_options, NULL, NULL, &id);
+	if (r)
 		return r;
-	json_object *params = json_object_new_object();
+	json_object *params = params_string("matching_id", id);
 	if (!params)
 		return fail_nomem();
-	json_object_object_add(params, "matching_id", json_object_new_string(id));
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
 	r = ctl_call("io.biogate.StaffHistory", params, &msg, &p);
@@ -3324,10 +3327,9 @@ cmd_disposal_plan(int argc, char **argv)
 		return usage_errorf(_("invalid count '%s': give a whole number from 0 to %lld"),
 		                    a.count, CTL_DISPOSAL_MAX_COUNT);
 
-	json_object *params = json_object_new_object();
+	json_object *params = params_string("items", a.items);
 	if (!params)
 		return fail_nomem();
-	json_object_object_add(params, "items", json_object_new_string(a.items));
 	json_object_object_add(params, "media", json_object_new_string(a.media));
 	json_object_object_add(params, "count", json_object_new_int64(count));
 	json_object_object_add(params, "method", json_object_new_string(a.method));
@@ -3582,10 +3584,9 @@ cmd_room_enter(int argc, char **argv)
 	    (r = check_text("affiliation", a.affiliation, ROOM_TEXT_MAX, true)) ||
 	    (r = check_text("purpose", a.purpose, ROOM_TEXT_MAX, true)))
 		return r;
-	json_object *params = json_object_new_object();
+	json_object *params = params_string("name", a.name);
 	if (!params)
 		return fail_nomem();
-	json_object_object_add(params, "name", json_object_new_string(a.name));
 	json_object_object_add(params, "affiliation", json_object_new_string(a.affiliation));
 	json_object_object_add(params, "purpose", json_object_new_string(a.purpose));
 	if ((r = params_check_utf8(params)))
@@ -3905,10 +3906,9 @@ usb_change(int argc, char **argv, bool allow)
 	if (r || (r = check_serial(serial)) ||
 	    (r = check_text("note", a.note, USB_NOTE_MAX, false)))
 		return r;
-	json_object *params = json_object_new_object();
+	json_object *params = params_string("serial", serial);
 	if (!params)
 		return fail_nomem();
-	json_object_object_add(params, "serial", json_object_new_string(serial));
 	if (a.note)
 		json_object_object_add(params, "note", json_object_new_string(a.note));
 	if ((r = params_check_utf8(params)))
