@@ -384,6 +384,24 @@ ctl_call(const char *method, json_object *params, json_object **ret_msg, json_ob
 	return 0;
 }
 
+/*
+ * Connects and sends a call with "more", whose replies the caller reads from *ret. Takes
+ * ownership of params. 0, or the exit code after the failure has been reported.
+ */
+static int
+ctl_send_stream(const char *method, json_object *params, BgClient **ret)
+{
+	int r = ctl_connect(ret);
+	if (r > 0) {
+		json_object_put(params);
+		return r;
+	}
+	r = bg_send(*ret, method, params, true);
+	if (r < 0)
+		return ctl_fail_transport(r, bg_socket_path(arg.socket));
+	return 0;
+}
+
 typedef void (*ProgressFn)(json_object *params);
 
 /*
@@ -395,14 +413,9 @@ ctl_call_stream(const char *method, json_object *params, ProgressFn on_progress,
                 json_object **ret_msg, json_object **ret_params)
 {
 	_cleanup_(bg_closep) BgClient *c = NULL;
-	int r = ctl_connect(&c);
-	if (r > 0) {
-		json_object_put(params);
+	int r = ctl_send_stream(method, params, &c);
+	if (r)
 		return r;
-	}
-	r = bg_send(c, method, params, true);
-	if (r < 0)
-		return ctl_fail_transport(r, bg_socket_path(arg.socket));
 	for (unsigned n = 0;; n++) {
 		json_object *msg = NULL;
 		WireReply rep;
@@ -615,6 +628,16 @@ table_add(Table *t, const char *text)
 		t->alloc = a;
 	}
 	t->cells[t->n++] = cell;
+	return 0;
+}
+
+/* Adds the header cells head[from] to head[n - 1]; -1 when out of memory. */
+static int
+table_head(Table *t, const char *const *head, size_t from, size_t n)
+{
+	for (size_t i = from; i < n; i++)
+		if (table_add(t, head[i]) < 0)
+			return -1;
 	return 0;
 }
 
@@ -938,6 +961,17 @@ parse_matching_id(int argc, char **argv, const struct option *opts, OptFn fn, vo
 	return check_id(ID_MATCHING, *ret_id);
 }
 
+/* A command whose one argument is a matching ID and whose params are just that. */
+static int
+matching_id_params(int argc, char **argv, const char **ret_id, json_object **ret_params)
+{
+	int r = parse_matching_id(argc, argv, common_options, NULL, NULL, ret_id);
+	if (r)
+		return r;
+	*ret_params = params_string("matching_id", *ret_id);
+	return *ret_params ? 0 : fail_nomem();
+}
+
 /* 0, or (params dropped) the usage error for arguments that are not valid UTF-8. */
 static int
 params_check_utf8(json_object *params)
@@ -946,6 +980,17 @@ params_check_utf8(json_object *params)
 		return 0;
 	json_object_put(params);
 	return usage_errorf(_("the arguments are not valid UTF-8 text"));
+}
+
+/* A command without arguments: its options, then a call without params, as ctl_query(). */
+static int
+ctl_query_noargs(int argc, char **argv, const char *method, json_object **ret_msg,
+                 json_object **ret_params)
+{
+	int r = parse_args(argc, argv, common_options, NULL, NULL, NULL, NULL, 0);
+	if (r)
+		return r;
+	return ctl_query(method, NULL, NULL, ret_msg, ret_params);
 }
 
 /* --- commands ---------------------------------------------------------------------------- */
@@ -968,12 +1013,9 @@ format_uptime(int64_t ms, char *buf, size_t size)
 static int
 cmd_status(int argc, char **argv)
 {
-	int r = parse_args(argc, argv, common_options, NULL, NULL, NULL, NULL, 0);
-	if (r)
-		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_query("io.biogate.GetStatus", NULL, NULL, &msg, &p);
+	int r = ctl_query_noargs(argc, argv, "io.biogate.GetStatus", &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 
@@ -1184,12 +1226,9 @@ cmd_staff_add(int argc, char **argv)
 static int
 cmd_staff_list(int argc, char **argv)
 {
-	int r = parse_args(argc, argv, common_options, NULL, NULL, NULL, NULL, 0);
-	if (r)
-		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_query("io.biogate.ListStaff", NULL, NULL, &msg, &p);
+	int r = ctl_query_noargs(argc, argv, "io.biogate.ListStaff", &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	json_object *staff = jarray(p, "staff");
@@ -1201,9 +1240,8 @@ cmd_staff_list(int argc, char **argv)
 	Table t = { .cols = 7 };
 	const char *head[] = { _("MATCHING ID"), _("NAME"),    _("AFFILIATION"), _("UNIX USER"),
 		               _("STATE"),       _("FINGERS"), _("OPERATOR IDS") };
-	for (size_t i = 0; i < 7; i++)
-		if (table_add(&t, head[i]) < 0)
-			goto nomem;
+	if (table_head(&t, head, 0, 7) < 0)
+		goto nomem;
 	for (size_t i = 0; i < n; i++) {
 		json_object *s = json_object_array_get_idx(staff, i);
 		json_object *fingers = jarray(s, "fingers");
@@ -1231,12 +1269,10 @@ static int
 cmd_staff_show(int argc, char **argv)
 {
 	const char *id = NULL;
-	int r = parse_matching_id(argc, argv, common_options, NULL, NULL, &id);
+	json_object *params = NULL;
+	int r = matching_id_params(argc, argv, &id, &params);
 	if (r)
 		return r;
-	json_object *params = params_string("matching_id", id);
-	if (!params)
-		return fail_nomem();
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
 	r = ctl_query("io.biogate.GetStaff", params, NULL, &msg, &p);
@@ -1397,12 +1433,10 @@ static int
 cmd_staff_unlock(int argc, char **argv)
 {
 	const char *id = NULL;
-	int r = parse_matching_id(argc, argv, common_options, NULL, NULL, &id);
+	json_object *params = NULL;
+	int r = matching_id_params(argc, argv, &id, &params);
 	if (r)
 		return r;
-	json_object *params = params_string("matching_id", id);
-	if (!params)
-		return fail_nomem();
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
 	r = ctl_query("io.biogate.Unlock", params, NULL, &msg, &p);
@@ -1868,9 +1902,8 @@ cmd_schedule_show(int argc, char **argv)
 	}
 	Table t = { .cols = 4 };
 	const char *head[] = { _("DATE"), _("START"), _("END"), _("MATCHING ID") };
-	for (size_t i = 0; i < 4; i++)
-		if (table_add(&t, head[i]) < 0)
-			goto nomem;
+	if (table_head(&t, head, 0, 4) < 0)
+		goto nomem;
 	for (size_t i = 0; i < n; i++) {
 		json_object *s = json_object_array_get_idx(shifts, i);
 		if (table_add(&t, jstr(s, "date")) < 0 || table_add(&t, jstr(s, "start")) < 0 ||
@@ -2014,12 +2047,10 @@ static int
 cmd_verify(int argc, char **argv)
 {
 	const char *id = NULL;
-	int r = parse_matching_id(argc, argv, common_options, NULL, NULL, &id);
+	json_object *params = NULL;
+	int r = matching_id_params(argc, argv, &id, &params);
 	if (r)
 		return r;
-	json_object *params = params_string("matching_id", id);
-	if (!params)
-		return fail_nomem();
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
 	r = ctl_call_stream("io.biogate.Verify", params, verify_progress, &msg, &p);
@@ -2039,12 +2070,9 @@ cmd_verify(int argc, char **argv)
 static int
 cmd_sessions(int argc, char **argv)
 {
-	int r = parse_args(argc, argv, common_options, NULL, NULL, NULL, NULL, 0);
-	if (r)
-		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_query("io.biogate.ListSessions", NULL, NULL, &msg, &p);
+	int r = ctl_query_noargs(argc, argv, "io.biogate.ListSessions", &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	json_object *sessions = jarray(p, "sessions");
@@ -2056,9 +2084,8 @@ cmd_sessions(int argc, char **argv)
 	Table t = { .cols = 7 };
 	const char *head[] = { _("SESSION"), _("MATCHING ID"), _("OPERATOR ID"), _("UID"),
 		               _("TTY"),     _("SERVICE"),     _("OPENED AT") };
-	for (size_t i = 0; i < 7; i++)
-		if (table_add(&t, head[i]) < 0)
-			goto nomem;
+	if (table_head(&t, head, 0, 7) < 0)
+		goto nomem;
 	for (size_t i = 0; i < n; i++) {
 		json_object *s = json_object_array_get_idx(sessions, i);
 		int64_t sid = 0, uid = -1;
@@ -2235,12 +2262,10 @@ cmd_whoami(int argc, char **argv)
 static int
 own_session_call(int argc, char **argv, bool logoff)
 {
-	int r = parse_args(argc, argv, common_options, NULL, NULL, NULL, NULL, 0);
-	if (r)
-		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_query(logoff ? "io.biogate.Logoff" : "io.biogate.Lock", NULL, NULL, &msg, &p);
+	int r = ctl_query_noargs(argc, argv, logoff ? "io.biogate.Logoff" : "io.biogate.Lock", &msg,
+	                         &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	char sid[32];
@@ -2564,9 +2589,8 @@ audit_table_print(json_object *records, bool with_seq)
 	Table t = { .cols = with_seq ? 8 : 7 };
 	const char *head[] = { _("SEQ"),         _("TIME"),   _("TERMINAL"), _("MATCHING ID"),
 		               _("OPERATOR ID"), _("ACTION"), _("OUTCOME"),  _("REASON") };
-	for (size_t i = with_seq ? 0 : 1; i < 8; i++)
-		if (table_add(&t, head[i]) < 0)
-			goto nomem;
+	if (table_head(&t, head, with_seq ? 0 : 1, 8) < 0)
+		goto nomem;
 	for (size_t i = 0; i < json_object_array_length(records); i++)
 		if (audit_table_row(&t, json_object_array_get_idx(records, i), with_seq) < 0)
 			goto nomem;
@@ -2791,16 +2815,9 @@ cmd_audit_export(int argc, char **argv)
 	int64_t records = -1;
 	uint64_t written = 0;
 	json_object *final = NULL;
-	r = ctl_connect(&c);
-	if (r > 0) {
-		json_object_put(params);
+	r = ctl_send_stream("io.biogate.AuditExport", params, &c);
+	if (r)
 		goto done;
-	}
-	r = bg_send(c, "io.biogate.AuditExport", params, true);
-	if (r < 0) {
-		r = ctl_fail_transport(r, bg_socket_path(arg.socket));
-		goto done;
-	}
 	/* Confirmers' prompts come first. */
 	r = stream_chunks(c, fd, true, false, UINT64_MAX, &final, &written);
 	if (r)
@@ -3121,12 +3138,10 @@ static int
 cmd_staff_history(int argc, char **argv)
 {
 	const char *id = NULL;
-	int r = parse_matching_id(argc, argv, common_options, NULL, NULL, &id);
+	json_object *params = NULL;
+	int r = matching_id_params(argc, argv, &id, &params);
 	if (r)
 		return r;
-	json_object *params = params_string("matching_id", id);
-	if (!params)
-		return fail_nomem();
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
 	r = ctl_call("io.biogate.StaffHistory", params, &msg, &p);
@@ -3146,9 +3161,8 @@ cmd_staff_history(int argc, char **argv)
 	}
 	Table t = { .cols = 4 };
 	const char *head[] = { _("TIME"), _("BY"), _("FIELD"), _("CHANGE") };
-	for (size_t i = 0; i < 4; i++)
-		if (table_add(&t, head[i]) < 0)
-			goto nomem;
+	if (table_head(&t, head, 0, 4) < 0)
+		goto nomem;
 	for (size_t i = 0; i < n; i++) {
 		json_object *h = json_object_array_get_idx(history, i);
 		const char *field = jstr(h, "field");
@@ -3685,9 +3699,8 @@ room_table_print(json_object *entries)
 	Table t = { .cols = 7 };
 	const char *head[] = { _("ENTRY"),       _("IN"),      _("OUT"), _("NAME"),
 		               _("AFFILIATION"), _("PURPOSE"), _("KIND") };
-	for (size_t i = 0; i < 7; i++)
-		if (table_add(&t, head[i]) < 0)
-			goto nomem;
+	if (table_head(&t, head, 0, 7) < 0)
+		goto nomem;
 	for (size_t i = 0; i < json_object_array_length(entries); i++)
 		if (room_table_row(&t, json_object_array_get_idx(entries, i)) < 0)
 			goto nomem;
@@ -3808,16 +3821,9 @@ cmd_report_monthly(int argc, char **argv)
 	}
 	json_object_object_add(params, "month", json_object_new_string(month));
 	json_object_object_add(params, "format", json_object_new_string(format));
-	r = ctl_connect(&c);
-	if (r > 0) {
-		json_object_put(params);
+	r = ctl_send_stream("io.biogate.MonthlyReport", params, &c);
+	if (r)
 		goto done;
-	}
-	r = bg_send(c, "io.biogate.MonthlyReport", params, true);
-	if (r < 0) {
-		r = ctl_fail_transport(r, bg_socket_path(arg.socket));
-		goto done;
-	}
 	r = stream_chunks(c, fd, false, true, CTL_REPORT_MAX_BYTES, &final, &written);
 	if (r)
 		goto done;
@@ -3960,9 +3966,8 @@ usb_list_print(json_object *allowed, json_object *attempts)
 		puts(_("No USB storage device is allowed: every one is blocked."));
 	} else {
 		const char *head[] = { _("SERIAL"), _("ALLOWED AT"), _("NOTE") };
-		for (size_t i = 0; i < 3; i++)
-			if (table_add(&t, head[i]) < 0)
-				goto nomem;
+		if (table_head(&t, head, 0, 3) < 0)
+			goto nomem;
 		for (size_t i = 0; i < n; i++) {
 			json_object *e = json_object_array_get_idx(allowed, i);
 			char when[64];
@@ -3984,9 +3989,8 @@ usb_list_print(json_object *allowed, json_object *attempts)
 	puts(_("Attempts (newest last):"));
 	t = (Table){ .cols = 5 };
 	const char *head[] = { _("TIME"), _("SERIAL"), _("DEVICE"), _("OUTCOME"), _("REASON") };
-	for (size_t i = 0; i < 5; i++)
-		if (table_add(&t, head[i]) < 0)
-			goto nomem;
+	if (table_head(&t, head, 0, 5) < 0)
+		goto nomem;
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(attempts, i);
 		char when[64];
