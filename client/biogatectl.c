@@ -17,6 +17,7 @@
 #include <locale.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -846,6 +847,28 @@ common_option(int c, const char *value)
 
 typedef int (*OptFn)(int c, const char *value, void *userdata);
 
+/* An option whose value is kept as given, and the member of a command's arguments for it. */
+typedef struct OptValue {
+	int opt;
+	size_t offset;
+} OptValue;
+
+/* clang-format off */
+#define OPT_MEMBER(opt, type, member) { (opt), offsetof(type, member) }
+/* clang-format on */
+
+/* Keeps value in the member of userdata named for option c: 0, or -1 when there is none. */
+static int
+opt_value_set(const OptValue *values, size_t n, int c, const char *value, void *userdata)
+{
+	for (size_t i = 0; i < n; i++)
+		if (values[i].opt == c) {
+			*(const char **)(void *)((char *)userdata + values[i].offset) = value;
+			return 0;
+		}
+	return -1;
+}
+
 /*
  * Parses one command's options (argv[0] is the last command word) and requires exactly
  * npos positional arguments, named in pos_names for the messages. 0 or an exit code.
@@ -1126,29 +1149,15 @@ typedef struct StaffArgs {
 static int
 staff_add_option(int c, const char *value, void *userdata)
 {
-	StaffArgs *a = userdata;
-	switch (c) {
-	case OPT_NAME:
-		a->name = value;
-		return 0;
-	case OPT_AFFILIATION:
-		a->affiliation = value;
-		return 0;
-	case OPT_NATIONALITY:
-		a->nationality = value;
-		return 0;
-	case OPT_EXPERTISE:
-		a->expertise = value;
-		return 0;
-	case OPT_TRACK_RECORD:
-		a->track_record = value;
-		return 0;
-	case OPT_UNIX_USER:
-		a->unix_user = value;
-		return 0;
-	default:
-		return -1;
-	}
+	static const OptValue values[] = {
+		OPT_MEMBER(OPT_NAME, StaffArgs, name),
+		OPT_MEMBER(OPT_AFFILIATION, StaffArgs, affiliation),
+		OPT_MEMBER(OPT_NATIONALITY, StaffArgs, nationality),
+		OPT_MEMBER(OPT_EXPERTISE, StaffArgs, expertise),
+		OPT_MEMBER(OPT_TRACK_RECORD, StaffArgs, track_record),
+		OPT_MEMBER(OPT_UNIX_USER, StaffArgs, unix_user),
+	};
+	return opt_value_set(values, sizeof(values) / sizeof(values[0]), c, value, userdata);
 }
 
 /* The daemon's limits (daemon/methods.c add_staff_fields), checked here for a clear message. */
@@ -1353,17 +1362,14 @@ typedef struct StaffEditArgs {
 static int
 staff_edit_option(int c, const char *value, void *userdata)
 {
+	static const OptValue values[] = {
+		OPT_MEMBER(OPT_PLEDGE_DATE, StaffEditArgs, pledge_date),
+		OPT_MEMBER(OPT_TRAINING_DATE, StaffEditArgs, training_date),
+	};
+	if (opt_value_set(values, sizeof(values) / sizeof(values[0]), c, value, userdata) == 0)
+		return 0;
 	StaffEditArgs *a = userdata;
-	switch (c) {
-	case OPT_PLEDGE_DATE:
-		a->pledge_date = value;
-		return 0;
-	case OPT_TRAINING_DATE:
-		a->training_date = value;
-		return 0;
-	default:
-		return staff_add_option(c, value, &a->s);
-	}
+	return staff_add_option(c, value, &a->s);
 }
 
 static int
@@ -2442,40 +2448,21 @@ typedef struct AuditArgs {
 static int
 audit_option(int c, const char *value, void *userdata)
 {
+	static const OptValue values[] = {
+		OPT_MEMBER(OPT_MATCHING_ID, AuditArgs, matching_id),
+		OPT_MEMBER(OPT_OPERATOR_ID, AuditArgs, operator_id),
+		OPT_MEMBER(OPT_ACTION, AuditArgs, action),
+		OPT_MEMBER(OPT_OUTCOME, AuditArgs, outcome),
+		OPT_MEMBER(OPT_SINCE, AuditArgs, since),
+		OPT_MEMBER(OPT_UNTIL, AuditArgs, until),
+		OPT_MEMBER(OPT_LIMIT, AuditArgs, limit),
+		OPT_MEMBER(OPT_FORMAT, AuditArgs, format),
+		OPT_MEMBER(OPT_OUTPUT, AuditArgs, output),
+	};
 	AuditArgs *a = userdata;
-	switch (c) {
-	case OPT_MATCHING_ID:
-		a->matching_id = value;
-		return 0;
-	case OPT_OPERATOR_ID:
-		a->operator_id = value;
-		return 0;
-	case OPT_ACTION:
-		a->action = value;
-		return 0;
-	case OPT_OUTCOME:
-		a->outcome = value;
-		return 0;
-	case OPT_SINCE:
-		a->since = value;
-		return 0;
-	case OPT_UNTIL:
-		a->until = value;
-		return 0;
-	case OPT_LIMIT:
-		a->limit = value;
-		return 0;
-	case OPT_FORMAT:
-		a->format = value;
-		return 0;
-	case OPT_OUTPUT:
-		a->output = value;
-		return 0;
-	case OPT_CONFIRM_BY:
+	if (c == OPT_CONFIRM_BY)
 		return confirm_option(&a->confirm, value);
-	default:
-		return -1;
-	}
+	return opt_value_set(values, sizeof(values) / sizeof(values[0]), c, value, userdata);
 }
 
 /* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM" (also with a space), the terminal's local time, as
@@ -3280,34 +3267,19 @@ typedef struct DisposalArgs {
 static int
 disposal_option(int c, const char *value, void *userdata)
 {
+	static const OptValue values[] = {
+		OPT_MEMBER(OPT_ITEMS, DisposalArgs, items),
+		OPT_MEMBER(OPT_MEDIA, DisposalArgs, media),
+		OPT_MEMBER(OPT_COUNT, DisposalArgs, count),
+		OPT_MEMBER(OPT_METHOD, DisposalArgs, method),
+		OPT_MEMBER(OPT_DATE, DisposalArgs, date),
+		OPT_MEMBER(OPT_FORMAT, DisposalArgs, format),
+		OPT_MEMBER(OPT_OUTPUT, DisposalArgs, output),
+	};
 	DisposalArgs *a = userdata;
-	switch (c) {
-	case OPT_ITEMS:
-		a->items = value;
-		return 0;
-	case OPT_MEDIA:
-		a->media = value;
-		return 0;
-	case OPT_COUNT:
-		a->count = value;
-		return 0;
-	case OPT_METHOD:
-		a->method = value;
-		return 0;
-	case OPT_DATE:
-		a->date = value;
-		return 0;
-	case OPT_FORMAT:
-		a->format = value;
-		return 0;
-	case OPT_OUTPUT:
-		a->output = value;
-		return 0;
-	case OPT_CONFIRM_BY:
+	if (c == OPT_CONFIRM_BY)
 		return confirm_option(&a->confirm, value);
-	default:
-		return -1;
-	}
+	return opt_value_set(values, sizeof(values) / sizeof(values[0]), c, value, userdata);
 }
 
 /* The daemon's bound on a plan's count (custody.c custody_disposal_plan_fields). */
@@ -3563,23 +3535,13 @@ typedef struct RoomArgs {
 static int
 room_option(int c, const char *value, void *userdata)
 {
-	RoomArgs *a = userdata;
-	switch (c) {
-	case OPT_NAME:
-		a->name = value;
-		return 0;
-	case OPT_AFFILIATION:
-		a->affiliation = value;
-		return 0;
-	case OPT_PURPOSE:
-		a->purpose = value;
-		return 0;
-	case OPT_DATE:
-		a->date = value;
-		return 0;
-	default:
-		return -1;
-	}
+	static const OptValue values[] = {
+		OPT_MEMBER(OPT_NAME, RoomArgs, name),
+		OPT_MEMBER(OPT_AFFILIATION, RoomArgs, affiliation),
+		OPT_MEMBER(OPT_PURPOSE, RoomArgs, purpose),
+		OPT_MEMBER(OPT_DATE, RoomArgs, date),
+	};
+	return opt_value_set(values, sizeof(values) / sizeof(values[0]), c, value, userdata);
 }
 
 static int
@@ -3768,17 +3730,11 @@ typedef struct ReportArgs {
 static int
 report_option(int c, const char *value, void *userdata)
 {
-	ReportArgs *a = userdata;
-	switch (c) {
-	case OPT_FORMAT:
-		a->format = value;
-		return 0;
-	case OPT_OUTPUT:
-		a->output = value;
-		return 0;
-	default:
-		return -1;
-	}
+	static const OptValue values[] = {
+		OPT_MEMBER(OPT_FORMAT, ReportArgs, format),
+		OPT_MEMBER(OPT_OUTPUT, ReportArgs, output),
+	};
+	return opt_value_set(values, sizeof(values) / sizeof(values[0]), c, value, userdata);
 }
 
 static int
