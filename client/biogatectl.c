@@ -675,6 +675,16 @@ fail_nomem(void)
 	return CTL_EXIT_ERROR;
 }
 
+/* Prints a complete table, or reports running out of memory; frees it. An exit code. */
+static int
+table_finish(Table *t, bool complete)
+{
+	if (complete)
+		table_print(t);
+	table_free(t);
+	return complete ? CTL_EXIT_OK : fail_nomem();
+}
+
 /* --- words that people read ----------------------------------------------------------- */
 
 static const struct {
@@ -1266,12 +1276,9 @@ cmd_staff_list(int argc, char **argv)
 		    table_add(&t, ops) < 0)
 			goto nomem;
 	}
-	table_print(&t);
-	table_free(&t);
-	return CTL_EXIT_OK;
+	return table_finish(&t, true);
 nomem:
-	table_free(&t);
-	return fail_nomem();
+	return table_finish(&t, false);
 }
 
 static int
@@ -1916,12 +1923,9 @@ cmd_schedule_show(int argc, char **argv)
 		    table_add(&t, jstr(s, "end")) < 0 || table_add(&t, jstr(s, "matching_id")) < 0)
 			goto nomem;
 	}
-	table_print(&t);
-	table_free(&t);
-	return CTL_EXIT_OK;
+	return table_finish(&t, true);
 nomem:
-	table_free(&t);
-	return fail_nomem();
+	return table_finish(&t, false);
 }
 
 static int
@@ -2108,12 +2112,9 @@ cmd_sessions(int argc, char **argv)
 		    table_add(&t, opened) < 0)
 			goto nomem;
 	}
-	table_print(&t);
-	table_free(&t);
-	return CTL_EXIT_OK;
+	return table_finish(&t, true);
 nomem:
-	table_free(&t);
-	return fail_nomem();
+	return table_finish(&t, false);
 }
 
 /* --- decisions and the caller's own session ---------------------------------------------- */
@@ -2581,12 +2582,9 @@ audit_table_print(json_object *records, bool with_seq)
 	for (size_t i = 0; i < json_object_array_length(records); i++)
 		if (audit_table_row(&t, json_object_array_get_idx(records, i), with_seq) < 0)
 			goto nomem;
-	table_print(&t);
-	table_free(&t);
-	return CTL_EXIT_OK;
+	return table_finish(&t, true);
 nomem:
-	table_free(&t);
-	return fail_nomem();
+	return table_finish(&t, false);
 }
 
 static int
@@ -3166,12 +3164,9 @@ cmd_staff_history(int argc, char **argv)
 		    table_add(&t, created ? "-" : change) < 0)
 			goto nomem;
 	}
-	table_print(&t);
-	table_free(&t);
-	return CTL_EXIT_OK;
+	return table_finish(&t, true);
 nomem:
-	table_free(&t);
-	return fail_nomem();
+	return table_finish(&t, false);
 }
 
 /* --- disposal at the end of the contract (R16) ------------------------------------------- */
@@ -3666,12 +3661,9 @@ room_table_print(json_object *entries)
 	for (size_t i = 0; i < json_object_array_length(entries); i++)
 		if (room_table_row(&t, json_object_array_get_idx(entries, i)) < 0)
 			goto nomem;
-	table_print(&t);
-	table_free(&t);
-	return CTL_EXIT_OK;
+	return table_finish(&t, true);
 nomem:
-	table_free(&t);
-	return fail_nomem();
+	return table_finish(&t, false);
 }
 
 static int
@@ -3960,12 +3952,9 @@ usb_list_print(json_object *allowed, json_object *attempts)
 		    table_add(&t, word_label(jstr(e, "reason"))) < 0)
 			goto nomem;
 	}
-	table_print(&t);
-	table_free(&t);
-	return CTL_EXIT_OK;
+	return table_finish(&t, true);
 nomem:
-	table_free(&t);
-	return fail_nomem();
+	return table_finish(&t, false);
 }
 
 static int
