@@ -1005,6 +1005,18 @@ matching_id_params(int argc, char **argv, const char **ret_id, json_object **ret
 	return *ret_params ? 0 : fail_nomem();
 }
 
+/* A command whose one argument is a matching ID, which alone makes the params: as ctl_query(). */
+static int
+matching_id_query(int argc, char **argv, const char *method, const char **ret_id,
+                  json_object **ret_msg, json_object **ret_params)
+{
+	json_object *params = NULL;
+	int r = matching_id_params(argc, argv, ret_id, &params);
+	if (r)
+		return r;
+	return ctl_query(method, params, NULL, ret_msg, ret_params);
+}
+
 /* 0, or (params dropped) the usage error for arguments that are not valid UTF-8. */
 static int
 params_check_utf8(json_object *params)
@@ -1285,13 +1297,9 @@ static int
 cmd_staff_show(int argc, char **argv)
 {
 	const char *id = NULL;
-	json_object *params = NULL;
-	int r = matching_id_params(argc, argv, &id, &params);
-	if (r)
-		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_query("io.biogate.GetStaff", params, NULL, &msg, &p);
+	int r = matching_id_query(argc, argv, "io.biogate.GetStaff", &id, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	print_staff(p);
@@ -1446,13 +1454,9 @@ static int
 cmd_staff_unlock(int argc, char **argv)
 {
 	const char *id = NULL;
-	json_object *params = NULL;
-	int r = matching_id_params(argc, argv, &id, &params);
-	if (r)
-		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_query("io.biogate.Unlock", params, NULL, &msg, &p);
+	int r = matching_id_query(argc, argv, "io.biogate.Unlock", &id, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	print_line(_("Unlocked %s: the failed fingerprint attempts are cleared."),
@@ -2666,6 +2670,14 @@ output_finish(const char *path, int fd, int r)
 		(void)unlink(path);
 }
 
+/* The output could not be written (err, an errno value): says so; the exit code. */
+static int
+output_error(int err)
+{
+	fprintf(stderr, "%s: %s: %s\n", CTL_NAME, _("cannot write the output"), strerror(err));
+	return CTL_EXIT_ERROR;
+}
+
 static int
 write_all(int fd, const char *s, size_t len)
 {
@@ -2751,11 +2763,8 @@ stream_chunks(BgClient *c, int fd, bool prompts_ok, bool clean, uint64_t max_byt
 		}
 		r = write_all(fd, s, len);
 		json_object_put(m);
-		if (r < 0) {
-			fprintf(stderr, "%s: %s: %s\n", CTL_NAME, _("cannot write the output"),
-			        strerror(-r));
-			return CTL_EXIT_ERROR;
-		}
+		if (r < 0)
+			return output_error(-r);
 		written += len;
 	}
 }
@@ -2812,9 +2821,7 @@ cmd_audit_export(int argc, char **argv)
 		goto done;
 	}
 	if (a.output && fsync(fd) < 0) {
-		fprintf(stderr, "%s: %s: %s\n", CTL_NAME, _("cannot write the output"),
-		        strerror(errno));
-		r = CTL_EXIT_ERROR;
+		r = output_error(errno);
 		goto done;
 	}
 	r = CTL_EXIT_OK;
@@ -3492,9 +3499,7 @@ cmd_disposal_report(int argc, char **argv)
 	if (w == 0 && a.output && fsync(fd) < 0)
 		w = -errno;
 	if (w < 0) {
-		fprintf(stderr, "%s: %s: %s\n", CTL_NAME, _("cannot write the output"),
-		        strerror(-w));
-		r = CTL_EXIT_ERROR;
+		r = output_error(-w);
 		goto done;
 	}
 	if (a.output && arg.json) {
@@ -3781,9 +3786,7 @@ cmd_report_monthly(int argc, char **argv)
 		goto done;
 	}
 	if (a.output && fsync(fd) < 0) {
-		fprintf(stderr, "%s: %s: %s\n", CTL_NAME, _("cannot write the output"),
-		        strerror(errno));
-		r = CTL_EXIT_ERROR;
+		r = output_error(errno);
 		goto done;
 	}
 	r = CTL_EXIT_OK;
