@@ -685,6 +685,29 @@ table_finish(Table *t, bool complete)
 	return complete ? CTL_EXIT_OK : fail_nomem();
 }
 
+typedef int (*RowFn)(Table *t, json_object *e);
+
+/*
+ * A table of one row for each element of arr, made by row (-1 when out of memory), under
+ * head; when there is none, the line empty instead. An exit code.
+ */
+static int
+table_list(json_object *arr, const char *empty, const char *const *head, size_t cols, RowFn row)
+{
+	size_t n = arr ? json_object_array_length(arr) : 0;
+	if (n == 0) {
+		puts(empty);
+		return CTL_EXIT_OK;
+	}
+	Table t = { .cols = cols };
+	if (table_head(&t, head, 0, cols) < 0)
+		return table_finish(&t, false);
+	for (size_t i = 0; i < n; i++)
+		if (row(&t, json_object_array_get_idx(arr, i)) < 0)
+			return table_finish(&t, false);
+	return table_finish(&t, true);
+}
+
 /* --- words that people read ----------------------------------------------------------- */
 
 static const struct {
@@ -1254,6 +1277,22 @@ cmd_staff_add(int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+/* One person of the roster, for staff list. */
+static int
+staff_row(Table *t, json_object *s)
+{
+	json_object *fingers = jarray(s, "fingers");
+	char nf[32];
+	snprintf(nf, sizeof(nf), "%zu", fingers ? json_object_array_length(fingers) : 0);
+	_cleanup_(freep) char *ops = join_array(jarray(s, "operators"), "operator_id", NULL, false);
+	if (!ops || table_add(t, jstr(s, "matching_id")) < 0 || table_add(t, jstr(s, "name")) < 0 ||
+	    table_add(t, jstr(s, "affiliation")) < 0 || table_add(t, jstr(s, "unix_user")) < 0 ||
+	    table_add(t, word_label(jstr(s, "state"))) < 0 || table_add(t, nf) < 0 ||
+	    table_add(t, ops) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 cmd_staff_list(int argc, char **argv)
 {
@@ -1262,35 +1301,9 @@ cmd_staff_list(int argc, char **argv)
 	int r = ctl_query_noargs(argc, argv, "io.biogate.ListStaff", &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
-	json_object *staff = jarray(p, "staff");
-	size_t n = staff ? json_object_array_length(staff) : 0;
-	if (n == 0) {
-		puts(_("The roster is empty."));
-		return CTL_EXIT_OK;
-	}
-	Table t = { .cols = 7 };
 	const char *head[] = { _("MATCHING ID"), _("NAME"),    _("AFFILIATION"), _("UNIX USER"),
 		               _("STATE"),       _("FINGERS"), _("OPERATOR IDS") };
-	if (table_head(&t, head, 0, 7) < 0)
-		goto nomem;
-	for (size_t i = 0; i < n; i++) {
-		json_object *s = json_object_array_get_idx(staff, i);
-		json_object *fingers = jarray(s, "fingers");
-		char nf[32];
-		snprintf(nf, sizeof(nf), "%zu", fingers ? json_object_array_length(fingers) : 0);
-		_cleanup_(freep) char *ops =
-		    join_array(jarray(s, "operators"), "operator_id", NULL, false);
-		if (!ops || table_add(&t, jstr(s, "matching_id")) < 0 ||
-		    table_add(&t, jstr(s, "name")) < 0 ||
-		    table_add(&t, jstr(s, "affiliation")) < 0 ||
-		    table_add(&t, jstr(s, "unix_user")) < 0 ||
-		    table_add(&t, word_label(jstr(s, "state"))) < 0 || table_add(&t, nf) < 0 ||
-		    table_add(&t, ops) < 0)
-			goto nomem;
-	}
-	return table_finish(&t, true);
-nomem:
-	return table_finish(&t, false);
+	return table_list(jarray(p, "staff"), _("The roster is empty."), head, 7, staff_row);
 }
 
 static int
@@ -1880,6 +1893,16 @@ schedule_show_option(int c, const char *value, void *userdata)
 	return 0;
 }
 
+/* One shift, for schedule show. */
+static int
+shift_row(Table *t, json_object *s)
+{
+	if (table_add(t, jstr(s, "date")) < 0 || table_add(t, jstr(s, "start")) < 0 ||
+	    table_add(t, jstr(s, "end")) < 0 || table_add(t, jstr(s, "matching_id")) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 cmd_schedule_show(int argc, char **argv)
 {
@@ -1911,25 +1934,8 @@ cmd_schedule_show(int argc, char **argv)
 	r = ctl_query("io.biogate.GetSchedule", params, NULL, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
-	json_object *shifts = jarray(p, "shifts");
-	size_t n = shifts ? json_object_array_length(shifts) : 0;
-	if (n == 0) {
-		puts(_("No shifts are scheduled."));
-		return CTL_EXIT_OK;
-	}
-	Table t = { .cols = 4 };
 	const char *head[] = { _("DATE"), _("START"), _("END"), _("MATCHING ID") };
-	if (table_head(&t, head, 0, 4) < 0)
-		goto nomem;
-	for (size_t i = 0; i < n; i++) {
-		json_object *s = json_object_array_get_idx(shifts, i);
-		if (table_add(&t, jstr(s, "date")) < 0 || table_add(&t, jstr(s, "start")) < 0 ||
-		    table_add(&t, jstr(s, "end")) < 0 || table_add(&t, jstr(s, "matching_id")) < 0)
-			goto nomem;
-	}
-	return table_finish(&t, true);
-nomem:
-	return table_finish(&t, false);
+	return table_list(jarray(p, "shifts"), _("No shifts are scheduled."), head, 4, shift_row);
 }
 
 static int
@@ -2081,6 +2087,26 @@ cmd_verify(int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+/* One open session, for sessions. */
+static int
+session_row(Table *t, json_object *s)
+{
+	int64_t sid = 0, uid = -1;
+	char ids[32] = "-", uids[32] = "-", opened[64];
+	if (jint(s, "session_id", &sid))
+		snprintf(ids, sizeof(ids), "%lld", (long long)sid);
+	/* (uid_t)-1: the person's Unix user does not exist on this machine. */
+	if (jint(s, "uid", &uid) && uid >= 0 && uid < UINT32_MAX)
+		snprintf(uids, sizeof(uids), "%lld", (long long)uid);
+	format_time(s, "opened_at", opened, sizeof(opened));
+	if (table_add(t, ids) < 0 || table_add(t, jstr(s, "matching_id")) < 0 ||
+	    table_add(t, jstr(s, "operator_id")) < 0 || table_add(t, uids) < 0 ||
+	    table_add(t, jstr(s, "tty")) < 0 || table_add(t, jstr(s, "service")) < 0 ||
+	    table_add(t, opened) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 cmd_sessions(int argc, char **argv)
 {
@@ -2089,36 +2115,9 @@ cmd_sessions(int argc, char **argv)
 	int r = ctl_query_noargs(argc, argv, "io.biogate.ListSessions", &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
-	json_object *sessions = jarray(p, "sessions");
-	size_t n = sessions ? json_object_array_length(sessions) : 0;
-	if (n == 0) {
-		puts(_("No sessions are open."));
-		return CTL_EXIT_OK;
-	}
-	Table t = { .cols = 7 };
 	const char *head[] = { _("SESSION"), _("MATCHING ID"), _("OPERATOR ID"), _("UID"),
 		               _("TTY"),     _("SERVICE"),     _("OPENED AT") };
-	if (table_head(&t, head, 0, 7) < 0)
-		goto nomem;
-	for (size_t i = 0; i < n; i++) {
-		json_object *s = json_object_array_get_idx(sessions, i);
-		int64_t sid = 0, uid = -1;
-		char ids[32] = "-", uids[32] = "-", opened[64];
-		if (jint(s, "session_id", &sid))
-			snprintf(ids, sizeof(ids), "%lld", (long long)sid);
-		/* (uid_t)-1: the person's Unix user does not exist on this machine. */
-		if (jint(s, "uid", &uid) && uid >= 0 && uid < UINT32_MAX)
-			snprintf(uids, sizeof(uids), "%lld", (long long)uid);
-		format_time(s, "opened_at", opened, sizeof(opened));
-		if (table_add(&t, ids) < 0 || table_add(&t, jstr(s, "matching_id")) < 0 ||
-		    table_add(&t, jstr(s, "operator_id")) < 0 || table_add(&t, uids) < 0 ||
-		    table_add(&t, jstr(s, "tty")) < 0 || table_add(&t, jstr(s, "service")) < 0 ||
-		    table_add(&t, opened) < 0)
-			goto nomem;
-	}
-	return table_finish(&t, true);
-nomem:
-	return table_finish(&t, false);
+	return table_list(jarray(p, "sessions"), _("No sessions are open."), head, 7, session_row);
 }
 
 /* --- decisions and the caller's own session ---------------------------------------------- */
@@ -3126,6 +3125,26 @@ history_value(const char *field, const char *v, char *buf, size_t size)
 		snprintf(buf, size, "%s", v);
 }
 
+/* One recorded change, for staff history. */
+static int
+history_row(Table *t, json_object *h)
+{
+	const char *field = jstr(h, "field");
+	char when[64], from[WIRE_MAX_TEXT + 16], to[WIRE_MAX_TEXT + 16];
+	format_time(h, "at", when, sizeof(when));
+	history_value(field, jstr(h, "old"), from, sizeof(from));
+	history_value(field, jstr(h, "new"), to, sizeof(to));
+	bool created = field && strcmp(field, "created") == 0;
+	_cleanup_(freep) char *change = NULL;
+	if (!created && asprintf(&change, "%s → %s", from, to) < 0)
+		return -1;
+	if (table_add(t, when) < 0 || table_add(t, jstr(h, "actor")) < 0 ||
+	    table_add(t, history_field_label(field)) < 0 ||
+	    table_add(t, created ? "-" : change) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 cmd_staff_history(int argc, char **argv)
 {
@@ -3146,34 +3165,9 @@ cmd_staff_history(int argc, char **argv)
 		print_json(p);
 		return CTL_EXIT_OK;
 	}
-	size_t n = json_object_array_length(history);
-	if (n == 0) {
-		puts(_("No changes are recorded for this person."));
-		return CTL_EXIT_OK;
-	}
-	Table t = { .cols = 4 };
 	const char *head[] = { _("TIME"), _("BY"), _("FIELD"), _("CHANGE") };
-	if (table_head(&t, head, 0, 4) < 0)
-		goto nomem;
-	for (size_t i = 0; i < n; i++) {
-		json_object *h = json_object_array_get_idx(history, i);
-		const char *field = jstr(h, "field");
-		char when[64], from[WIRE_MAX_TEXT + 16], to[WIRE_MAX_TEXT + 16];
-		format_time(h, "at", when, sizeof(when));
-		history_value(field, jstr(h, "old"), from, sizeof(from));
-		history_value(field, jstr(h, "new"), to, sizeof(to));
-		bool created = field && strcmp(field, "created") == 0;
-		_cleanup_(freep) char *change = NULL;
-		if (!created && asprintf(&change, "%s → %s", from, to) < 0)
-			goto nomem;
-		if (table_add(&t, when) < 0 || table_add(&t, jstr(h, "actor")) < 0 ||
-		    table_add(&t, history_field_label(field)) < 0 ||
-		    table_add(&t, created ? "-" : change) < 0)
-			goto nomem;
-	}
-	return table_finish(&t, true);
-nomem:
-	return table_finish(&t, false);
+	return table_list(history, _("No changes are recorded for this person."), head, 4,
+	                  history_row);
 }
 
 /* --- disposal at the end of the contract (R16) ------------------------------------------- */
@@ -3908,56 +3902,51 @@ jbool(json_object *o, const char *key)
 	       json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
+/* One allowed device, for usb list. */
+static int
+usb_allowed_row(Table *t, json_object *e)
+{
+	char when[64];
+	format_time(e, "allowed_at", when, sizeof(when));
+	const char *note = jstr(e, "note");
+	if (table_add(t, jstr(e, "serial")) < 0 || table_add(t, when) < 0 ||
+	    table_add(t, note && *note ? note : "-") < 0)
+		return -1;
+	return 0;
+}
+
+/* One attempt to plug a device in, for usb list. */
+static int
+usb_attempt_row(Table *t, json_object *e)
+{
+	char when[64];
+	format_time(e, "time", when, sizeof(when));
+	const char *v = jstr(e, "vendor"), *pr = jstr(e, "product");
+	_cleanup_(freep) char *dev = NULL;
+	if (asprintf(&dev, "%s:%s", v ? v : "?", pr ? pr : "?") < 0)
+		dev = NULL;
+	if (!dev || table_add(t, when) < 0 || table_add(t, jstr(e, "serial")) < 0 ||
+	    table_add(t, dev) < 0 || table_add(t, word_label(jstr(e, "outcome"))) < 0 ||
+	    table_add(t, word_label(jstr(e, "reason"))) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 usb_list_print(json_object *allowed, json_object *attempts)
 {
-	Table t = { .cols = 3 };
-	size_t n = json_object_array_length(allowed);
-	if (n == 0) {
-		puts(_("No USB storage device is allowed: every one is blocked."));
-	} else {
-		const char *head[] = { _("SERIAL"), _("ALLOWED AT"), _("NOTE") };
-		if (table_head(&t, head, 0, 3) < 0)
-			goto nomem;
-		for (size_t i = 0; i < n; i++) {
-			json_object *e = json_object_array_get_idx(allowed, i);
-			char when[64];
-			format_time(e, "allowed_at", when, sizeof(when));
-			const char *note = jstr(e, "note");
-			if (table_add(&t, jstr(e, "serial")) < 0 || table_add(&t, when) < 0 ||
-			    table_add(&t, note && *note ? note : "-") < 0)
-				goto nomem;
-		}
-		table_print(&t);
-		table_free(&t);
-	}
+	const char *allowed_head[] = { _("SERIAL"), _("ALLOWED AT"), _("NOTE") };
+	int r = table_list(allowed, _("No USB storage device is allowed: every one is blocked."),
+	                   allowed_head, 3, usb_allowed_row);
+	if (r)
+		return r;
 	putchar('\n');
-	n = json_object_array_length(attempts);
-	if (n == 0) {
-		puts(_("No USB storage device was plugged in during the last 30 days."));
-		return CTL_EXIT_OK;
-	}
-	puts(_("Attempts (newest last):"));
-	t = (Table){ .cols = 5 };
+	if (json_object_array_length(attempts) > 0)
+		puts(_("Attempts (newest last):"));
 	const char *head[] = { _("TIME"), _("SERIAL"), _("DEVICE"), _("OUTCOME"), _("REASON") };
-	if (table_head(&t, head, 0, 5) < 0)
-		goto nomem;
-	for (size_t i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(attempts, i);
-		char when[64];
-		format_time(e, "time", when, sizeof(when));
-		const char *v = jstr(e, "vendor"), *pr = jstr(e, "product");
-		_cleanup_(freep) char *dev = NULL;
-		if (asprintf(&dev, "%s:%s", v ? v : "?", pr ? pr : "?") < 0)
-			dev = NULL;
-		if (!dev || table_add(&t, when) < 0 || table_add(&t, jstr(e, "serial")) < 0 ||
-		    table_add(&t, dev) < 0 || table_add(&t, word_label(jstr(e, "outcome"))) < 0 ||
-		    table_add(&t, word_label(jstr(e, "reason"))) < 0)
-			goto nomem;
-	}
-	return table_finish(&t, true);
-nomem:
-	return table_finish(&t, false);
+	return table_list(attempts,
+	                  _("No USB storage device was plugged in during the last 30 days."), head,
+	                  5, usb_attempt_row);
 }
 
 static int
