@@ -167,6 +167,20 @@ text_clean(const char *s)
 	return out;
 }
 
+/* Closes f, a memory stream on *buf, and returns its text cleaned for the terminal; NULL on
+ * failure. */
+static char *
+memstream_clean(FILE *f, char **buf)
+{
+	if (fclose(f) != 0) {
+		free(*buf);
+		return NULL;
+	}
+	char *out = text_clean(*buf);
+	free(*buf);
+	return out;
+}
+
 static void
 put_clean(FILE *f, const char *s)
 {
@@ -846,6 +860,20 @@ usage_errorf(const char *fmt, ...)
 
 static void help(void);
 
+/* getopt_long()'s '?' (an unknown option) and ':' (a missing value) as usage errors; else 0. */
+static int
+getopt_failure(int c, char **argv)
+{
+	if (c == '?') {
+		if (optopt > 0 && optopt < 0x100)
+			return usage_errorf(_("unrecognized option '-%c'"), optopt);
+		return usage_errorf(_("unrecognized option '%s'"), argv[optind - 1]);
+	}
+	if (c == ':')
+		return usage_errorf(_("option '%s' needs a value"), argv[optind - 1]);
+	return 0;
+}
+
 /* Returns 0 when handled, -1 when c is not a common option, else an exit code. */
 static int
 common_option(int c, const char *value)
@@ -914,14 +942,10 @@ parse_args(int argc, char **argv, const struct option *opts, OptFn fn, void *use
 	optind = 0; /* GNU getopt: full reinitialization for each vector */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == '?') {
-			if (optopt > 0 && optopt < 0x100)
-				return usage_errorf(_("unrecognized option '-%c'"), optopt);
-			return usage_errorf(_("unrecognized option '%s'"), argv[optind - 1]);
-		}
-		if (c == ':')
-			return usage_errorf(_("option '%s' needs a value"), argv[optind - 1]);
-		int r = common_option(c, optarg);
+		int r = getopt_failure(c, argv);
+		if (r)
+			return r;
+		r = common_option(c, optarg);
 		if (r == -1)
 			r = fn ? fn(c, optarg, userdata) : -1;
 		if (r == -1)
@@ -1155,13 +1179,7 @@ join_array(json_object *arr, const char *key, const char *paren_key, bool finger
 	}
 	if (done == 0)
 		fputs("-", f);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	char *out = text_clean(buf);
-	free(buf);
-	return out;
+	return memstream_clean(f, &buf);
 }
 
 static void
@@ -3213,13 +3231,7 @@ erased_text(json_object *result)
 	}
 	if (done == 0)
 		fputs("-", f);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	char *out = text_clean(buf);
-	free(buf);
-	return out;
+	return memstream_clean(f, &buf);
 }
 
 static void
@@ -4148,18 +4160,14 @@ main(int argc, char **argv)
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		if (c == '?') {
-			if (optopt > 0 && optopt < 0x100)
-				return usage_errorf(_("unrecognized option '-%c'"), optopt);
-			return usage_errorf(_("unrecognized option '%s'"), argv[optind - 1]);
-		}
-		if (c == ':')
-			return usage_errorf(_("option '%s' needs a value"), argv[optind - 1]);
+		int r = getopt_failure(c, argv);
+		if (r)
+			return r;
 		if (c == OPT_VERSION) {
 			printf("%s %s\n", CTL_NAME, BIOGATE_VERSION);
 			return CTL_EXIT_OK;
 		}
-		int r = common_option(c, optarg);
+		r = common_option(c, optarg);
 		if (r != 0)
 			return r > 0
 			           ? r
