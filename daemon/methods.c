@@ -307,6 +307,21 @@ method_list_staff(Manager *m, Conn *c, json_object *params)
 	conn_reply(c, param_obj("staff", arr), false);
 }
 
+/* The person behind matching_id, who must be on the roster and not revoked; else the caller
+ * is answered (NotOnRoster, Revoked, or the store's error) and false returned. */
+static bool
+active_person(Manager *m, Conn *c, const char *matching_id, StoreStaff *ret)
+{
+	int r = store_staff_by_id(m->store, matching_id, ret);
+	if (r == -ENOENT)
+		conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
+	else if (r < 0)
+		reply_store_error(c, r);
+	else if (!ret->active)
+		conn_error(c, WIRE_ERR_REVOKED, NULL);
+	return r >= 0 && ret->active;
+}
+
 static const WireField grant_fields[] = {
 	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
 	{ "operator_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
@@ -326,14 +341,9 @@ method_grant_operator(Manager *m, Conn *c, json_object *params)
 	if (!wire_valid_id(role))
 		return reply_invalid(c, "role");
 	StoreStaff st;
-	int r = store_staff_by_id(m->store, mid, &st);
-	if (r == -ENOENT)
-		return (void)conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
-	if (r < 0)
-		return reply_store_error(c, r);
-	if (!st.active)
-		return (void)conn_error(c, WIRE_ERR_REVOKED, NULL);
-	r = store_operator_grant(m->store, mid, oid, role, now_real_usec());
+	if (!active_person(m, c, mid, &st))
+		return;
+	int r = store_operator_grant(m->store, mid, oid, role, now_real_usec());
 	if (r < 0)
 		return reply_store_error(c, r);
 	log_info("Granted operator ID %s (role %s) to matching ID %s", oid, role, mid);
@@ -598,13 +608,8 @@ method_enroll(Manager *m, Conn *c, json_object *params)
 	if (!valid_finger(finger))
 		return reply_invalid(c, "finger");
 	StoreStaff st;
-	int r = store_staff_by_id(m->store, mid, &st);
-	if (r == -ENOENT)
-		return (void)conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
-	if (r < 0)
-		return reply_store_error(c, r);
-	if (!st.active)
-		return (void)conn_error(c, WIRE_ERR_REVOKED, NULL);
+	if (!active_person(m, c, mid, &st))
+		return;
 
 	SensorOp *op = calloc(1, sizeof(*op));
 	if (!op)
