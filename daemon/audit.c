@@ -43,6 +43,7 @@
 #include <systemd/sd-journal.h>
 
 #include "audit.h"
+#include "dbutil.h"
 #include "keyfile.h"
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -404,35 +405,10 @@ audit_valid_hex64(const char *s, size_t n)
 static int
 audit_fail(sqlite3 *db, int rc, const char *what)
 {
-	/* SQLite's message names tables and columns, never a bound value. */
-	fprintf(stderr, "biogated: audit: %s: %s (%d)\n", what,
-	        db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
-	switch (rc & 0xff) {
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-		return -EROFS;
-	default:
-		return -EIO;
-	}
+	return dbutil_fail("audit", db, rc, what);
 }
 
-static void
-audit_stmt_resetp(sqlite3_stmt **st)
-{
-	if (*st) {
-		sqlite3_reset(*st);
-		sqlite3_clear_bindings(*st);
-	}
-}
-
-#define STMT(a, id) _cleanup_(audit_stmt_resetp) sqlite3_stmt *st = (a)->stmt[id]
+#define STMT(a, id) _cleanup_(dbutil_stmt_resetp) sqlite3_stmt *st = (a)->stmt[id]
 
 static int
 audit_exec(Audit *a, AuditStmt id, const char *what)

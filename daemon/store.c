@@ -20,6 +20,7 @@
 
 #include <sqlite3.h>
 
+#include "dbutil.h"
 #include "store.h"
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -370,34 +371,10 @@ store_fail(sqlite3 *db, int rc, const char *what)
 	default:
 		break;
 	}
-	fprintf(stderr, "biogated: store: %s: %s (%d)\n", what,
-	        db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-		return -EROFS;
-	default:
-		return -EIO;
-	}
+	return dbutil_fail("store", db, rc, what);
 }
 
-/* Statements stay prepared for the life of the Store; a user resets them on scope exit so
- * that no statement holds a read snapshot or a pointer into the caller's buffers. */
-static void
-store_stmt_resetp(sqlite3_stmt **st)
-{
-	if (*st) {
-		sqlite3_reset(*st);
-		sqlite3_clear_bindings(*st);
-	}
-}
-
-#define STMT(s, id) _cleanup_(store_stmt_resetp) sqlite3_stmt *st = (s)->stmt[id]
+#define STMT(s, id) _cleanup_(dbutil_stmt_resetp) sqlite3_stmt *st = (s)->stmt[id]
 
 static int
 store_bind_text(sqlite3_stmt *st, int idx, const char *v)
