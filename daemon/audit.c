@@ -437,31 +437,13 @@ audit_bind_text(sqlite3_stmt *st, int idx, const char *v, int n)
 static int
 audit_pragma(Audit *a, const char *sql)
 {
-	int rc = sqlite3_exec(a->db, sql, NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : audit_fail(a->db, rc, "pragma");
+	return dbutil_exec("audit", a->db, sql);
 }
 
 static int
 audit_pragma_get(Audit *a, const char *sql, sqlite3_int64 *ret_int, char *ret_text, size_t size)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(a->db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return audit_fail(a->db, rc, "pragma");
-	rc = sqlite3_step(st);
-	int r = 0;
-	if (rc == SQLITE_ROW) {
-		if (ret_int)
-			*ret_int = sqlite3_column_int64(st, 0);
-		if (ret_text) {
-			const char *v = (const char *)sqlite3_column_text(st, 0);
-			snprintf(ret_text, size, "%s", v ? v : "");
-		}
-	} else {
-		r = rc == SQLITE_DONE ? -EIO : audit_fail(a->db, rc, "pragma");
-	}
-	sqlite3_finalize(st);
-	return r;
+	return dbutil_pragma_get("audit", a->db, sql, ret_int, ret_text, size);
 }
 
 /* Pre-creates the database 0600 whatever the umask; SQLite gives -wal the same mode. */
@@ -502,45 +484,24 @@ audit_head_put(Audit *a, sqlite3_stmt *st, int64_t seq, const uint8_t mac[static
 /* The head row is written with the schema, in the same transaction: a database whose head is
  * missing later has been tampered with (BAD_HEAD), never mistaken for a fresh one. */
 static int
+audit_head_init(void *userdata, sqlite3_int64 from_version)
+{
+	Audit *a = userdata;
+	if (from_version != 0)
+		return 0;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(a->db, audit_sql[AS_HEAD_PUT], -1, &st, NULL);
+	static const uint8_t zero[AUDIT_MAC_LEN];
+	int r = rc == SQLITE_OK ? audit_head_put(a, st, 0, zero) : audit_fail(a->db, rc, "prepare");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
 audit_migrate(Audit *a)
 {
-	for (;;) {
-		sqlite3_int64 version = 0;
-		int r = audit_pragma(a, "BEGIN IMMEDIATE");
-		if (r < 0)
-			return r;
-		r = audit_pragma_get(a, "PRAGMA user_version", &version, NULL, 0);
-		if (r >= 0 && version > AUDIT_SCHEMA_VERSION) {
-			fprintf(stderr,
-			        "biogated: audit: database schema version %lld is newer than this "
-			        "biogate (%d)\n",
-			        (long long)version, AUDIT_SCHEMA_VERSION);
-			r = -EPROTONOSUPPORT;
-		}
-		if (r >= 0 && version == AUDIT_SCHEMA_VERSION) {
-			(void)audit_pragma(a, "COMMIT");
-			return 0;
-		}
-		if (r >= 0 && version < 0)
-			r = -EIO;
-		if (r >= 0)
-			r = audit_pragma(a, audit_migrations[version]);
-		if (r >= 0 && version == 0) {
-			sqlite3_stmt *st = NULL;
-			int rc = sqlite3_prepare_v2(a->db, audit_sql[AS_HEAD_PUT], -1, &st, NULL);
-			static const uint8_t zero[AUDIT_MAC_LEN];
-			r = rc == SQLITE_OK ? audit_head_put(a, st, 0, zero)
-			                    : audit_fail(a->db, rc, "prepare");
-			sqlite3_finalize(st);
-		}
-		if (r >= 0)
-			r = audit_pragma(a, "COMMIT");
-		if (r < 0) {
-			if (!sqlite3_get_autocommit(a->db))
-				(void)audit_pragma(a, "ROLLBACK");
-			return r;
-		}
-	}
+	return dbutil_migrate("audit", a->db, audit_migrations, AUDIT_SCHEMA_VERSION,
+	                      audit_head_init, a);
 }
 
 /* Where the chain continues: the head, unless records beyond it exist (then the last of

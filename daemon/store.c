@@ -541,72 +541,20 @@ store_prepare_file(const char *path)
 static int
 store_pragma(Store *s, const char *sql)
 {
-	char *err = NULL;
-	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &err);
-	sqlite3_free(err);
-	return rc == SQLITE_OK ? 0 : store_fail(s->db, rc, "pragma");
+	return dbutil_exec("store", s->db, sql);
 }
 
-/* Reads a single-row, single-column pragma result. Pragmas take no bound parameters, so
- * these fixed strings are the only SQL not in store_sql. */
 static int
 store_pragma_get(Store *s, const char *sql, sqlite3_int64 *ret_int, char *ret_text,
                  size_t text_size)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return store_fail(s->db, rc, "pragma");
-	rc = sqlite3_step(st);
-	int r = 0;
-	if (rc == SQLITE_ROW) {
-		if (ret_int)
-			*ret_int = sqlite3_column_int64(st, 0);
-		if (ret_text) {
-			const char *v = (const char *)sqlite3_column_text(st, 0);
-			snprintf(ret_text, text_size, "%s", v ? v : "");
-		}
-	} else {
-		r = rc == SQLITE_DONE ? -EIO : store_fail(s->db, rc, "pragma");
-	}
-	sqlite3_finalize(st);
-	return r;
+	return dbutil_pragma_get("store", s->db, sql, ret_int, ret_text, text_size);
 }
 
 static int
 store_migrate(Store *s)
 {
-	for (;;) {
-		sqlite3_int64 version = 0;
-		/* IMMEDIATE: two daemons racing to migrate serialize here and the second one
-		 * sees the version the first wrote. */
-		int r = store_pragma(s, "BEGIN IMMEDIATE");
-		if (r < 0)
-			return r;
-		r = store_pragma_get(s, "PRAGMA user_version", &version, NULL, 0);
-		if (r >= 0 && version > STORE_SCHEMA_VERSION) {
-			fprintf(stderr,
-			        "biogated: store: database schema version %lld is newer than this "
-			        "biogate (%d)\n",
-			        (long long)version, STORE_SCHEMA_VERSION);
-			r = -EPROTONOSUPPORT;
-		}
-		if (r >= 0 && version == STORE_SCHEMA_VERSION) {
-			(void)store_pragma(s, "COMMIT");
-			return 0;
-		}
-		if (r >= 0 && version < 0)
-			r = -EIO;
-		if (r >= 0)
-			r = store_pragma(s, store_migrations[version]);
-		if (r >= 0)
-			r = store_pragma(s, "COMMIT");
-		if (r < 0) {
-			if (!sqlite3_get_autocommit(s->db))
-				(void)store_pragma(s, "ROLLBACK");
-			return r;
-		}
-	}
+	return dbutil_migrate("store", s->db, store_migrations, STORE_SCHEMA_VERSION, NULL, NULL);
 }
 
 int
