@@ -338,7 +338,9 @@ method_grant_operator(Manager *m, Conn *c, json_object *params)
 		return reply_invalid(c, "matching_id");
 	if (!wire_valid_id(oid))
 		return reply_invalid(c, "operator_id");
-	if (!wire_valid_id(role))
+	/* A role the policy does not define could never do anything: refuse it now rather
+	 * than grant an operator ID that every decision denies (R2). */
+	if (!wire_valid_id(role) || !policy_role_exists(m->policy, role))
 		return reply_invalid(c, "role");
 	StoreStaff st;
 	if (!active_person(m, c, mid, &st))

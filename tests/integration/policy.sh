@@ -39,6 +39,8 @@ finger "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002"
 "$CTL" enroll M002 --finger left-index >/dev/null 2>&1
 "$CTL" operator grant M001 OP-C1 --role counter >/dev/null
 "$CTL" operator grant M002 OP-S1 --role supervisor >/dev/null
+"$CTL" operator grant M002 OP-X1 --role no-such-role >/dev/null 2>&1
+check "a role the policy does not define is refused (exit 8)" [ $? = 8 ]
 
 # --- the login gates, each with its own message -----------------------------------------
 login bgp1

@@ -102,6 +102,9 @@ verify-timeout-sec = 10
 EOF
 policy() { # policy LOCK LOGOFF WARN SHIFT_WARN [POWER_OFF_TIME]
 	cat >"$T/policy.conf" <<EOF
+[roles]
+counter = view-record
+
 [login]
 require-pledge = no
 require-training = no
