@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * biogatectl enroll and verify: a finger on the reader, with the prompts the daemon
+ * streams. A verification ticket is never printed.
+ */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "ctl-args.h"
+#include "ctl-util.h"
+#include "ctl-verbs.h"
+
+static void
+enroll_progress(json_object *p)
+{
+	int64_t stage = 0, stages = 0;
+	const char *pr = jstr(p, "prompt");
+	if (pr && strcmp(pr, "retry") == 0) {
+		prompt(_("The finger was not read; place it on the reader again"));
+		return;
+	}
+	if (pr && strcmp(pr, "place-finger") == 0) {
+		prompt(_("Place your finger on the reader"));
+		return;
+	}
+	if (!jint(p, "stage", &stage) || !jint(p, "stages", &stages) || stage < 0 || stages < 1 ||
+	    stage > stages || stages > 100)
+		return;
+	FILE *f = prompt_out();
+	if (stage < stages)
+		fprintf(f, _("Touch the reader again (%lld left)\n"), (long long)(stages - stage));
+	else
+		fprintf(f, _("All %lld scans taken; saving the fingerprint\n"), (long long)stages);
+	fflush(f);
+}
+
+static int
+cmd_enroll(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTIONS,
+		{ "finger", required_argument, NULL, OPT_FINGER },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *id = NULL, *finger = NULL;
+	int r = parse_matching_id(argc, argv, opts, single_option, &finger, &id);
+	if (r)
+		return r;
+	if (!finger)
+		return usage_errorf(_("the option --%s is required"), "finger");
+	if (!finger_known(finger))
+		return usage_errorf(_("unknown finger '%s'; use one of: left-thumb, left-index, "
+		                      "left-middle, left-ring, left-little, right-thumb, "
+		                      "right-index, right-middle, right-ring, right-little"),
+		                    finger);
+
+	json_object *params = params_string("matching_id", id);
+	if (!params)
+		return fail_nomem();
+	json_object_object_add(params, "finger", json_object_new_string(finger));
+	FILE *f = prompt_out();
+	/* TRANSLATORS: the first %s is a finger ("right index finger"), the second a
+	 * matching ID. */
+	fprintf(f, _("Enrolling the %s of %s. Touch the reader with that finger.\n"),
+	        finger_label(finger), id);
+	fflush(f);
+
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_query("io.biogate.Enroll", params, enroll_progress, &msg, &p);
+	if (r != CTL_PRINT_TEXT)
+		return r;
+	const char *done_finger = jstr(p, "finger");
+	/* TRANSLATORS: the first %s is a finger, the second a matching ID. */
+	print_line(_("Enrolled the %s of %s."), finger_label(done_finger ? done_finger : finger),
+	           jstr_or(p, "matching_id", id));
+	return CTL_EXIT_OK;
+}
+
+const CtlVerb ctl_verb_enroll = {
+	.verb = "enroll",
+	.fn = cmd_enroll,
+	.synopsis = "enroll MATCHING_ID --finger FINGER",
+	.summary = N_("Enroll one finger of a person; FINGER is left-thumb, left-index, ..., "
+	              "right-little"),
+};
+
+static void
+verify_progress(json_object *p)
+{
+	const char *pr = jstr(p, "prompt");
+	if (!pr)
+		return;
+	if (strcmp(pr, "place-finger") == 0)
+		prompt(_("Place your finger on the reader"));
+	else if (strcmp(pr, "retry") == 0)
+		prompt(_("The finger was not read; place it on the reader again"));
+}
+
+static int
+cmd_verify(int argc, char **argv)
+{
+	const char *id = NULL;
+	json_object *params = NULL;
+	int r = matching_id_params(argc, argv, &id, &params);
+	if (r)
+		return r;
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_call_stream("io.biogate.Verify", params, verify_progress, &msg, &p);
+	if (r)
+		return r;
+	/* The ticket opens a login session; a command line has no use for it and must not
+	 * leave it in a terminal's scrollback or a script's log. */
+	json_object_object_del(p, "ticket");
+	if (arg.json) {
+		print_json(p);
+		return CTL_EXIT_OK;
+	}
+	print_line(_("The fingerprint matches %s."), jstr_or(p, "matching_id", id));
+	return CTL_EXIT_OK;
+}
+
+const CtlVerb ctl_verb_verify = {
+	.verb = "verify",
+	.fn = cmd_verify,
+	.synopsis = "verify MATCHING_ID",
+	.summary = N_("Check a finger against a person's enrolled fingerprint"),
+};

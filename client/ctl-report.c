@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * biogatectl report monthly: the monthly self-inspection report (R18).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "ctl-args.h"
+#include "ctl-util.h"
+#include "ctl-output.h"
+#include "ctl-verbs.h"
+
+/* A month's report is a few hundred KiB; anything near this is not a report. */
+#define CTL_REPORT_MAX_BYTES (64u * 1024u * 1024u)
+
+typedef struct ReportArgs {
+	const char *format, *output;
+} ReportArgs;
+
+static int
+report_option(int c, const char *value, void *userdata)
+{
+	static const OptValue values[] = {
+		OPT_MEMBER(OPT_FORMAT, ReportArgs, format),
+		OPT_MEMBER(OPT_OUTPUT, ReportArgs, output),
+	};
+	return opt_value_set(values, sizeof(values) / sizeof(values[0]), c, value, userdata);
+}
+
+static int
+cmd_report_monthly(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTIONS,
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const names[] = { "YYYY-MM" };
+	ReportArgs a = { 0 };
+	const char *month = NULL;
+	int r = parse_args(argc, argv, opts, report_option, &a, names, &month, 1);
+	if (r)
+		return r;
+	if (!valid_month(month))
+		return usage_errorf(_("invalid month '%s': give YYYY-MM"), month);
+	if (a.format && strcmp(a.format, "json") != 0 && strcmp(a.format, "html") != 0)
+		return usage_errorf(_("unknown format '%s': use json or html"), a.format);
+	if (a.output && !*a.output)
+		return usage_errorf(_("the option --%s must not be empty"), "output");
+	if (a.output && !a.format)
+		return usage_errorf(_("--output needs --format json or --format html"));
+	/* To standard output: the page for a person, the data for a script (--json). */
+	const char *format = a.format ? a.format : arg.json ? "json" : "html";
+
+	int fd = STDOUT_FILENO;
+	if (a.output && (r = output_create(a.output, &fd)))
+		return r;
+	_cleanup_(bg_closep) BgClient *c = NULL;
+	json_object *final = NULL;
+	uint64_t written = 0;
+	int64_t bytes = -1;
+	json_object *params = json_object_new_object();
+	if (!params) {
+		r = fail_nomem();
+		goto done;
+	}
+	json_object_object_add(params, "month", json_object_new_string(month));
+	json_object_object_add(params, "format", json_object_new_string(format));
+	r = ctl_send_stream("io.biogate.MonthlyReport", params, &c);
+	if (r)
+		goto done;
+	r = stream_chunks(c, fd, false, true, CTL_REPORT_MAX_BYTES, &final, &written);
+	if (r)
+		goto done;
+	/* The daemon says how long the document is: a short one is not the report. */
+	if (!jint(final, "bytes", &bytes) || bytes < 0 || (uint64_t)bytes != written) {
+		r = ctl_fail_transport(-EBADMSG, NULL);
+		goto done;
+	}
+	if (a.output && fsync(fd) < 0) {
+		r = output_error(errno);
+		goto done;
+	}
+	r = CTL_EXIT_OK;
+	if (a.output && arg.json) {
+		_cleanup_(json_putp) json_object *o = json_object_new_object();
+		if (o) {
+			json_object_object_add(o, "month", json_object_new_string(month));
+			json_object_object_add(o, "format", json_object_new_string(format));
+			json_object_object_add(o, "output", json_object_new_string(a.output));
+			json_object_object_add(o, "bytes", json_object_new_int64(bytes));
+			print_json(o);
+		}
+	} else if (a.output) {
+		_cleanup_(freep) char *path = text_clean(a.output);
+		fprintf(stderr, "%s: ", CTL_NAME);
+		/* TRANSLATORS: the first %s is a month (YYYY-MM), the second a file name. */
+		fprintf(stderr, _("wrote the monthly report for %s to %s\n"), month,
+		        path ? path : "?");
+	}
+done:
+	json_object_put(final);
+	output_finish(a.output, fd, r);
+	return r;
+}
+
+const CtlVerb ctl_verb_report_monthly = {
+	.verb = "report",
+	.sub = "monthly",
+	.fn = cmd_report_monthly,
+	.synopsis = "report monthly YYYY-MM [--format html|json] [--output FILE]",
+	.summary =
+	    N_("Make the monthly self-inspection report: HTML (json with --json) to standard "
+	       "output, or to a new FILE (mode 0600; --format required)"),
+};
