@@ -73,21 +73,22 @@ write_all(int fd, const char *s, size_t len)
 	return 0;
 }
 
+/* Where stream_document() puts the text of each chunk: 0, or an exit code after a message. */
+typedef int (*ChunkSink)(const char *s, size_t len, void *userdata);
+
 /*
- * The rest of a streamed document after the call was sent: {"chunk"} replies are written to
- * fd as they come, confirmers' prompts (when allowed) go to confirm_progress, and the final
- * reply is handed back (owned). No cap on the number of chunks (an export may be long): each
- * is bounded by the wire and must come within the timeout; max_bytes bounds the whole. With
+ * The rest of a streamed document after the call was sent: {"chunk"} replies go to sink as
+ * they come, confirmers' prompts (when allowed) go to confirm_progress, and the final reply
+ * is handed back (owned). No cap on the number of chunks (an export may be long): each is
+ * bounded by the wire and must come within the timeout; max_bytes bounds the whole. With
  * clean, C0 controls other than line breaks and tabs become '?' byte for byte (a document
  * may go to a terminal). 0, or the exit code after a message.
  */
-int
-stream_chunks(BgClient *c, int fd, bool prompts_ok, bool clean, uint64_t max_bytes,
-              json_object **ret_final, uint64_t *ret_written)
+static int
+stream_document(BgClient *c, ChunkSink sink, void *userdata, bool prompts_ok, bool clean,
+                uint64_t max_bytes, json_object **ret_final, uint64_t *ret_written)
 {
 	uint64_t written = 0;
-	if (fd == STDOUT_FILENO)
-		fflush(stdout);
 	for (unsigned prompts = 0;;) {
 		json_object *m = NULL;
 		WireReply rep;
@@ -133,18 +134,79 @@ stream_chunks(BgClient *c, int fd, bool prompts_ok, bool clean, uint64_t max_byt
 				json_object_put(m);
 				return fail_nomem();
 			}
-			for (size_t i = 0; i < len; i++) {
-				unsigned char ch = (unsigned char)s[i];
-				copy[i] = (ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f
-				              ? '?'
-				              : (char)ch;
-			}
+			memcpy(copy, s, len);
+			document_clean_n(copy, len);
 			s = copy;
 		}
-		r = write_all(fd, s, len);
+		r = sink(s, len, userdata);
 		json_object_put(m);
-		if (r < 0)
-			return output_error(-r);
+		if (r)
+			return r;
 		written += len;
+	}
+}
+
+static int
+fd_sink(const char *s, size_t len, void *userdata)
+{
+	int r = write_all(*(int *)userdata, s, len);
+	return r < 0 ? output_error(-r) : 0;
+}
+
+/* stream_document() into fd, as the chunks come. */
+int
+stream_chunks(BgClient *c, int fd, bool prompts_ok, bool clean, uint64_t max_bytes,
+              json_object **ret_final, uint64_t *ret_written)
+{
+	if (fd == STDOUT_FILENO)
+		fflush(stdout);
+	return stream_document(c, fd_sink, &fd, prompts_ok, clean, max_bytes, ret_final,
+	                       ret_written);
+}
+
+static int
+memory_sink(const char *s, size_t len, void *userdata)
+{
+	return fwrite(s, 1, len, userdata) == len ? 0 : fail_nomem();
+}
+
+/*
+ * stream_document() into memory, without prompts or cleaning: a document this program reads
+ * before anything of it is shown. 0 with *ret_doc (NUL-terminated, owned) and *ret_len, or
+ * the exit code after a message.
+ */
+int
+stream_collect(BgClient *c, uint64_t max_bytes, json_object **ret_final, char **ret_doc,
+               size_t *ret_len)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return fail_nomem();
+	uint64_t written = 0;
+	json_object *final = NULL;
+	int r = stream_document(c, memory_sink, f, false, false, max_bytes, &final, &written);
+	if (fclose(f) != 0 && r == 0)
+		r = fail_nomem();
+	if (r) {
+		free(buf);
+		json_object_put(final);
+		return r;
+	}
+	*ret_final = final;
+	*ret_doc = buf;
+	*ret_len = len;
+	return 0;
+}
+
+/* A document from the daemon, as text: no control characters but line breaks and tabs. */
+void
+document_clean_n(char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
+			s[i] = '?';
 	}
 }

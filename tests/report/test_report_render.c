@@ -16,7 +16,7 @@
 
 #include <json-c/json.h>
 
-#include "report.h"
+#include "report_html.h"
 
 static int failures;
 

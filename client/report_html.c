@@ -7,17 +7,20 @@
  * that forbids both, so a browser says so if that ever changes. Every text taken from the
  * document is HTML-escaped (names and reasons come from people and from the audit trail),
  * and invalid UTF-8 or control characters become U+FFFD instead of reaching the page.
- * Kept apart from report.c so that tests render a document without a daemon.
+ * It runs in biogatectl, unprivileged, on the JSON document the daemon sends; it is kept apart
+ * from the rest of the client so that tests render a document without a daemon.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "report.h"
+#include "report_html.h"
 
 /* The logins chart, in SVG user units: one slot per day. */
 #define CHART_PLOT_H 120
