@@ -347,8 +347,8 @@ cmd_audit_export(int argc, char **argv)
 	}
 	confirm_params(&a.confirm, params);
 
-	int fd = STDOUT_FILENO;
-	if (a.output && (r = output_create(a.output, &fd))) {
+	_cleanup_(output_close) Output out = OUTPUT_INIT;
+	if ((r = output_create(a.output, &out))) {
 		json_object_put(params);
 		return r;
 	}
@@ -361,18 +361,15 @@ cmd_audit_export(int argc, char **argv)
 	if (r)
 		goto done;
 	/* Confirmers' prompts come first. */
-	r = stream_chunks(c, fd, true, false, UINT64_MAX, &final, &written);
+	r = stream_chunks(c, out.fd, true, false, UINT64_MAX, &final, &written);
 	if (r)
 		goto done;
 	if (!jint(final, "records", &records) || records < 0) {
 		r = ctl_fail_transport(-EBADMSG, NULL);
 		goto done;
 	}
-	if (a.output && fsync(fd) < 0) {
-		r = output_error(errno);
+	if ((r = output_commit(&out)))
 		goto done;
-	}
-	r = CTL_EXIT_OK;
 	if (arg.json && a.output) {
 		json_object_object_add(final, "output", json_object_new_string(a.output));
 		print_json(final);
@@ -385,7 +382,6 @@ cmd_audit_export(int argc, char **argv)
 	}
 done:
 	json_object_put(final);
-	output_finish(a.output, fd, r);
 	return r;
 }
 

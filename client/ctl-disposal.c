@@ -314,8 +314,8 @@ cmd_disposal_report(int argc, char **argv)
 	if (a.output && !a.format)
 		return usage_errorf(_("--output needs --format json or --format html"));
 
-	int fd = STDOUT_FILENO;
-	if (a.output && (r = output_create(a.output, &fd)))
+	_cleanup_(output_close) Output out = OUTPUT_INIT;
+	if ((r = output_create(a.output, &out)))
 		return r;
 	json_object *params = json_object_new_object();
 	if (!params) {
@@ -356,15 +356,15 @@ cmd_disposal_report(int argc, char **argv)
 		r = fail_nomem();
 		goto done;
 	}
-	if (fd == STDOUT_FILENO)
+	if (out.fd == STDOUT_FILENO)
 		fflush(stdout);
-	int w = write_all(fd, text, strlen(text));
-	if (w == 0 && a.output && fsync(fd) < 0)
-		w = -errno;
+	int w = write_all(out.fd, text, strlen(text));
 	if (w < 0) {
 		r = output_error(-w);
 		goto done;
 	}
+	if ((r = output_commit(&out)))
+		goto done;
 	if (a.output && arg.json) {
 		_cleanup_(json_putp) json_object *o = json_object_new_object();
 		if (o) {
@@ -382,7 +382,6 @@ cmd_disposal_report(int argc, char **argv)
 	}
 	r = CTL_EXIT_OK;
 done:
-	output_finish(a.output, fd, r);
 	return r;
 }
 

@@ -5,12 +5,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -19,35 +22,159 @@
 #include "ctl-util.h"
 #include "ctl-output.h"
 
+/* "cannot create PATH: error" and the exit code: 6 when the name is taken, as it never is
+ * overwritten. */
+static int
+output_fail_create(const char *path, int err)
+{
+	_cleanup_(freep) char *clean = text_clean(path);
+	fprintf(stderr, "%s: ", CTL_NAME);
+	fprintf(stderr, _("cannot create %s: %s\n"), clean ? clean : "?", strerror(err));
+	return err == EEXIST ? CTL_EXIT_CONFLICT : CTL_EXIT_ERROR;
+}
+
+/* A temporary file with a name, in o->dir_fd, for file systems without O_TMPFILE. -errno. */
+static int
+output_open_named(Output *o)
+{
+	for (int tries = 0; tries < 64; tries++) {
+		uint64_t v = 0;
+		if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
+			return errno ? -errno : -EIO;
+		snprintf(o->tmp, sizeof(o->tmp), ".#biogatectl%016" PRIx64, v);
+		int fd = openat(o->dir_fd, o->tmp,
+		                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			o->fd = fd;
+			return 0;
+		}
+		o->tmp[0] = '\0';
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
 /*
- * A new file only, readable by its owner alone: exports and reports name people (R19). 0 with
- * *ret_fd, or the exit code after a message (6 when the file exists already: nothing is ever
- * overwritten).
+ * A new file only, readable by its owner alone: exports and reports name people (R19). The
+ * directory of path is opened once, here; the document is written to a file without a name
+ * in it (O_TMPFILE, or a hidden temporary name where the file system has none) and only
+ * output_commit() gives it its name, through that directory. Whatever becomes of the path
+ * meanwhile (its directory swapped for a symlink while a confirmer is prompted, say), no
+ * other file is ever written, renamed over or removed, and half a document never shows
+ * under the name. 0 with *o set up (path NULL: standard output), or the exit code after a
+ * message (6 when the name is taken already: nothing is ever overwritten).
  */
 int
-output_create(const char *path, int *ret_fd)
+output_create(const char *path, Output *o)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
+	*o = (Output)OUTPUT_INIT;
+	if (!path)
+		return 0;
+	o->path = path;
+	o->fd = -1;
+	const char *slash = strrchr(path, '/');
+	_cleanup_(freep) char *dir = NULL;
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	o->name = strdup(slash ? slash + 1 : path);
+	if (!dir || !o->name)
+		return fail_nomem();
+
+	o->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (o->dir_fd < 0)
+		return output_fail_create(path, errno);
+	/* "DIR/": a name that can only be the directory itself, which exists. */
+	if (!o->name[0])
+		return output_fail_create(path, EEXIST);
+	/* Said now, before anyone is asked for a finger; output_commit() checks it again. */
+	struct stat st;
+	if (fstatat(o->dir_fd, o->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return output_fail_create(path, EEXIST);
+	if (errno != ENOENT)
+		return output_fail_create(path, errno);
+
+	o->fd = openat(o->dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (o->fd < 0) {
 		int err = errno;
-		_cleanup_(freep) char *clean = text_clean(path);
-		fprintf(stderr, "%s: ", CTL_NAME);
-		fprintf(stderr, _("cannot create %s: %s\n"), clean ? clean : "?", strerror(err));
-		return err == EEXIST ? CTL_EXIT_CONFLICT : CTL_EXIT_ERROR;
+		/* Kernels or file systems without O_TMPFILE. */
+		if (err != EOPNOTSUPP && err != EISDIR && err != EINVAL)
+			return output_fail_create(path, err);
+		int r = output_open_named(o);
+		if (r < 0)
+			return output_fail_create(path, -r);
 	}
-	*ret_fd = fd;
 	return 0;
 }
 
-/* Closes an output file; half a document must not pass for a whole one. */
-void
-output_finish(const char *path, int fd, int r)
+/* Gives the unnamed file o->fd its name in o->dir_fd; never replaces a file. -errno. */
+static int
+output_link(Output *o)
 {
-	if (!path)
-		return;
-	close(fd);
-	if (r != CTL_EXIT_OK)
-		(void)unlink(path);
+	/* Needs CAP_DAC_READ_SEARCH; /proc/self/fd/N is the same file for anyone else. */
+	if (linkat(o->fd, "", o->dir_fd, o->name, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT && errno != EPERM)
+		return -errno;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o->fd);
+	if (linkat(AT_FDCWD, proc, o->dir_fd, o->name, AT_SYMLINK_FOLLOW) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Renames the temporary o->tmp to o->name in o->dir_fd; never replaces a file. -errno. */
+static int
+output_rename(Output *o)
+{
+	if (renameat2(o->dir_fd, o->tmp, o->dir_fd, o->name, RENAME_NOREPLACE) < 0) {
+		if (errno != EINVAL && errno != ENOSYS)
+			return -errno;
+		/* No RENAME_NOREPLACE here: a hard link fails as well when the name is taken. */
+		if (linkat(o->dir_fd, o->tmp, o->dir_fd, o->name, 0) < 0)
+			return -errno;
+		(void)unlinkat(o->dir_fd, o->tmp, 0);
+	}
+	o->tmp[0] = '\0';
+	return 0;
+}
+
+/*
+ * The document is whole: on disk, then under its name in the directory output_create()
+ * opened. Nothing to do for standard output. 0, or the exit code after a message (6 when
+ * the name was taken meanwhile; the document is then dropped).
+ */
+int
+output_commit(Output *o)
+{
+	if (!o->path)
+		return 0;
+	if (fsync(o->fd) < 0)
+		return output_error(errno);
+	int r = o->tmp[0] ? output_rename(o) : output_link(o);
+	if (r < 0)
+		return output_fail_create(o->path, -r);
+	return 0;
+}
+
+/* Closes the output; a document never committed goes, through the directory it was made in
+ * (an unnamed one needs nothing: it goes with its last descriptor). */
+void
+output_close(Output *o)
+{
+	if (o->path && o->fd >= 0)
+		close(o->fd);
+	if (o->dir_fd >= 0) {
+		if (o->tmp[0])
+			(void)unlinkat(o->dir_fd, o->tmp, 0);
+		close(o->dir_fd);
+	}
+	free(o->name);
+	*o = (Output)OUTPUT_INIT;
 }
 
 /* The output could not be written (err, an errno value): says so; the exit code. */

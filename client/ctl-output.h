@@ -7,13 +7,29 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "bgclient.h"
 
-int output_create(const char *path, int *ret_fd);
-void output_finish(const char *path, int fd, int r);
+/* An --output FILE being written (ctl-output.c output_create()), or standard output. */
+typedef struct Output {
+	const char *path; /* as given, for messages; NULL: standard output */
+	int fd;           /* where the document is written */
+	int dir_fd;       /* path's directory, opened once: every later step goes through it */
+	char *name;       /* the last component of path, the name in dir_fd */
+	char tmp[32];     /* a named temporary in dir_fd where O_TMPFILE is missing; else "" */
+} Output;
+
+#define OUTPUT_INIT                                                                                \
+	{                                                                                          \
+		.fd = STDOUT_FILENO, .dir_fd = -1                                                  \
+	}
+
+int output_create(const char *path, Output *o);
+int output_commit(Output *o);
+void output_close(Output *o);
 int output_error(int err);
 int write_all(int fd, const char *s, size_t len);
 int stream_chunks(BgClient *c, int fd, bool prompts_ok, bool clean, uint64_t max_bytes,

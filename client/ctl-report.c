@@ -116,8 +116,8 @@ cmd_report_monthly(int argc, char **argv)
 	/* To standard output: the page for a person, the data for a script (--json). */
 	const char *format = a.format ? a.format : arg.json ? "json" : "html";
 
-	int fd = STDOUT_FILENO;
-	if (a.output && (r = output_create(a.output, &fd)))
+	_cleanup_(output_close) Output out = OUTPUT_INIT;
+	if ((r = output_create(a.output, &out)))
 		return r;
 	_cleanup_(bg_closep) BgClient *c = NULL;
 	json_object *final = NULL;
@@ -136,12 +136,12 @@ cmd_report_monthly(int argc, char **argv)
 	if (r)
 		goto done;
 	if (render) {
-		r = report_fetch_render(c, fd, &final, &written);
+		r = report_fetch_render(c, out.fd, &final, &written);
 		if (r)
 			goto done;
 		bytes = (int64_t)written;
 	} else {
-		r = stream_chunks(c, fd, false, true, CTL_REPORT_MAX_BYTES, &final, &written);
+		r = stream_chunks(c, out.fd, false, true, CTL_REPORT_MAX_BYTES, &final, &written);
 		if (r)
 			goto done;
 		/* The daemon says how long the document is: a short one is not the report. */
@@ -150,11 +150,8 @@ cmd_report_monthly(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (a.output && fsync(fd) < 0) {
-		r = output_error(errno);
+	if ((r = output_commit(&out)))
 		goto done;
-	}
-	r = CTL_EXIT_OK;
 	if (a.output && arg.json) {
 		_cleanup_(json_putp) json_object *o = json_object_new_object();
 		if (o) {
@@ -173,7 +170,6 @@ cmd_report_monthly(int argc, char **argv)
 	}
 done:
 	json_object_put(final);
-	output_finish(a.output, fd, r);
 	return r;
 }
 
