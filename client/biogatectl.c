@@ -28,21 +28,31 @@
 
 /* --- dispatch and help ------------------------------------------------------------------ */
 
-/* Every verb, in the order --help lists them. */
+/* Every verb, in the order --help lists them; each is defined with its help in ctl-*.c. */
+/* clang-format off */
 static const CtlVerb *const verbs[] = {
-	&ctl_verb_status,           &ctl_verb_staff_add,         &ctl_verb_staff_list,
-	&ctl_verb_staff_show,       &ctl_verb_staff_edit,        &ctl_verb_staff_unlock,
-	&ctl_verb_staff_history,    &ctl_verb_staff_nationality, &ctl_verb_revoke,
-	&ctl_verb_enroll,           &ctl_verb_operator_grant,    &ctl_verb_verify,
-	&ctl_verb_schedule_import,  &ctl_verb_schedule_show,     &ctl_verb_authorize,
-	&ctl_verb_whoami,           &ctl_verb_sessions,          &ctl_verb_lock,
-	&ctl_verb_logoff,           &ctl_verb_audit_verify,      &ctl_verb_audit_list,
-	&ctl_verb_audit_export,     &ctl_verb_audit_search_key,  &ctl_verb_disposal_plan,
-	&ctl_verb_disposal_approve, &ctl_verb_disposal_execute,  &ctl_verb_disposal_report,
-	&ctl_verb_room_enter,       &ctl_verb_room_leave,        &ctl_verb_room_list,
-	&ctl_verb_report_monthly,   &ctl_verb_usb_allow,         &ctl_verb_usb_revoke,
-	&ctl_verb_usb_list,
+	&ctl_verb_status,
+	&ctl_verb_staff_add, &ctl_verb_staff_list, &ctl_verb_staff_show, &ctl_verb_staff_edit,
+	&ctl_verb_staff_unlock, &ctl_verb_staff_history, &ctl_verb_staff_nationality,
+	&ctl_verb_revoke,
+	&ctl_verb_enroll,
+	&ctl_verb_operator_grant,
+	&ctl_verb_verify,
+	&ctl_verb_schedule_import, &ctl_verb_schedule_show,
+	&ctl_verb_authorize,
+	&ctl_verb_whoami,
+	&ctl_verb_sessions,
+	&ctl_verb_lock,
+	&ctl_verb_logoff,
+	&ctl_verb_audit_verify, &ctl_verb_audit_list, &ctl_verb_audit_export,
+	&ctl_verb_audit_search_key,
+	&ctl_verb_disposal_plan, &ctl_verb_disposal_approve, &ctl_verb_disposal_execute,
+	&ctl_verb_disposal_report,
+	&ctl_verb_room_enter, &ctl_verb_room_leave, &ctl_verb_room_list,
+	&ctl_verb_report_monthly,
+	&ctl_verb_usb_allow, &ctl_verb_usb_revoke, &ctl_verb_usb_list,
 };
+/* clang-format on */
 
 void
 help(void)

@@ -277,17 +277,6 @@ const CtlVerb ctl_verb_disposal_execute = {
 	              "fingerprint and every personal field of the roster"),
 };
 
-/* A document from the daemon, as text: no control characters but line breaks and tabs. */
-static void
-document_clean(char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-			*s = '?';
-	}
-}
-
 static int
 cmd_disposal_report(int argc, char **argv)
 {
@@ -344,7 +333,7 @@ cmd_disposal_report(int argc, char **argv)
 		}
 		text = strdup(doc);
 		if (text)
-			document_clean(text);
+			document_clean_n(text, strlen(text));
 	} else {
 		const char *j = json_object_to_json_string_ext(
 		    p, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
