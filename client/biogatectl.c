@@ -11,8 +11,8 @@
  * control characters before it reaches a terminal.
  *
  * This file holds main(), the help and the verb table; each verb is defined, with its help,
- * in its group's file (ctl-staff.c, ctl-audit.c, ...), and what they share is in ctl-util.c,
- * ctl-args.c and ctl-output.c.
+ * in its group's file (ctl-staff.c, ctl-audit.c, ...), and what they share is in ctl-call.c,
+ * ctl-util.c, ctl-args.c and ctl-output.c.
  */
 #include <getopt.h>
 #include <libintl.h>

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "ctl-args.h"
+#include "ctl-call.h"
 #include "ctl-util.h"
 
 /* --- option parsing --------------------------------------------------------------------- */

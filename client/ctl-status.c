@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "ctl-args.h"
+#include "ctl-call.h"
 #include "ctl-util.h"
 #include "ctl-verbs.h"
 

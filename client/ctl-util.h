@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ctl-util: what the verbs of biogatectl share (ctl-util.c): the global options, the exit
- * codes, the calls to biogated with their errors reported, fields of a reply, and output for
- * a person or a script. The verbs themselves are in ctl-*.c, the verb table in biogatectl.c.
+ * codes, fields of a reply, and output for a person or a script. The calls are in ctl-call.h,
+ * the verbs themselves in ctl-*.c, the verb table in biogatectl.c.
  */
 #pragma once
 
@@ -70,11 +70,6 @@ void freep(void *p);
 /* The help of biogatectl.c's main(), for --help after any verb. */
 void help(void);
 
-typedef void (*ProgressFn)(json_object *params);
-
-/* ctl_query(): the reply is for a person; the command goes on to print it. */
-#define CTL_PRINT_TEXT (-1)
-
 typedef struct Field {
 	const char *label; /* translated */
 	char *value;       /* owned, cleaned */
@@ -95,18 +90,6 @@ char *memstream_clean(FILE *f, char **buf);
 void put_clean(FILE *f, const char *s);
 void print_json(json_object *o);
 void print_json_error(const char *name);
-void print_locked_out(json_object *params);
-int ctl_fail_reply(const WireReply *rep);
-int ctl_fail_transport(int r, const char *path);
-int timeout_ms(bool stream);
-int ctl_connect(BgClient **ret);
-int ctl_call(const char *method, json_object *params, json_object **ret_msg,
-             json_object **ret_params);
-int ctl_send_stream(const char *method, json_object *params, BgClient **ret);
-int ctl_call_stream(const char *method, json_object *params, ProgressFn on_progress,
-                    json_object **ret_msg, json_object **ret_params);
-int ctl_query(const char *method, json_object *params, ProgressFn on_progress,
-              json_object **ret_msg, json_object **ret_params);
 const char *jstr(json_object *o, const char *key);
 const char *jstr_or(json_object *o, const char *key, const char *fallback);
 bool jint(json_object *o, const char *key, int64_t *ret);
