@@ -88,6 +88,99 @@ wire_buf_fill(WireBuf *b, int fd)
 	return n;
 }
 
+/*
+ * Well-formed UTF-8 as RFC 3629 defines it: no overlong forms, no UTF-16 surrogates
+ * (U+D800..U+DFFF), nothing above U+10FFFF. json-c's VALIDATE_UTF8 lets all three through
+ * (json-c 0.16), so the wire checks the raw bytes itself before json-c sees them.
+ */
+static bool
+utf8_well_formed(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		unsigned char c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t n;
+		unsigned char lo = 0x80, hi = 0xbf; /* bounds of the second byte */
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 2;
+		else if (c >= 0xe0 && c <= 0xef) {
+			n = 3;
+			if (c == 0xe0)
+				lo = 0xa0; /* overlong */
+			else if (c == 0xed)
+				hi = 0x9f; /* surrogates */
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 4;
+			if (c == 0xf0)
+				lo = 0x90; /* overlong */
+			else if (c == 0xf4)
+				hi = 0x8f; /* above U+10FFFF */
+		} else
+			return false; /* continuation byte, C0/C1, F5..FF */
+		if (n > len - i || s[i + 1] < lo || s[i + 1] > hi)
+			return false;
+		for (size_t k = 2; k < n; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+		i += n;
+	}
+	return true;
+}
+
+static int
+hex4(const char *p)
+{
+	int v = 0;
+	for (int k = 0; k < 4; k++) {
+		char c = p[k];
+		int d = c >= '0' && c <= '9'   ? c - '0'
+		        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+		                               : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/*
+ * The escapes json-c would turn into something else than what was sent: \u0000 (a string
+ * cut short at the NUL) and unpaired surrogates (silently replaced by U+FFFD). In valid JSON
+ * a backslash appears only inside strings and always starts a two-character escape, so one
+ * pass pairing backslashes finds every \u escape; anything else is left to json-c.
+ */
+static bool
+escapes_well_formed(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (i + 1 >= len)
+			return false;
+		if (s[++i] != 'u')
+			continue;
+		if (len - i < 5)
+			return false;
+		int v = hex4(s + i + 1);
+		i += 4;
+		if (v <= 0 || (v >= 0xdc00 && v <= 0xdfff))
+			return false;
+		if (v >= 0xd800 && v <= 0xdbff) {
+			if (len - i < 7 || s[i + 1] != '\\' || s[i + 2] != 'u')
+				return false;
+			int w = hex4(s + i + 3);
+			if (w < 0xdc00 || w > 0xdfff)
+				return false;
+			i += 6;
+		}
+	}
+	return true;
+}
+
 int
 wire_parse(const char *data, size_t len, size_t max, json_object **ret)
 {
@@ -96,6 +189,8 @@ wire_parse(const char *data, size_t len, size_t max, json_object **ret)
 	if (len > max || len > INT32_MAX)
 		return -EMSGSIZE;
 	if (memchr(data, '\0', len))
+		return -EBADMSG;
+	if (!utf8_well_formed((const unsigned char *)data, len) || !escapes_well_formed(data, len))
 		return -EBADMSG;
 
 	json_tokener *tok = json_tokener_new_ex(WIRE_MAX_DEPTH);

@@ -33,6 +33,60 @@ next_of(const char *s, size_t n, size_t max, json_object **ret)
 	return r;
 }
 
+/* Parses one message of exactly strlen(s) bytes: 1 when taken, -EBADMSG when refused. */
+static int
+parse_text(const char *s)
+{
+	json_object *o = NULL;
+	int r = wire_parse(s, strlen(s), 1024, &o);
+	json_object_put(o);
+	return r == 0 ? 1 : r;
+}
+
+/* RFC 3629 exactly: json-c's own check lets the first group through. */
+static void
+test_utf8_exact(void)
+{
+	static const char *const refused[] = {
+		"{\"a\":\"\xc0\xaf\"}",         /* overlong '/' */
+		"{\"a\":\"\xc1\xbf\"}",         /* overlong, C1 lead */
+		"{\"a\":\"\xe0\x80\xaf\"}",     /* overlong, three bytes */
+		"{\"a\":\"\xf0\x80\x80\xaf\"}", /* overlong, four bytes */
+		"{\"a\":\"\xed\xa0\x80\"}",     /* U+D800, a surrogate */
+		"{\"a\":\"\xed\xbf\xbf\"}",     /* U+DFFF */
+		"{\"a\":\"\xf4\x90\x80\x80\"}", /* U+110000 */
+		"{\"a\":\"\xf5\x80\x80\x80\"}", /* F5 lead */
+		"{\"a\":\"\xe2\x82\"}",         /* truncated */
+		"{\"a\":\"\x80\"}",             /* lone continuation */
+		"{\"a\":\"\\ud800\"}",          /* lone high surrogate escape */
+		"{\"a\":\"\\udc00x\"}",         /* lone low surrogate escape */
+		"{\"a\":\"\\ud83dx\"}",         /* high surrogate, no low one */
+		"{\"a\":\"\\ud83d\\u0041\"}",   /* high surrogate, then not a low one */
+		"{\"a\":\"x\\u0000y\"}",        /* a NUL inside a string */
+		"{\"a\":\"\\u00\"}",            /* short escape */
+	};
+	static const char *const taken[] = {
+		"{\"a\":\"\xc2\x80\"}",                 /* U+0080 */
+		"{\"a\":\"\xed\x9f\xbf\"}",             /* U+D7FF */
+		"{\"a\":\"\xee\x80\x80\"}",             /* U+E000 */
+		"{\"a\":\"\xf4\x8f\xbf\xbf\"}",         /* U+10FFFF */
+		"{\"a\":\"\xe7\x85\xa7\xe5\x90\x88\"}", /* 照合 */
+		"{\"a\":\"\\ud83d\\ude00\"}",           /* a surrogate pair escape */
+		"{\"a\":\"\\\\u0000\"}",                /* an escaped backslash, then text */
+		"{\"a\":\"\\u00e9\"}",
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (parse_text(refused[i]) != -EBADMSG) {
+			fprintf(stderr, "refused[%zu] was taken\n", i);
+			failures++;
+		}
+	for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++)
+		if (parse_text(taken[i]) != 1) {
+			fprintf(stderr, "taken[%zu] was refused\n", i);
+			failures++;
+		}
+}
+
 static void
 test_framing(void)
 {
@@ -66,8 +120,9 @@ test_framing(void)
 	 * that behaviour here: if it changes, this test says so. */
 	CHECK(next_of("{'a':1}", 8, 64, &o) == 1 && json_object_object_get_ex(o, "a", NULL));
 	json_object_put(o);
-	CHECK(next_of("{\"a\":\"\xff\"}", 10, 64, &o) == -EBADMSG);              /* invalid UTF-8 */
-	CHECK(next_of("", 1, 64, &o) == -EBADMSG);                               /* empty message */
+	CHECK(next_of("{\"a\":\"\xff\"}", 10, 64, &o) == -EBADMSG); /* invalid UTF-8 */
+	CHECK(next_of("", 1, 64, &o) == -EBADMSG);                  /* empty message */
+	test_utf8_exact();
 	CHECK(next_of("{\"a\":[[[[[[[[[[1]]]]]]]]]]}", 28, 64, &o) == -EBADMSG); /* depth */
 	CHECK(next_of("{\"a\":[[[[[[1]]]]]]}", 20, 64, &o) == 1);
 	json_object_put(o);
