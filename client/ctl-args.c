@@ -41,6 +41,28 @@ usage_errorf(const char *fmt, ...)
 	return CTL_EXIT_USAGE;
 }
 
+/* The person fixes the file and runs the command again: the usage exit code. */
+__attribute__((format(printf, 3, 4))) int
+file_errorf(const char *path, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	char *raw = NULL;
+	va_start(ap, fmt);
+	int n = vasprintf(&raw, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return fail_nomem();
+	_cleanup_(freep) char *msg = text_clean(raw);
+	_cleanup_(freep) char *where = text_clean(path);
+	free(raw);
+	if (line > 0)
+		fprintf(stderr, "%s: %s:%u: %s\n", CTL_NAME, where ? where : "?", line,
+		        msg ? msg : "?");
+	else
+		fprintf(stderr, "%s: %s: %s\n", CTL_NAME, where ? where : "?", msg ? msg : "?");
+	return CTL_EXIT_USAGE;
+}
+
 /* getopt_long()'s '?' (an unknown option) and ':' (a missing value) as usage errors; else 0. */
 int
 getopt_failure(int c, char **argv)

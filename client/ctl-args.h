@@ -86,6 +86,10 @@ typedef struct ConfirmArgs {
 } ConfirmArgs;
 
 __attribute__((format(printf, 1, 2))) int usage_errorf(const char *fmt, ...);
+/* A bad input file is a usage error too, told as "biogatectl: FILE:LINE: message" (LINE 0:
+ * about the whole file). */
+__attribute__((format(printf, 3, 4))) int file_errorf(const char *path, unsigned line,
+                                                      const char *fmt, ...);
 int getopt_failure(int c, char **argv);
 int common_option(int c, const char *value);
 int opt_value_set(const OptValue *values, size_t n, int c, const char *value, void *userdata);

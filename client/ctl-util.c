@@ -43,28 +43,86 @@ freep(void *p)
 
 /* --- text for a terminal ------------------------------------------------------------- */
 
-/* Text from the daemon goes to a terminal: no control characters (C0, DEL, C1) get through. */
+/*
+ * What a terminal must not be handed raw: C0 and C1 controls and DEL (they move the cursor,
+ * retitle the window, rewrite what is shown), the bidirectional controls (U+061C, U+200E,
+ * U+200F, U+202A..U+202E, U+2066..U+2069, which reorder what follows so that a stored "txt.exe"
+ * reads as "exe.txt"), the line and paragraph separators, and the invisible characters
+ * (U+200B..U+200D, U+2060..U+2064, U+FEFF) that make two different strings look the same.
+ */
+static bool
+text_hidden(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c ||
+	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+/* The code point of the strict UTF-8 sequence at s[0..n) and its length; 0 when s does not
+ * start with one (overlong forms, surrogates and values above U+10FFFF are not UTF-8). */
+static size_t
+text_utf8(const unsigned char *s, size_t n, uint32_t *ret)
+{
+	size_t k;
+	uint32_t cp, min;
+	if (s[0] < 0x80) {
+		*ret = s[0];
+		return 1;
+	} else if ((s[0] & 0xe0) == 0xc0) {
+		k = 2, cp = s[0] & 0x1f, min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		k = 3, cp = s[0] & 0x0f, min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		k = 4, cp = s[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < k)
+		return 0;
+	for (size_t i = 1; i < k; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	*ret = cp;
+	return k;
+}
+
+/*
+ * Every stored or received string a person reads goes through here (fields, tables, lines,
+ * messages): what text_hidden() names is shown escaped as \uXXXX, a byte that is not UTF-8 as
+ * \xNN, and a backslash as \\ so that no stored text can pass for an escape.
+ */
 char *
 text_clean(const char *s)
 {
 	if (!s)
 		s = "-";
 	size_t n = strlen(s);
-	char *out = malloc(n + 1);
+	if (n > (SIZE_MAX - 1) / 6)
+		return NULL;
+	char *out = malloc(6 * n + 1); /* the worst case: a 1-byte control as \u00XX */
 	if (!out)
 		return NULL;
+	const unsigned char *u = (const unsigned char *)s;
 	size_t j = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
-		    (unsigned char)s[i + 1] <= 0x9f) {
-			out[j++] = '?';
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t k = text_utf8(u + i, n - i, &cp);
+		if (k == 0) {
+			j += (size_t)sprintf(out + j, "\\x%02x", u[i]);
 			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			out[j++] = '?';
-		} else {
-			out[j++] = (char)c;
+			continue;
 		}
+		if (text_hidden(cp))
+			j += (size_t)sprintf(out + j, "\\u%04x", (unsigned)cp);
+		else if (cp == '\\')
+			j += (size_t)sprintf(out + j, "\\\\");
+		else
+			memcpy(out + j, u + i, k), j += k;
+		i += k;
 	}
 	out[j] = '\0';
 	return out;

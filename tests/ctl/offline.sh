@@ -148,13 +148,19 @@ csv_bad() {
 	if [ -s "$T/out" ]; then bad "schedule import: $1: stdout not empty"; fi
 }
 csv_bad "a bad date" 'matching_id,date,start,end\nM001,2026-04-01,09:00,17:00\nM001,2026-04-31,09:00,17:00\n' \
-	"biogatectl: FILE:3: invalid date '2026-04-31': give a real date as YYYY-MM-DD"
-csv_bad "a bad time" 'M001,2026-04-01,9:00,17:00\n' \
-	"biogatectl: FILE:1: invalid time '9:00': give the time as HH:MM, 00:00 to 23:59"
-csv_bad "hour 24" 'M001,2026-04-01,09:00,24:00\n' \
-	"biogatectl: FILE:1: invalid time '24:00': give the time as HH:MM, 00:00 to 23:59"
-csv_bad "end before start" 'M001,2026-04-01\t,17:00,09:00\r\n' \
-	"biogatectl: FILE:1: the shift ends at 09:00, not after it starts (17:00)"
+	"biogatectl: FILE:3: invalid date '2026-04-31': give a real date as YYYY-MM-DD, YYYY/M/D or YYYY年M月D日"
+csv_bad "a bad time" 'M001,2026-04-01,9:60,17:00\n' \
+	"biogatectl: FILE:1: invalid start time '9:60': give it as H:MM or HH:MM, 0:00 to 23:59"
+csv_bad "a start at hour 24" 'M001,2026-04-01,24:00,25:00\n' \
+	"biogatectl: FILE:1: invalid start time '24:00': give it as H:MM or HH:MM, 0:00 to 23:59"
+csv_bad "an end at hour 48" 'M001,2026-04-01,09:00,48:00\n' \
+	"biogatectl: FILE:1: invalid end time '48:00': give it as H:MM or HH:MM, 0:00 to 23:59 (an end before the start is on the next day; 24:00 to 47:59 also say the next day)"
+csv_bad "seconds that are not 00" 'M001,2026-04-01,09:00:30,17:00\n' \
+	"biogatectl: FILE:1: invalid start time '09:00:30': give it as H:MM or HH:MM, 0:00 to 23:59"
+csv_bad "end equal to start" 'M001,2026-04-01\t,17:00,17:00\r\n' \
+	"biogatectl: FILE:1: the shift starts and ends at 17:00; give an end different from the start"
+csv_bad "24 hours or longer" 'M001,2026-04-01,09:00,33:00\n' \
+	"biogatectl: FILE:1: the shift from 09:00 to 33:00 is 24 hours or longer"
 csv_bad "a bad matching ID" 'M001,2026-04-01,09:00,17:00\n\n"M 2",2026-04-01,09:00,17:00\n' \
 	"biogatectl: FILE:3: invalid matching ID 'M 2': IDs are 1 to 64 letters, digits, '.', '_', '@' or '-', and do not start with '-' or '.'"
 csv_bad "a quoted comma in the ID" '"M,1",2026-04-01,09:00,17:00\n' \
@@ -170,14 +176,14 @@ csv_bad "a quote inside an unquoted field" 'M0"02,2026-04-01,09:00,17:00\n' \
 csv_bad "text after a closing quote" '"M002"x,2026-04-01,09:00,17:00\n' \
 	"biogatectl: FILE:1: text after the closing quote of field 1"
 csv_bad "a line break inside quotes counts lines" 'M1,2026-04-01,09:00,17:00,"a\nb"\nM2,2026-04-01,09:00,17:00,"c\r\nd"\r\nM3,x,09:00,10:00\n' \
-	"biogatectl: FILE:5: invalid date 'x': give a real date as YYYY-MM-DD"
+	"biogatectl: FILE:5: invalid date 'x': give a real date as YYYY-MM-DD, YYYY/M/D or YYYY年M月D日"
 csv_bad "a NUL byte" 'M001,2026-04-01,09:00,17:00\nM0\00002,2026-04-01,09:00,17:00\n' \
 	"biogatectl: FILE:2: the file contains a NUL byte; save it as CSV (UTF-8)"
 csv_bad "a stray carriage return" 'M001,2026-04-01,09:00,17:00\rM002,2026-04-01,09:00,17:00\n' \
 	"biogatectl: FILE:1: a carriage return that does not end a line"
 csv_bad "mixed months" 'M001,2026-04-30,09:00,17:00\nM001,2026-05-01,09:00,17:00\n' \
 	"biogatectl: FILE:2: the date 2026-05-01 is in 2026-05, but the rows above are in 2026-04; import one month per file"
-csv_bad "UTF-16" '\377\376M\000' "biogatectl: FILE: the file is UTF-16 text; save it as CSV (UTF-8)"
+csv_bad "UTF-16" '\377\376M\000' "biogatectl: FILE: the file is UTF-16LE text; save it as CSV UTF-8 (comma delimited) or CSV (comma delimited)"
 csv_bad "only a header" '\357\273\277matching_id,date,start,end\r\n' "biogatectl: FILE: the file holds no shifts"
 csv_bad "empty" '' "biogatectl: FILE: the file holds no shifts"
 csv_bad "an over-long field" "$(printf 'x%.0s' $(seq 1 200)),2026-04-01,09:00,17:00\\n" \
@@ -199,6 +205,89 @@ run "schedule import: a small file reaches the daemon" 3 $NOSOCK schedule import
 { printf 'M001,2026-04-01,09:00,17:00\n'; head -c 1048576 /dev/zero | tr '\0' ' '; } >"$C/big.csv"
 run "schedule import: over 1 MiB" 2 schedule import --dry-run "$C/big.csv"
 is "schedule import: the size cap is named" "$T/err" "biogatectl: $C/big.csv: the file is larger than 1 MiB"
+head -c 10485760 /dev/zero | tr '\0' ' ' >"$C/10mb.csv"
+run "schedule import: a 10 MB file" 2 schedule import --dry-run "$C/10mb.csv"
+is "schedule import: a 10 MB file is refused by size" "$T/err" "biogatectl: $C/10mb.csv: the file is larger than 1 MiB"
+rm -f "$C/10mb.csv"
+
+# Files as a Japanese office makes them in Excel (issue 13): CP932 with a Japanese header and
+# a column of names, Excel's date and time forms, night shifts (an end before the start, or
+# 30:00), columns in any order under a header; refusals name the file, the line and the field
+# as it is written, never as '?'.
+printf '照合ID,日付,開始,終了,氏名\r\nM001,2026/4/1,9:00,17:00,山田 太郎\r\n"M002",2026/04/30,22:00,6:00,"佐藤, 花子"\r\nM003,2026年4月2日,22:00,30:00,x\r\nM004,２０２６／４／３,8:30:00,12:00:00,y\r\n' |
+	iconv -f UTF-8 -t CP932 >"$C/sjis.csv"
+run "schedule import --dry-run: CP932, Japanese header, Excel forms, night shifts" 0 \
+	schedule import --dry-run "$C/sjis.csv"
+is "schedule import --dry-run: CP932 rows in the daemon's form" "$T/out" '{
+  "month": "2026-04",
+  "shifts": [
+    {
+      "matching_id": "M001",
+      "date": "2026-04-01",
+      "start": "09:00",
+      "end": "17:00"
+    },
+    {
+      "matching_id": "M002",
+      "date": "2026-04-30",
+      "start": "22:00",
+      "end": "06:00"
+    },
+    {
+      "matching_id": "M003",
+      "date": "2026-04-02",
+      "start": "22:00",
+      "end": "06:00"
+    },
+    {
+      "matching_id": "M004",
+      "date": "2026-04-03",
+      "start": "08:30",
+      "end": "12:00"
+    }
+  ]
+}'
+printf '\357\273\277備考,終了,日付,照合ＩＤ,開始\r\n"a, b",1:00,2026-4-5,M009,21:30\r\n' >"$C/order.csv"
+run "schedule import --dry-run: header columns in another order, full-width letters" 0 \
+	schedule import --dry-run "$C/order.csv"
+is "schedule import --dry-run: columns found by name" "$(tr -d ' \n' <"$T/out" >"$T/flat"; echo "$T/flat")" \
+	'{"month":"2026-04","shifts":[{"matching_id":"M009","date":"2026-04-05","start":"21:30","end":"01:00"}]}'
+printf '照合ID,日付,開始,終了\r\nM001,2026/4/1,9:00,17:00\r\n山田,2026/4/1,9:00,17:00\r\n' | iconv -t CP932 >"$C/jid.csv"
+run "schedule import: a Japanese ID in a CP932 file" 2 schedule import --dry-run "$C/jid.csv"
+has "schedule import: the CP932 field is shown as written" "$T/err" "$C/jid.csv:3: invalid matching ID '山田'"
+csv_bad "a header without a column" '照合ID,日付,開始\nM001,2026/4/1,9:00\n' \
+	"biogatectl: FILE:1: the header row has no column 'end' (or '終了')"
+csv_bad "a header naming a column twice" 'matching_id,date,start,end,終了\n' \
+	"biogatectl: FILE:1: the header row names the column 'end' twice (fields 4 and 5)"
+csv_bad "a row shorter than the header" 'note,matching_id,date,start,end\nx,M001,2026/4/1,9:00\n' \
+	"biogatectl: FILE:2: expected at least 5 fields, as the header row says, found 4"
+csv_bad "a bidi override in a field is shown escaped" 'M\342\200\256X,2026-04-01,09:00,17:00\n' \
+	"biogatectl: FILE:1: invalid matching ID 'M\\u202eX': IDs are 1 to 64 letters, digits, '.', '_', '@' or '-', and do not start with '-' or '.'"
+# Encodings that are not taken are named.
+printf '照合ID,日付,開始,終了\nM001,2026/4/1,9:00,17:00\n' | iconv -t EUC-JP >"$C/euc.csv"
+run "schedule import: EUC-JP" 2 schedule import --dry-run "$C/euc.csv"
+is "schedule import: EUC-JP is named" "$T/err" "biogatectl: $C/euc.csv: the file is EUC-JP text; save it as CSV UTF-8 (comma delimited) or CSV (comma delimited)"
+printf '照合ID,日付,開始,終了\nM001,2026/4/1,9:00,17:00\n' | iconv -t ISO-2022-JP >"$C/jis.csv"
+run "schedule import: ISO-2022-JP" 2 schedule import --dry-run "$C/jis.csv"
+has "schedule import: ISO-2022-JP is named" "$T/err" "$C/jis.csv:1: the file is ISO-2022-JP (JIS) text"
+printf 'matching_id,date,start,end\nM001,2026/4/1,9:00,17:00\n' | iconv -t UTF-16BE >"$C/u16.csv"
+run "schedule import: UTF-16 without a byte order mark" 2 schedule import --dry-run "$C/u16.csv"
+has "schedule import: UTF-16BE is named" "$T/err" "the file is UTF-16BE text"
+csv_bad "neither UTF-8 nor CP932" 'M001,2026/4/1,9:00,17:00\nM\351\377,2026/4/1,9:00,17:00\n' \
+	"biogatectl: FILE:2: the file is neither UTF-8 (byte 0xe9 on line 2) nor CP932 (Shift_JIS) text (byte 0xe9 on line 2); save it as CSV UTF-8 (comma delimited)"
+csv_bad "a byte order mark over CP932" '\357\273\277M001,2026/4/1,9:00,17:00\nM\202\240,2026/4/1,9:00,17:00\n' \
+	"biogatectl: FILE:2: byte 0x82 is not UTF-8, though the file begins with UTF-8's byte order mark; save it again as CSV UTF-8 (comma delimited)"
+# A file cut short: inside a row, inside a UTF-8 character, inside a CP932 character.
+csv_bad "cut inside a row" 'M001,2026/4/1,9:00,17:00\nM002,2026/4/' \
+	"biogatectl: FILE:2: expected 4 fields (matching_id,date,start,end), found 2"
+has "schedule import: a cut row is said to be cut short" "$T/err" \
+	"$C/bad.csv:2: the file ends in this line without a line break: it may have been cut short"
+csv_bad "cut inside a UTF-8 character" 'M001,2026/4/1,9:00,17:00,山田\nM002,2026/4/1,9:00,17:00,\345\261' \
+	"biogatectl: FILE:2: the file ends in the middle of a UTF-8 character: it was cut short; save or copy it again"
+printf 'M001,2026/4/1,9:00,17:00,佐藤\r\nM002,2026/4/1,9:00,17:00,山田' | iconv -t CP932 | head -c -1 >"$C/cut932.csv"
+run "schedule import: cut inside a CP932 character" 2 schedule import --dry-run "$C/cut932.csv"
+is "schedule import: the CP932 cut is named with its line" "$T/err" \
+	"biogatectl: $C/cut932.csv:2: the file ends in the middle of a CP932 (Shift_JIS) character: it was cut short; save or copy it again"
 
 # authorize: the action is an ID; the key is never echoed, whatever is wrong.
 run "authorize without an action" 2 authorize
@@ -314,8 +403,9 @@ if locale -a 2>/dev/null | grep -qix 'c\.utf-\?8'; then
 	has "usage error in Japanese" "$T/err" "照合ID「bad id」が不正です"
 	run "bad date (Japanese)" 2 staff edit M001 --pledge-date 2026-02-30
 	has "bad date in Japanese" "$T/err" "--pledge-date の日付「2026-02-30」が不正です"
-	run "schedule file error (Japanese)" 2 schedule import --dry-run "$C/bad.csv"
-	has "schedule file error in Japanese names the file" "$T/err" "$C/bad.csv:1: 1 番目の項目が 128 バイトを超えています"
+	printf '%s,2026-04-01,09:00,17:00\n' "$(printf 'x%.0s' $(seq 1 200))" >"$C/long.csv"
+	run "schedule file error (Japanese)" 2 schedule import --dry-run "$C/long.csv"
+	has "schedule file error in Japanese names the file" "$T/err" "$C/long.csv:1: 1 番目の項目が 128 バイトを超えています"
 	run "purpose too short (Japanese)" 2 staff nationality M002 --purpose abc
 	has "purpose rule in Japanese" "$T/err" "利用目的には国籍を参照する理由を 4 文字以上で記入してください"
 	run "unknown revoke reason (Japanese)" 2 revoke M001 --reason fired
