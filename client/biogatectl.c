@@ -51,6 +51,7 @@ static const CtlVerb *const verbs[] = {
 	&ctl_verb_room_enter, &ctl_verb_room_leave, &ctl_verb_room_list,
 	&ctl_verb_report_monthly,
 	&ctl_verb_usb_allow, &ctl_verb_usb_revoke, &ctl_verb_usb_list,
+	&ctl_verb_policy_check,
 };
 /* clang-format on */
 

@@ -41,3 +41,4 @@ extern const CtlVerb ctl_verb_report_monthly;
 extern const CtlVerb ctl_verb_usb_allow;
 extern const CtlVerb ctl_verb_usb_revoke;
 extern const CtlVerb ctl_verb_usb_list;
+extern const CtlVerb ctl_verb_policy_check;

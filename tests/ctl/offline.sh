@@ -37,7 +37,7 @@ run "--help" 0 --help
 for cmd in "status" "staff add" "staff list" "staff show" "staff edit" "staff unlock" "enroll" \
 	"operator grant" "verify" "schedule import" "schedule show" "authorize" "whoami" \
 	"sessions" "lock" "logoff" "revoke" "staff history" "staff nationality" "disposal plan" \
-	"disposal approve" "disposal execute" "disposal report" "audit export"; do
+	"disposal approve" "disposal execute" "disposal report" "audit export" "policy check"; do
 	if grep -q "^  $cmd\b" "$T/out"; then ok "--help lists '$cmd'"; else bad "--help lacks '$cmd'"; fi
 done
 for code in 0 1 2 3 4 5 6 7 8; do
