@@ -13,6 +13,7 @@ extern const CtlVerb ctl_verb_staff_list;
 extern const CtlVerb ctl_verb_staff_show;
 extern const CtlVerb ctl_verb_staff_edit;
 extern const CtlVerb ctl_verb_staff_unlock;
+extern const CtlVerb ctl_verb_staff_import;
 extern const CtlVerb ctl_verb_staff_history;
 extern const CtlVerb ctl_verb_staff_nationality;
 extern const CtlVerb ctl_verb_revoke;

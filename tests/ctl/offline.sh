@@ -37,7 +37,7 @@ run "--help" 0 --help
 for cmd in "status" "staff add" "staff list" "staff show" "staff edit" "staff unlock" "enroll" \
 	"operator grant" "verify" "schedule import" "schedule show" "authorize" "whoami" \
 	"sessions" "lock" "logoff" "revoke" "staff history" "staff nationality" "disposal plan" \
-	"disposal approve" "disposal execute" "disposal report" "audit export" "policy check"; do
+	"disposal approve" "disposal execute" "disposal report" "audit export" "policy check" "staff import"; do
 	if grep -q "^  $cmd\b" "$T/out"; then ok "--help lists '$cmd'"; else bad "--help lacks '$cmd'"; fi
 done
 for code in 0 1 2 3 4 5 6 7 8; do
@@ -209,6 +209,16 @@ head -c 10485760 /dev/zero | tr '\0' ' ' >"$C/10mb.csv"
 run "schedule import: a 10 MB file" 2 schedule import --dry-run "$C/10mb.csv"
 is "schedule import: a 10 MB file is refused by size" "$T/err" "biogatectl: $C/10mb.csv: the file is larger than 1 MiB"
 rm -f "$C/10mb.csv"
+
+# staff import: the file is checked before anything is sent; a good one reaches the daemon.
+printf '照合ID,氏名,所属,国籍\r\nM001,山田,A,X\r\nM001,佐藤,A,X\r\n' | iconv -t CP932 >"$C/roster.csv"
+run "staff import: the same ID twice" 2 staff import --dry-run "$C/roster.csv"
+is "staff import: the second line is named" "$T/err" "biogatectl: $C/roster.csv:3: the matching ID M001 is on line 2 already"
+printf 'M001,山田,A,X\n' >"$C/roster.csv"
+run "staff import: no header" 2 staff import "$C/roster.csv"
+printf '照合ID,氏名,所属,国籍\nM001,山田,A,X\n' >"$C/roster.csv"
+run "staff import --dry-run reaches the daemon" 3 $NOSOCK staff import --dry-run "$C/roster.csv"
+run "staff import reaches the daemon" 3 $NOSOCK staff import "$C/roster.csv"
 
 # Files as a Japanese office makes them in Excel (issue 13): CP932 with a Japanese header and
 # a column of names, Excel's date and time forms, night shifts (an end before the start, or
