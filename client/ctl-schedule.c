@@ -328,8 +328,15 @@ schedule_show_option(int c, const char *value, void *userdata)
 static int
 shift_row(Table *t, json_object *s)
 {
-	if (table_add(t, jstr(s, "date")) < 0 || table_add(t, jstr(s, "start")) < 0 ||
-	    table_add(t, jstr(s, "end")) < 0 || table_add(t, jstr(s, "matching_id")) < 0)
+	const char *start = jstr(s, "start"), *end = jstr(s, "end");
+	_cleanup_(freep) char *end_shown = NULL;
+	/* A shift across midnight comes back with its end earlier than its start. */
+	if (start && end && strcmp(end, start) < 0 &&
+	    asprintf(&end_shown, _("%s (next day)"), end) < 0)
+		return -1;
+	if (table_add(t, jstr(s, "date")) < 0 || table_add(t, start) < 0 ||
+	    table_add(t, end_shown ? end_shown : end) < 0 ||
+	    table_add(t, jstr(s, "matching_id")) < 0)
 		return -1;
 	return 0;
 }

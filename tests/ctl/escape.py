@@ -70,6 +70,11 @@ def replies(req):
     elif m == 'io.biogate.UsbList':
         p = {'allowed': [{'serial': 'S\u202e1', 'allowed_at': T0, 'note': MIXED}],
              'attempts': []}
+    elif m == 'io.biogate.GetSchedule':
+        p = {'shifts': [{'matching_id': 'M\u202e1', 'date': '2026-04-30', 'start': '22:00',
+                         'end': '06:00'},
+                        {'matching_id': 'M002', 'date': '2026-04-30', 'start': '09:00',
+                         'end': '17:00'}]}
     elif m == 'io.biogate.AuditVerify':
         p = {'ok': False, 'problem': 'bad-mac', 'first_bad_seq': 7, 'records': 9,
              'record': rec}
@@ -147,6 +152,15 @@ def main():
             check('山田' in out and '太郎' in out, '%s: Japanese is shown as it is' % name)
             if not all(s in out for s in shown) or leaked:
                 print(out)
+
+        # schedule show: a shift across midnight comes back with its end before its start.
+        rc, out = run('schedule', 'show', '--month', '2026-04')
+        check(rc == 0 and 'M\\u202e1' in out and '\u202e' not in out,
+              'schedule show: the matching ID escaped')
+        rows = [l.split() for l in out.splitlines()]
+        check(['2026-04-30', '22:00', '06:00', '(next', 'day)', 'M\\u202e1'] in rows and
+              ['2026-04-30', '09:00', '17:00', 'M002'] in rows,
+              'schedule show: a night shift ends "(next day)", a day shift does not')
 
         # --json is data for a program: the strings exactly as stored.
         rc, out = run('--json', 'audit', 'list')
