@@ -35,6 +35,7 @@
 #include <glib-unix.h>
 #include <glib.h>
 
+#include "sandbox.h"
 #include "wire.h"
 
 #define SENSOR_FD 3
@@ -1026,7 +1027,7 @@ main(int argc, char **argv)
 {
 	Sensor s = { .fd = SENSOR_FD };
 	struct stat st;
-	int flags;
+	int flags, r;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (fstat(SENSOR_FD, &st) < 0 || !S_ISSOCK(st.st_mode)) {
@@ -1038,6 +1039,12 @@ main(int argc, char **argv)
 	if (flags < 0 || fcntl(SENSOR_FD, F_SETFL, flags | O_NONBLOCK) < 0 ||
 	    fcntl(SENSOR_FD, F_SETFD, FD_CLOEXEC) < 0) {
 		log_line("cannot set up fd %d: %s", SENSOR_FD, strerror(errno));
+		return 2;
+	}
+	/* Demoted before libfprint enumerates, i.e. before anything is read from a device. */
+	r = sensor_sandbox_apply();
+	if (r < 0) {
+		log_line("cannot demote the sensor, refusing to touch a reader: %s", strerror(-r));
 		return 2;
 	}
 	wire_buf_init(&s.in, WIRE_SENSOR_MAX_MESSAGE);
