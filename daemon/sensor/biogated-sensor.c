@@ -47,6 +47,12 @@
 #define ENROLL_DEFAULT_MS   60000
 #define VERIFY_DEFAULT_MS   15000
 #define TIMEOUT_MAX_MS      3600000
+/*
+ * A reader that is found but cannot be opened (held by fprintd or another process, still
+ * settling after a plug, or hanging on open) is tried again with a doubling delay.
+ */
+#define REOPEN_MIN_MS 250
+#define REOPEN_MAX_MS 30000
 
 typedef enum OpKind {
 	OP_NONE,
@@ -85,6 +91,13 @@ typedef struct Sensor {
 	bool dev_gone; /* libfprint reported it removed */
 	GCancellable *open_cancel;
 
+	/* A reader found but not opened: its names for status, and the retry schedule. */
+	char *busy_driver;
+	char *busy_name;
+	guint reopen_source;
+	guint reopen_ms;
+	unsigned open_failures;
+
 	/* The one running operation. */
 	OpKind op;
 	int64_t op_id;
@@ -106,6 +119,7 @@ static const struct {
 };
 
 static void device_adopt(Sensor *s, FpDevice *dev);
+static void device_adopt_first(Sensor *s);
 
 static void __attribute__((format(printf, 1, 2))) log_line(const char *fmt, ...)
 {
@@ -272,6 +286,12 @@ reader_object(Sensor *s)
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "present", json_object_new_boolean(s->dev_ready));
+	if (!s->dev_ready && s->busy_driver) {
+		/* Found, not opened, retried: what `biogatectl status` shows as held or busy. */
+		json_object_object_add(o, "state", json_object_new_string("busy"));
+		json_object_object_add(o, "driver", json_object_new_string(s->busy_driver));
+		json_object_object_add(o, "name", json_object_new_string(s->busy_name));
+	}
 	if (s->dev_ready) {
 		const char *driver = fp_device_get_driver(s->dev);
 		const char *name = fp_device_get_name(s->dev);
@@ -891,6 +911,64 @@ on_device_removed(FpDevice *dev, gpointer user_data)
 }
 
 static void
+busy_clear(Sensor *s)
+{
+	g_clear_pointer(&s->busy_driver, g_free);
+	g_clear_pointer(&s->busy_name, g_free);
+	if (s->reopen_source) {
+		g_source_remove(s->reopen_source);
+		s->reopen_source = 0;
+	}
+	s->reopen_ms = 0;
+	s->open_failures = 0;
+}
+
+static gboolean
+on_reopen(gpointer user_data)
+{
+	Sensor *s = user_data;
+	bool was_busy = s->busy_driver != NULL;
+
+	s->reopen_source = 0;
+	device_adopt_first(s);
+	if (!s->dev && was_busy) {
+		/* The reader went away while it was busy: nothing left to retry. */
+		log_line("reader %s is gone", s->busy_driver);
+		busy_clear(s);
+		send_reader_event(s);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * A reader that failed to open is tried again with a doubling delay, said once in the log
+ * (and again when it opens) and reported as "busy" to the daemon when that is news.
+ */
+static void
+reopen_later(Sensor *s, FpDevice *dev, const GError *err)
+{
+	bool news = s->busy_driver == NULL;
+
+	if (s->quitting)
+		return;
+	s->open_failures++;
+	if (news) {
+		const char *name = fp_device_get_name(dev);
+
+		log_line("reader %s cannot be opened (%s); it may be held by another process "
+		         "such as fprintd; retrying until it can",
+		         fp_device_get_driver(dev), err ? err->message : "-");
+		s->busy_driver = g_strdup(fp_device_get_driver(dev));
+		s->busy_name = g_strdup(name ? name : "");
+	}
+	s->reopen_ms = s->reopen_ms == 0 ? REOPEN_MIN_MS : MIN(s->reopen_ms * 2, REOPEN_MAX_MS);
+	if (!s->reopen_source)
+		s->reopen_source = g_timeout_add(s->reopen_ms, on_reopen, s);
+	if (news)
+		send_reader_event(s);
+}
+
+static void
 on_open_done(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	Sensor *s = user_data;
@@ -903,7 +981,7 @@ on_open_done(GObject *source, GAsyncResult *res, gpointer user_data)
 	s->dev_opening = false;
 	g_clear_object(&s->open_cancel);
 	if (!ok) {
-		log_line("reader %s failed to open: %s", fp_device_get_driver(dev), err->message);
+		reopen_later(s, dev, err);
 		device_release(s);
 		return;
 	}
@@ -912,7 +990,12 @@ on_open_done(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	s->dev_ready = true;
-	log_line("reader %s ready", fp_device_get_driver(dev));
+	if (s->open_failures > 0)
+		log_line("reader %s ready after %u failed attempts to open it",
+		         fp_device_get_driver(dev), s->open_failures);
+	else
+		log_line("reader %s ready", fp_device_get_driver(dev));
+	busy_clear(s);
 	send_reader_event(s);
 }
 
@@ -1020,6 +1103,7 @@ sensor_shutdown(Sensor *s)
 	}
 	if (!op_running(s) && !device_busy(s))
 		device_release(s);
+	busy_clear(s);
 }
 
 int
