@@ -51,6 +51,7 @@ for f in build-fuzz/fuzzers/*; do
 	case $name in # a harness whose corpus is not tests/NAME/corpus says where it is
 	fuzz_policy_parse) corpus=tests/policy/corpus-parse ;;
 	fuzz_search_key) corpus=tests/policy/corpus-key ;;
+	fuzz_sensor_request) corpus=tests/sensor/corpus ;;
 	*) corpus=tests/${name#fuzz_}/corpus ;;
 	esac
 	cp -r "$corpus/." "$work/" 2>/dev/null || true

@@ -35,6 +35,7 @@
 #include <glib-unix.h>
 #include <glib.h>
 
+#include "request.h"
 #include "sandbox.h"
 #include "wire.h"
 
@@ -46,7 +47,6 @@
 #define SHUTDOWN_TIMEOUT_MS 2000
 #define ENROLL_DEFAULT_MS   60000
 #define VERIFY_DEFAULT_MS   15000
-#define TIMEOUT_MAX_MS      3600000
 /*
  * A reader that is found but cannot be opened (held by fprintd or another process, still
  * settling after a plug, or hanging on open) is tried again with a doubling delay.
@@ -536,94 +536,6 @@ verify_start(Sensor *s)
 
 /* ---- requests ----------------------------------------------------------------------- */
 
-/* Standard base64 with padding, nothing else: g_base64_decode() silently skips junk. */
-static bool
-base64_valid(const char *p, size_t n)
-{
-	size_t pad = 0;
-
-	if (n == 0 || n % 4 != 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == '=') {
-			pad++;
-			continue;
-		}
-		if (pad > 0)
-			return false;
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '+' || c == '/'))
-			return false;
-	}
-	return pad <= 2;
-}
-
-/*
- * libfprint 1.94's fp_print_deserialize() trusts the shape of the print's payload: it takes
- * child 0 of the inner variant and children 0..2 of each NBIS row without checking, and
- * GLib aborts the process on an out-of-range child. So the bytes are first parsed here the
- * same way (FP3 header, GVariant "(issbymsmsia{sv}v)" in normal form) and every value it
- * dereferences is checked: a RAW payload must be a variant, an NBIS payload exactly
- * "(a(aiaiai))". The driver and device id must name this reader.
- */
-#define PRINT_MAGIC        "FP3"
-#define PRINT_VARIANT_TYPE "(issbymsmsia{sv}v)"
-#define PRINT_TYPE_RAW     1 /* FPI_PRINT_RAW */
-#define PRINT_TYPE_NBIS    2 /* FPI_PRINT_NBIS */
-
-static bool
-print_value_ok(GVariant *raw, FpDevice *dev)
-{
-	g_autoptr(GVariant) value = NULL, data = NULL, inner = NULL;
-	const char *driver = NULL, *device_id = NULL;
-	gint32 type = 0, julian = 0;
-	guint8 finger = 0;
-
-	if (G_BYTE_ORDER == G_BIG_ENDIAN)
-		value = g_variant_byteswap(raw);
-	else
-		value = g_variant_get_normal_form(raw);
-	g_variant_get(value, "(i&s&sbym&sm&si@a{sv}@v)", &type, &driver, &device_id, NULL, &finger,
-	              NULL, NULL, &julian, NULL, &data);
-	if (type != PRINT_TYPE_RAW && type != PRINT_TYPE_NBIS)
-		return false;
-	if (g_strcmp0(driver, fp_device_get_driver(dev)) != 0 ||
-	    g_strcmp0(device_id, fp_device_get_device_id(dev)) != 0)
-		return false;
-	if (finger > FP_FINGER_LAST)
-		return false;
-	/* G_MININT32 is how libfprint writes "no date". */
-	if (julian != G_MININT32 && !g_date_valid_julian((guint32)julian))
-		return false;
-	inner = g_variant_get_variant(data);
-	if (type == PRINT_TYPE_RAW)
-		return g_variant_is_of_type(inner, G_VARIANT_TYPE_VARIANT);
-	return g_variant_is_of_type(inner, G_VARIANT_TYPE("(a(aiaiai))"));
-}
-
-static bool
-print_shape_ok(const guchar *data, gsize len, FpDevice *dev)
-{
-	guchar *copy;
-	GVariant *raw;
-	bool ok;
-
-	if (len <= strlen(PRINT_MAGIC) || memcmp(data, PRINT_MAGIC, strlen(PRINT_MAGIC)) != 0)
-		return false;
-	len -= strlen(PRINT_MAGIC);
-	/* g_malloc'd for GVariant's alignment; wiped once every view of it is gone. */
-	copy = g_memdup2(data + strlen(PRINT_MAGIC), len);
-	raw = g_variant_ref_sink(g_variant_new_from_data(G_VARIANT_TYPE(PRINT_VARIANT_TYPE), copy,
-	                                                 len, FALSE, NULL, NULL));
-	ok = print_value_ok(raw, dev);
-	g_variant_unref(raw);
-	explicit_bzero(copy, len);
-	g_free(copy);
-	return ok;
-}
-
 static bool
 reader_usable(Sensor *s, int64_t id)
 {
@@ -686,27 +598,23 @@ req_enroll(Sensor *s, int64_t id, json_object *msg)
 static void
 req_verify(Sensor *s, int64_t id, json_object *msg)
 {
-	json_object *str = NULL;
-	const char *b64;
-	size_t n;
-	guchar *data;
-	gsize len = 0;
+	unsigned char *data;
+	size_t len = 0;
 	g_autoptr(GError) err = NULL;
 	FpPrint *print;
 
-	json_object_object_get_ex(msg, "print", &str);
-	b64 = json_object_get_string(str);
-	n = (size_t)json_object_get_string_len(str);
-	/* Length first: nothing longer than a frame is decoded, whatever wire_check allowed. */
-	if (!b64 || n > WIRE_SENSOR_MAX_MESSAGE || !base64_valid(b64, n)) {
+	if (!sensor_request_print_valid(msg)) {
 		send_error(s, id, "invalid", "print is not base64");
 		return;
 	}
 	if (!reader_usable(s, id))
 		return;
 
-	data = g_base64_decode(b64, &len);
-	print = print_shape_ok(data, len, s->dev) ? fp_print_deserialize(data, len, &err) : NULL;
+	data = sensor_request_print_decode(msg, &len);
+	print = sensor_print_shape_ok(data, len, fp_device_get_driver(s->dev),
+	                              fp_device_get_device_id(s->dev))
+	            ? fp_print_deserialize(data, len, &err)
+	            : NULL;
 	explicit_bzero(data, len);
 	g_free(data);
 	if (!print) {
@@ -728,69 +636,33 @@ req_verify(Sensor *s, int64_t id, json_object *msg)
 	verify_start(s);
 }
 
-static const WireField fields_plain[] = {
-	{ .name = "id", .type = WIRE_INT, .required = true, .min = 1, .max = INT64_MAX },
-	{ .name = "op", .type = WIRE_STRING, .required = true, .max_len = 16 },
-};
-
-static const WireField fields_enroll[] = {
-	{ .name = "id", .type = WIRE_INT, .required = true, .min = 1, .max = INT64_MAX },
-	{ .name = "op", .type = WIRE_STRING, .required = true, .max_len = 16 },
-	{ .name = "finger", .type = WIRE_STRING, .required = true, .max_len = 16 },
-	{ .name = "timeout_ms", .type = WIRE_INT, .min = 1, .max = TIMEOUT_MAX_MS },
-};
-
-static const WireField fields_verify[] = {
-	{ .name = "id", .type = WIRE_INT, .required = true, .min = 1, .max = INT64_MAX },
-	{ .name = "op", .type = WIRE_STRING, .required = true, .max_len = 16 },
-	{ .name = "print",
-	  .type = WIRE_STRING,
-	  .required = true,
-	  .max_len = WIRE_SENSOR_MAX_MESSAGE },
-	{ .name = "timeout_ms", .type = WIRE_INT, .min = 1, .max = TIMEOUT_MAX_MS },
-};
-
-static const struct {
-	const char *op;
-	const WireField *fields;
-	size_t n_fields;
-	void (*handler)(Sensor *s, int64_t id, json_object *msg);
-} requests[] = {
-	{ "hello", fields_plain, G_N_ELEMENTS(fields_plain), req_hello },
-	{ "enroll", fields_enroll, G_N_ELEMENTS(fields_enroll), req_enroll },
-	{ "verify", fields_verify, G_N_ELEMENTS(fields_verify), req_verify },
-	{ "cancel", fields_plain, G_N_ELEMENTS(fields_plain), req_cancel },
+/* Indexed by SensorOp. */
+static void (*const handlers[])(Sensor *s, int64_t id, json_object *msg) = {
+	[SENSOR_OP_HELLO] = req_hello,
+	[SENSOR_OP_ENROLL] = req_enroll,
+	[SENSOR_OP_VERIFY] = req_verify,
+	[SENSOR_OP_CANCEL] = req_cancel,
 };
 
 /* Returns 0, or -EBADMSG when the request has no readable id (the caller exits). */
 static int
 handle_request(Sensor *s, json_object *msg)
 {
-	json_object *v = NULL;
-	const char *op, *bad = NULL;
-	int64_t id;
+	SensorRequest req;
+	int r = sensor_request_check(msg, &req);
 
-	if (!json_object_object_get_ex(msg, "id", &v) || !json_object_is_type(v, json_type_int))
-		return -EBADMSG;
-	id = json_object_get_int64(v);
-	if (id < 1)
-		return -EBADMSG;
-
-	op = wire_str(msg, "op");
-	for (size_t i = 0; op && i < G_N_ELEMENTS(requests); i++) {
-		if (strcmp(op, requests[i].op) != 0)
-			continue;
-		if (wire_check(msg, requests[i].fields, requests[i].n_fields, &bad) < 0) {
-			log_line("request id=%" PRId64 " op=%s refused: bad field", id,
-			         requests[i].op);
-			send_error(s, id, "invalid", "bad or unknown field");
-			return 0;
-		}
-		requests[i].handler(s, id, msg);
+	if (r < 0)
+		return r;
+	if (req.refusal) {
+		if (req.op_name)
+			log_line("request id=%" PRId64 " op=%s refused: bad field", req.id,
+			         req.op_name);
+		else
+			log_line("request id=%" PRId64 " refused: unknown op", req.id);
+		send_error(s, req.id, "invalid", req.refusal);
 		return 0;
 	}
-	log_line("request id=%" PRId64 " refused: unknown op", id);
-	send_error(s, id, "invalid", "unknown op");
+	handlers[req.op](s, req.id, msg);
 	return 0;
 }
 
