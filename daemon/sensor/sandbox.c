@@ -184,8 +184,11 @@ landlock_apply(void)
 
 	abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	if (abi < 0) {
-		if (errno == ENOSYS || errno == EOPNOTSUPP)
+		/* EPERM: a system call filter around us (the unit's) refuses Landlock itself. */
+		if (errno == ENOSYS || errno == EOPNOTSUPP || errno == EPERM) {
+			sb_log("Landlock unavailable: %s", strerror(errno));
 			return 0;
+		}
 		return -errno;
 	}
 	attr.handled_access_fs = ll_fs_rights(abi);
@@ -256,8 +259,8 @@ switch_to_nobody(void)
 		return -errno;
 	if (setuid(0) == 0)
 		return -EPERM; /* could go back: not demoted */
-	sb_log("no Landlock in this kernel: running as uid %u gid %u instead of root",
-	       (unsigned)uid, (unsigned)gid);
+	sb_log("without Landlock: running as uid %u gid %u instead of root", (unsigned)uid,
+	       (unsigned)gid);
 	return 0;
 }
 
@@ -418,8 +421,11 @@ seccomp_apply(unsigned *ret_count)
 	ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
 	if (!ctx)
 		return -ENOMEM;
-	/* Threads created later inherit the filter; there are none yet, TSYNC makes sure. */
-	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	/*
+	 * Threads created later inherit the filter and there are none yet (checked), so no
+	 * TSYNC: without it libseccomp can still load through prctl() where an outer filter
+	 * refuses the seccomp() system call.
+	 */
 	for (size_t i = 0; i < sizeof plain / sizeof plain[0] && r >= 0; i++, n++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, plain[i], 0);
 	for (size_t i = 0; i < sizeof ioctl_types / sizeof ioctl_types[0] && r >= 0; i++)
