@@ -474,17 +474,20 @@ seccomp_apply(unsigned *ret_count)
 #ifdef SB_SANITIZER
 	/*
 	 * Sanitizer builds only (tests): LeakSanitizer stops the world at exit from a tracer
-	 * task it clones, which ptrace-attaches this process's threads and is waited for.
+	 * task it clones with CLONE_VM (memory shared, still no new process image: fork stays
+	 * refused), which lists /proc/PID/task with getdents, ptrace-attaches this process's
+	 * threads and is waited for.
 	 */
 	{
-		static const int lsan[] = { SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(waitid),
-			                    SCMP_SYS(kill),   SCMP_SYS(tkill), SCMP_SYS(getppid),
-			                    SCMP_SYS(mincore) };
+		static const int lsan[] = { SCMP_SYS(ptrace),  SCMP_SYS(wait4),   SCMP_SYS(waitid),
+			                    SCMP_SYS(kill),    SCMP_SYS(tkill),   SCMP_SYS(getppid),
+			                    SCMP_SYS(mincore), SCMP_SYS(getdents) };
 
 		for (size_t i = 0; i < sizeof lsan / sizeof lsan[0] && r >= 0; i++)
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, lsan[i], 0);
 		if (r >= 0)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 0);
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+			                     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_VM, CLONE_VM));
 		if (r >= 0)
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 0);
 	}
