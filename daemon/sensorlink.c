@@ -198,6 +198,8 @@ sensorlink_valid_reader(json_object *reader)
 		{ "driver", WIRE_STRING, false, WIRE_MAX_ID, 0, 0 },
 		{ "name", WIRE_STRING, false, 256, 0, 0 },
 		{ "enroll_stages", WIRE_INT, false, 0, 0, 100 },
+		/* "busy": found but not opened (held elsewhere); the sensor retries it. */
+		{ "state", WIRE_STRING, false, 16, 0, 0 },
 	};
 	const char *bad = NULL;
 	return wire_check(reader, fields, sizeof(fields) / sizeof(fields[0]), &bad) == 0;

@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config gettext
       libfprint-2-dev libglib2.0-dev libpam0g-dev libsystemd-dev libsqlite3-dev libssl-dev
-      libjson-c-dev libinih-dev
+      libjson-c-dev libinih-dev libseccomp-dev
       clang libclang-rt-14-dev clang-format jq procps sqlite3 pamtester python3 bc git
       dbus python3-dbusmock chromium fonts-ipafont-gothic"
 missing=

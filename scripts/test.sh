@@ -32,12 +32,26 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 # committed corpus (the corpus replay already ran in both suites above).
 BUILD_DIR=build-fuzz ./scripts/build.sh -DBIOGATE_WERROR=ON -DBIOGATE_SANITIZE=ON \
 	-DBIOGATE_FUZZ=ON -DCMAKE_C_COMPILER=clang --target biogate-fuzzers
+# A harness sees only the code built with -fsanitize=fuzzer-no-link. A harness alone is a few
+# dozen counters (fuzz_wire with an uninstrumented codec: 17); each parser fuzzed here adds
+# hundreds. Fewer than this means the fuzzer is blind to what it fuzzes.
+min_counters=100
 for f in build-fuzz/fuzzers/*; do
 	name=$(basename "$f")
+	# "INFO: Loaded 1 modules   (308 inline 8-bit counters): ..." (one line per module)
+	counters=$("$f" -runs=0 2>&1 | awk '/Loaded [0-9]+ modules +\([0-9]+ inline 8-bit counters\)/ {
+		sub(/.*\(/, ""); n += $1 } END { print n + 0 }')
+	if [ "$counters" -le "$min_counters" ]; then
+		echo "test.sh: $name is instrumented with $counters counters (want > $min_counters):" \
+			"a library it fuzzes is built without -fsanitize=fuzzer-no-link" >&2
+		exit 1
+	fi
+	echo "fuzz: $name sees $counters counters"
 	work=$(mktemp -d)
 	case $name in # a harness whose corpus is not tests/NAME/corpus says where it is
 	fuzz_policy_parse) corpus=tests/policy/corpus-parse ;;
 	fuzz_search_key) corpus=tests/policy/corpus-key ;;
+	fuzz_sensor_request) corpus=tests/sensor/corpus ;;
 	*) corpus=tests/${name#fuzz_}/corpus ;;
 	esac
 	cp -r "$corpus/." "$work/" 2>/dev/null || true

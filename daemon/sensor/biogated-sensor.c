@@ -35,6 +35,8 @@
 #include <glib-unix.h>
 #include <glib.h>
 
+#include "request.h"
+#include "sandbox.h"
 #include "wire.h"
 
 #define SENSOR_FD 3
@@ -45,7 +47,12 @@
 #define SHUTDOWN_TIMEOUT_MS 2000
 #define ENROLL_DEFAULT_MS   60000
 #define VERIFY_DEFAULT_MS   15000
-#define TIMEOUT_MAX_MS      3600000
+/*
+ * A reader that is found but cannot be opened (held by fprintd or another process, still
+ * settling after a plug, or hanging on open) is tried again with a doubling delay.
+ */
+#define REOPEN_MIN_MS 250
+#define REOPEN_MAX_MS 30000
 
 typedef enum OpKind {
 	OP_NONE,
@@ -84,6 +91,13 @@ typedef struct Sensor {
 	bool dev_gone; /* libfprint reported it removed */
 	GCancellable *open_cancel;
 
+	/* A reader found but not opened: its names for status, and the retry schedule. */
+	char *busy_driver;
+	char *busy_name;
+	guint reopen_source;
+	guint reopen_ms;
+	unsigned open_failures;
+
 	/* The one running operation. */
 	OpKind op;
 	int64_t op_id;
@@ -105,6 +119,7 @@ static const struct {
 };
 
 static void device_adopt(Sensor *s, FpDevice *dev);
+static void device_adopt_first(Sensor *s);
 
 static void __attribute__((format(printf, 1, 2))) log_line(const char *fmt, ...)
 {
@@ -271,6 +286,12 @@ reader_object(Sensor *s)
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "present", json_object_new_boolean(s->dev_ready));
+	if (!s->dev_ready && s->busy_driver) {
+		/* Found, not opened, retried: what `biogatectl status` shows as held or busy. */
+		json_object_object_add(o, "state", json_object_new_string("busy"));
+		json_object_object_add(o, "driver", json_object_new_string(s->busy_driver));
+		json_object_object_add(o, "name", json_object_new_string(s->busy_name));
+	}
 	if (s->dev_ready) {
 		const char *driver = fp_device_get_driver(s->dev);
 		const char *name = fp_device_get_name(s->dev);
@@ -515,94 +536,6 @@ verify_start(Sensor *s)
 
 /* ---- requests ----------------------------------------------------------------------- */
 
-/* Standard base64 with padding, nothing else: g_base64_decode() silently skips junk. */
-static bool
-base64_valid(const char *p, size_t n)
-{
-	size_t pad = 0;
-
-	if (n == 0 || n % 4 != 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == '=') {
-			pad++;
-			continue;
-		}
-		if (pad > 0)
-			return false;
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '+' || c == '/'))
-			return false;
-	}
-	return pad <= 2;
-}
-
-/*
- * libfprint 1.94's fp_print_deserialize() trusts the shape of the print's payload: it takes
- * child 0 of the inner variant and children 0..2 of each NBIS row without checking, and
- * GLib aborts the process on an out-of-range child. So the bytes are first parsed here the
- * same way (FP3 header, GVariant "(issbymsmsia{sv}v)" in normal form) and every value it
- * dereferences is checked: a RAW payload must be a variant, an NBIS payload exactly
- * "(a(aiaiai))". The driver and device id must name this reader.
- */
-#define PRINT_MAGIC        "FP3"
-#define PRINT_VARIANT_TYPE "(issbymsmsia{sv}v)"
-#define PRINT_TYPE_RAW     1 /* FPI_PRINT_RAW */
-#define PRINT_TYPE_NBIS    2 /* FPI_PRINT_NBIS */
-
-static bool
-print_value_ok(GVariant *raw, FpDevice *dev)
-{
-	g_autoptr(GVariant) value = NULL, data = NULL, inner = NULL;
-	const char *driver = NULL, *device_id = NULL;
-	gint32 type = 0, julian = 0;
-	guint8 finger = 0;
-
-	if (G_BYTE_ORDER == G_BIG_ENDIAN)
-		value = g_variant_byteswap(raw);
-	else
-		value = g_variant_get_normal_form(raw);
-	g_variant_get(value, "(i&s&sbym&sm&si@a{sv}@v)", &type, &driver, &device_id, NULL, &finger,
-	              NULL, NULL, &julian, NULL, &data);
-	if (type != PRINT_TYPE_RAW && type != PRINT_TYPE_NBIS)
-		return false;
-	if (g_strcmp0(driver, fp_device_get_driver(dev)) != 0 ||
-	    g_strcmp0(device_id, fp_device_get_device_id(dev)) != 0)
-		return false;
-	if (finger > FP_FINGER_LAST)
-		return false;
-	/* G_MININT32 is how libfprint writes "no date". */
-	if (julian != G_MININT32 && !g_date_valid_julian((guint32)julian))
-		return false;
-	inner = g_variant_get_variant(data);
-	if (type == PRINT_TYPE_RAW)
-		return g_variant_is_of_type(inner, G_VARIANT_TYPE_VARIANT);
-	return g_variant_is_of_type(inner, G_VARIANT_TYPE("(a(aiaiai))"));
-}
-
-static bool
-print_shape_ok(const guchar *data, gsize len, FpDevice *dev)
-{
-	guchar *copy;
-	GVariant *raw;
-	bool ok;
-
-	if (len <= strlen(PRINT_MAGIC) || memcmp(data, PRINT_MAGIC, strlen(PRINT_MAGIC)) != 0)
-		return false;
-	len -= strlen(PRINT_MAGIC);
-	/* g_malloc'd for GVariant's alignment; wiped once every view of it is gone. */
-	copy = g_memdup2(data + strlen(PRINT_MAGIC), len);
-	raw = g_variant_ref_sink(g_variant_new_from_data(G_VARIANT_TYPE(PRINT_VARIANT_TYPE), copy,
-	                                                 len, FALSE, NULL, NULL));
-	ok = print_value_ok(raw, dev);
-	g_variant_unref(raw);
-	explicit_bzero(copy, len);
-	g_free(copy);
-	return ok;
-}
-
 static bool
 reader_usable(Sensor *s, int64_t id)
 {
@@ -665,27 +598,23 @@ req_enroll(Sensor *s, int64_t id, json_object *msg)
 static void
 req_verify(Sensor *s, int64_t id, json_object *msg)
 {
-	json_object *str = NULL;
-	const char *b64;
-	size_t n;
-	guchar *data;
-	gsize len = 0;
+	unsigned char *data;
+	size_t len = 0;
 	g_autoptr(GError) err = NULL;
 	FpPrint *print;
 
-	json_object_object_get_ex(msg, "print", &str);
-	b64 = json_object_get_string(str);
-	n = (size_t)json_object_get_string_len(str);
-	/* Length first: nothing longer than a frame is decoded, whatever wire_check allowed. */
-	if (!b64 || n > WIRE_SENSOR_MAX_MESSAGE || !base64_valid(b64, n)) {
+	if (!sensor_request_print_valid(msg)) {
 		send_error(s, id, "invalid", "print is not base64");
 		return;
 	}
 	if (!reader_usable(s, id))
 		return;
 
-	data = g_base64_decode(b64, &len);
-	print = print_shape_ok(data, len, s->dev) ? fp_print_deserialize(data, len, &err) : NULL;
+	data = sensor_request_print_decode(msg, &len);
+	print = sensor_print_shape_ok(data, len, fp_device_get_driver(s->dev),
+	                              fp_device_get_device_id(s->dev))
+	            ? fp_print_deserialize(data, len, &err)
+	            : NULL;
 	explicit_bzero(data, len);
 	g_free(data);
 	if (!print) {
@@ -707,69 +636,33 @@ req_verify(Sensor *s, int64_t id, json_object *msg)
 	verify_start(s);
 }
 
-static const WireField fields_plain[] = {
-	{ .name = "id", .type = WIRE_INT, .required = true, .min = 1, .max = INT64_MAX },
-	{ .name = "op", .type = WIRE_STRING, .required = true, .max_len = 16 },
-};
-
-static const WireField fields_enroll[] = {
-	{ .name = "id", .type = WIRE_INT, .required = true, .min = 1, .max = INT64_MAX },
-	{ .name = "op", .type = WIRE_STRING, .required = true, .max_len = 16 },
-	{ .name = "finger", .type = WIRE_STRING, .required = true, .max_len = 16 },
-	{ .name = "timeout_ms", .type = WIRE_INT, .min = 1, .max = TIMEOUT_MAX_MS },
-};
-
-static const WireField fields_verify[] = {
-	{ .name = "id", .type = WIRE_INT, .required = true, .min = 1, .max = INT64_MAX },
-	{ .name = "op", .type = WIRE_STRING, .required = true, .max_len = 16 },
-	{ .name = "print",
-	  .type = WIRE_STRING,
-	  .required = true,
-	  .max_len = WIRE_SENSOR_MAX_MESSAGE },
-	{ .name = "timeout_ms", .type = WIRE_INT, .min = 1, .max = TIMEOUT_MAX_MS },
-};
-
-static const struct {
-	const char *op;
-	const WireField *fields;
-	size_t n_fields;
-	void (*handler)(Sensor *s, int64_t id, json_object *msg);
-} requests[] = {
-	{ "hello", fields_plain, G_N_ELEMENTS(fields_plain), req_hello },
-	{ "enroll", fields_enroll, G_N_ELEMENTS(fields_enroll), req_enroll },
-	{ "verify", fields_verify, G_N_ELEMENTS(fields_verify), req_verify },
-	{ "cancel", fields_plain, G_N_ELEMENTS(fields_plain), req_cancel },
+/* Indexed by SensorOp. */
+static void (*const handlers[])(Sensor *s, int64_t id, json_object *msg) = {
+	[SENSOR_OP_HELLO] = req_hello,
+	[SENSOR_OP_ENROLL] = req_enroll,
+	[SENSOR_OP_VERIFY] = req_verify,
+	[SENSOR_OP_CANCEL] = req_cancel,
 };
 
 /* Returns 0, or -EBADMSG when the request has no readable id (the caller exits). */
 static int
 handle_request(Sensor *s, json_object *msg)
 {
-	json_object *v = NULL;
-	const char *op, *bad = NULL;
-	int64_t id;
+	SensorRequest req;
+	int r = sensor_request_check(msg, &req);
 
-	if (!json_object_object_get_ex(msg, "id", &v) || !json_object_is_type(v, json_type_int))
-		return -EBADMSG;
-	id = json_object_get_int64(v);
-	if (id < 1)
-		return -EBADMSG;
-
-	op = wire_str(msg, "op");
-	for (size_t i = 0; op && i < G_N_ELEMENTS(requests); i++) {
-		if (strcmp(op, requests[i].op) != 0)
-			continue;
-		if (wire_check(msg, requests[i].fields, requests[i].n_fields, &bad) < 0) {
-			log_line("request id=%" PRId64 " op=%s refused: bad field", id,
-			         requests[i].op);
-			send_error(s, id, "invalid", "bad or unknown field");
-			return 0;
-		}
-		requests[i].handler(s, id, msg);
+	if (r < 0)
+		return r;
+	if (req.refusal) {
+		if (req.op_name)
+			log_line("request id=%" PRId64 " op=%s refused: bad field", req.id,
+			         req.op_name);
+		else
+			log_line("request id=%" PRId64 " refused: unknown op", req.id);
+		send_error(s, req.id, "invalid", req.refusal);
 		return 0;
 	}
-	log_line("request id=%" PRId64 " refused: unknown op", id);
-	send_error(s, id, "invalid", "unknown op");
+	handlers[req.op](s, req.id, msg);
 	return 0;
 }
 
@@ -890,6 +783,64 @@ on_device_removed(FpDevice *dev, gpointer user_data)
 }
 
 static void
+busy_clear(Sensor *s)
+{
+	g_clear_pointer(&s->busy_driver, g_free);
+	g_clear_pointer(&s->busy_name, g_free);
+	if (s->reopen_source) {
+		g_source_remove(s->reopen_source);
+		s->reopen_source = 0;
+	}
+	s->reopen_ms = 0;
+	s->open_failures = 0;
+}
+
+static gboolean
+on_reopen(gpointer user_data)
+{
+	Sensor *s = user_data;
+	bool was_busy = s->busy_driver != NULL;
+
+	s->reopen_source = 0;
+	device_adopt_first(s);
+	if (!s->dev && was_busy) {
+		/* The reader went away while it was busy: nothing left to retry. */
+		log_line("reader %s is gone", s->busy_driver);
+		busy_clear(s);
+		send_reader_event(s);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * A reader that failed to open is tried again with a doubling delay, said once in the log
+ * (and again when it opens) and reported as "busy" to the daemon when that is news.
+ */
+static void
+reopen_later(Sensor *s, FpDevice *dev, const GError *err)
+{
+	bool news = s->busy_driver == NULL;
+
+	if (s->quitting)
+		return;
+	s->open_failures++;
+	if (news) {
+		const char *name = fp_device_get_name(dev);
+
+		log_line("reader %s cannot be opened (%s); it may be held by another process "
+		         "such as fprintd; retrying until it can",
+		         fp_device_get_driver(dev), err ? err->message : "-");
+		s->busy_driver = g_strdup(fp_device_get_driver(dev));
+		s->busy_name = g_strdup(name ? name : "");
+	}
+	s->reopen_ms = s->reopen_ms == 0 ? REOPEN_MIN_MS : MIN(s->reopen_ms * 2, REOPEN_MAX_MS);
+	if (!s->reopen_source)
+		s->reopen_source = g_timeout_add(s->reopen_ms, on_reopen, s);
+	if (news)
+		send_reader_event(s);
+}
+
+static void
 on_open_done(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	Sensor *s = user_data;
@@ -902,7 +853,7 @@ on_open_done(GObject *source, GAsyncResult *res, gpointer user_data)
 	s->dev_opening = false;
 	g_clear_object(&s->open_cancel);
 	if (!ok) {
-		log_line("reader %s failed to open: %s", fp_device_get_driver(dev), err->message);
+		reopen_later(s, dev, err);
 		device_release(s);
 		return;
 	}
@@ -911,7 +862,12 @@ on_open_done(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	s->dev_ready = true;
-	log_line("reader %s ready", fp_device_get_driver(dev));
+	if (s->open_failures > 0)
+		log_line("reader %s ready after %u failed attempts to open it",
+		         fp_device_get_driver(dev), s->open_failures);
+	else
+		log_line("reader %s ready", fp_device_get_driver(dev));
+	busy_clear(s);
 	send_reader_event(s);
 }
 
@@ -1019,6 +975,7 @@ sensor_shutdown(Sensor *s)
 	}
 	if (!op_running(s) && !device_busy(s))
 		device_release(s);
+	busy_clear(s);
 }
 
 int
@@ -1026,7 +983,7 @@ main(int argc, char **argv)
 {
 	Sensor s = { .fd = SENSOR_FD };
 	struct stat st;
-	int flags;
+	int flags, r;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (fstat(SENSOR_FD, &st) < 0 || !S_ISSOCK(st.st_mode)) {
@@ -1038,6 +995,12 @@ main(int argc, char **argv)
 	if (flags < 0 || fcntl(SENSOR_FD, F_SETFL, flags | O_NONBLOCK) < 0 ||
 	    fcntl(SENSOR_FD, F_SETFD, FD_CLOEXEC) < 0) {
 		log_line("cannot set up fd %d: %s", SENSOR_FD, strerror(errno));
+		return 2;
+	}
+	/* Demoted before libfprint enumerates, i.e. before anything is read from a device. */
+	r = sensor_sandbox_apply();
+	if (r < 0) {
+		log_line("cannot demote the sensor, refusing to touch a reader: %s", strerror(-r));
 		return 2;
 	}
 	wire_buf_init(&s.in, WIRE_SENSOR_MAX_MESSAGE);

@@ -55,6 +55,7 @@ cleanup(void)
 		current->pid = 0;
 	}
 	unlink(vdev_path);
+	rmdir(vdev_path); /* test_busy_reader's stand-in for a held reader */
 	rmdir(tmpdir);
 }
 
@@ -688,6 +689,44 @@ test_bad_frames(void)
 	expect_exit(&s, false, "oversized frame");
 }
 
+/*
+ * A reader found but not openable (held by another process: here a directory sits where
+ * the virtual driver must bind its socket) is reported "busy" and retried until it opens.
+ */
+static void
+test_busy_reader(void)
+{
+	Sensor s;
+
+	step("a busy reader is reported and retried until it opens");
+	unlink(vdev_path); /* the socket an earlier sensor left */
+	if (mkdir(vdev_path, 0700) < 0)
+		fail("mkdir %s: %s", vdev_path, strerror(errno));
+	spawn(&s, true);
+	sendf(&s, "{\"id\":1,\"op\":\"hello\"}");
+	expect(&s,
+	       "{\"id\":1,\"ok\":true,\"reader\":{\"present\":false,\"state\":\"busy\","
+	       "\"driver\":\"virtual_device\",\"name\":\"Virtual device for debugging\"}}",
+	       NULL);
+	/* Still busy a few retries later, and said once only. */
+	expect_quiet(&s, 1000);
+	sendf(&s, "{\"id\":2,\"op\":\"enroll\",\"finger\":\"left-index\"}");
+	expect_error(&s, 2, "no-reader");
+	if (rmdir(vdev_path) < 0)
+		fail("rmdir %s: %s", vdev_path, strerror(errno));
+	expect(&s,
+	       "{\"event\":\"reader\",\"present\":true,\"driver\":\"virtual_device\","
+	       "\"name\":\"Virtual device for debugging\",\"enroll_stages\":5}",
+	       NULL);
+	sendf(&s, "{\"id\":3,\"op\":\"hello\"}");
+	expect(&s,
+	       "{\"id\":3,\"ok\":true,\"reader\":{\"present\":true,\"driver\":\"virtual_device\","
+	       "\"name\":\"Virtual device for debugging\",\"enroll_stages\":5}}",
+	       NULL);
+	shutdown(s.fd, SHUT_WR);
+	expect_exit(&s, true, "EOF");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -703,6 +742,7 @@ main(int argc, char **argv)
 
 	test_with_reader();
 	test_bad_frames();
+	test_busy_reader();
 
 	cleanup();
 	fprintf(stderr, "PASS\n");
