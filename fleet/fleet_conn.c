@@ -701,7 +701,7 @@ fleet_conn_query(FleetConn *c, const char *sql, int n_params, const char *const 
 	FleetQuery *q;
 	int r;
 
-	if (!c || !sql || n_params < 0 || n_params > 64 || (n_params > 0 && !values))
+	if (!c || !sql || n_params < 0 || n_params > 65535 || (n_params > 0 && !values))
 		return -EINVAL;
 	if (c->state != FLEET_UP)
 		return -ENOTCONN;

@@ -60,8 +60,8 @@ int fleet_conn_start(FleetConn *c);
 bool fleet_conn_is_up(const FleetConn *c);
 
 /*
- * Queues one statement with text or binary parameters (copied; formats may be NULL for all
- * text, lengths are used for binary ones) and a timeout counted from now (0: none). Results
+ * Queues one statement with up to 65535 text or binary parameters (copied; formats may be NULL for
+ * all text, lengths are used for binary ones) and a timeout counted from now (0: none). Results
  * come back as text. Returns -ENOTCONN at once when the connection is not up, -E2BIG when too
  * many queries are already queued.
  */

@@ -147,11 +147,14 @@ CREATE UNIQUE INDEX IF NOT EXISTS sessions_one_open ON biogate_fleet.sessions (m
 -- Every terminal's audit trail, record for record as the terminal chained it (the MAC is the
 -- terminal's chain MAC, so an auditor holding that terminal's audit key verifies the chain
 -- here). (terminal, seq) is the identity of a record: an upload repeated after a crash
--- inserts nothing twice.
+-- inserts nothing twice. terminal is the fleet's name for the uploader; rec_terminal is the
+-- record's own terminal field as chained (the host name), kept apart because the MAC covers
+-- it. time is microseconds since the epoch, as chained.
 CREATE TABLE IF NOT EXISTS biogate_fleet.audit_records (
 	terminal text NOT NULL REFERENCES biogate_fleet.terminals (name),
 	seq bigint NOT NULL CHECK (seq > 0),
 	time bigint NOT NULL,
+	rec_terminal text,
 	matching_id text,
 	operator_id text,
 	action text NOT NULL,
@@ -374,23 +377,37 @@ CREATE OR REPLACE TRIGGER audit_records_no_truncate BEFORE TRUNCATE
 	EXECUTE FUNCTION biogate_fleet.audit_append_only();
 
 -- An upload is in order: a terminal's records arrive seq after seq, so a gap at the center
--- always means "not uploaded yet", never "lost". The first record of a terminal may start
--- anywhere (it may have run standalone before joining).
+-- always means "not uploaded yet", never "lost". Checked once per statement over the rows it
+-- inserted (a per-row check costs a lookup per record): no hole inside the batch, and the
+-- record before the batch is there unless the center has nothing older from that terminal (a
+-- terminal may have run standalone before joining). Rows skipped by ON CONFLICT DO NOTHING are
+-- not in the transition table, so a repeated upload passes.
 CREATE OR REPLACE FUNCTION biogate_fleet.audit_in_order() RETURNS trigger
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	AS $$
+DECLARE
+	bad record;
 BEGIN
-	IF EXISTS (SELECT FROM biogate_fleet.audit_records WHERE terminal = NEW.terminal)
-		AND NOT EXISTS (SELECT FROM biogate_fleet.audit_records
-			WHERE terminal = NEW.terminal AND seq IN (NEW.seq - 1, NEW.seq)) THEN
-		RAISE EXCEPTION 'audit record %/% out of order', NEW.terminal, NEW.seq
-			USING ERRCODE = 'check_violation';
+	SELECT n.terminal, n.lo INTO bad
+	FROM (SELECT terminal, min(seq) AS lo, max(seq) AS hi, count(*) AS c FROM new_rows
+		GROUP BY terminal) n
+	WHERE n.hi - n.lo + 1 <> n.c
+		OR (EXISTS (SELECT FROM biogate_fleet.audit_records a
+				WHERE a.terminal = n.terminal AND a.seq < n.lo)
+			AND NOT EXISTS (SELECT FROM biogate_fleet.audit_records a
+				WHERE a.terminal = n.terminal AND a.seq = n.lo - 1))
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'audit records of % from % out of order', bad.terminal, bad.lo
+			USING ERRCODE = 'BG001';
 	END IF;
-	RETURN NEW;
+	RETURN NULL;
 END
 $$;
-CREATE OR REPLACE TRIGGER audit_records_in_order BEFORE INSERT ON biogate_fleet.audit_records
-	FOR EACH ROW EXECUTE FUNCTION biogate_fleet.audit_in_order();
+DROP TRIGGER IF EXISTS audit_records_in_order ON biogate_fleet.audit_records;
+CREATE TRIGGER audit_records_in_order AFTER INSERT ON biogate_fleet.audit_records
+	REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION biogate_fleet.audit_in_order();
 
 -- What the admin's `biogatectl fleet status` shows.
 CREATE OR REPLACE VIEW biogate_fleet.fleet_status AS
@@ -450,6 +467,8 @@ GRANT EXECUTE ON FUNCTION biogate_fleet.my_terminal(), biogate_fleet.session_ter
 
 -- Row-level security: a terminal's writes carry its own name; it reads back only its own
 -- sessions and audit records. The admin sees and (where granted) changes every row.
+-- (SELECT my_terminal()) rather than my_terminal(): evaluated once per statement, not once per
+-- row (a function with SET search_path is never inlined).
 ALTER TABLE biogate_fleet.sessions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE biogate_fleet.audit_records ENABLE ROW LEVEL SECURITY;
 ALTER TABLE biogate_fleet.revocations ENABLE ROW LEVEL SECURITY;
@@ -461,23 +480,23 @@ DROP POLICY IF EXISTS admin_all ON biogate_fleet.sessions;
 CREATE POLICY admin_all ON biogate_fleet.sessions TO biogate_fleet_admin USING (true) WITH CHECK (true);
 DROP POLICY IF EXISTS own_read ON biogate_fleet.sessions;
 CREATE POLICY own_read ON biogate_fleet.sessions FOR SELECT TO biogate_fleet_terminal
-	USING (terminal = biogate_fleet.my_terminal());
+	USING (terminal = (SELECT biogate_fleet.my_terminal()));
 DROP POLICY IF EXISTS own_insert ON biogate_fleet.sessions;
 CREATE POLICY own_insert ON biogate_fleet.sessions FOR INSERT TO biogate_fleet_terminal
-	WITH CHECK (terminal = biogate_fleet.my_terminal());
+	WITH CHECK (terminal = (SELECT biogate_fleet.my_terminal()));
 DROP POLICY IF EXISTS own_close ON biogate_fleet.sessions;
 CREATE POLICY own_close ON biogate_fleet.sessions FOR UPDATE TO biogate_fleet_terminal
-	USING (terminal = biogate_fleet.my_terminal())
-	WITH CHECK (terminal = biogate_fleet.my_terminal());
+	USING (terminal = (SELECT biogate_fleet.my_terminal()))
+	WITH CHECK (terminal = (SELECT biogate_fleet.my_terminal()));
 
 DROP POLICY IF EXISTS admin_read ON biogate_fleet.audit_records;
 CREATE POLICY admin_read ON biogate_fleet.audit_records FOR SELECT TO biogate_fleet_admin USING (true);
 DROP POLICY IF EXISTS own_read ON biogate_fleet.audit_records;
 CREATE POLICY own_read ON biogate_fleet.audit_records FOR SELECT TO biogate_fleet_terminal
-	USING (terminal = biogate_fleet.my_terminal());
+	USING (terminal = (SELECT biogate_fleet.my_terminal()));
 DROP POLICY IF EXISTS own_insert ON biogate_fleet.audit_records;
 CREATE POLICY own_insert ON biogate_fleet.audit_records FOR INSERT TO biogate_fleet_terminal
-	WITH CHECK (terminal = biogate_fleet.my_terminal());
+	WITH CHECK (terminal = (SELECT biogate_fleet.my_terminal()));
 
 -- Every terminal reads every revocation (that is how it learns of them); it files its own.
 DROP POLICY IF EXISTS admin_all ON biogate_fleet.revocations;
@@ -486,7 +505,7 @@ DROP POLICY IF EXISTS all_read ON biogate_fleet.revocations;
 CREATE POLICY all_read ON biogate_fleet.revocations FOR SELECT TO biogate_fleet_terminal USING (true);
 DROP POLICY IF EXISTS own_insert ON biogate_fleet.revocations;
 CREATE POLICY own_insert ON biogate_fleet.revocations FOR INSERT TO biogate_fleet_terminal
-	WITH CHECK (revoked_on = biogate_fleet.my_terminal() AND actor = session_user);
+	WITH CHECK (revoked_on = (SELECT biogate_fleet.my_terminal()) AND actor = session_user);
 
 -- Any terminal enrolls (enroll once, log in anywhere), for an active person only, under its
 -- own name.
@@ -496,19 +515,19 @@ DROP POLICY IF EXISTS all_read ON biogate_fleet.templates;
 CREATE POLICY all_read ON biogate_fleet.templates FOR SELECT TO biogate_fleet_terminal USING (true);
 DROP POLICY IF EXISTS own_enroll ON biogate_fleet.templates;
 CREATE POLICY own_enroll ON biogate_fleet.templates FOR INSERT TO biogate_fleet_terminal
-	WITH CHECK (enrolled_on = biogate_fleet.my_terminal() AND EXISTS (SELECT FROM
+	WITH CHECK (enrolled_on = (SELECT biogate_fleet.my_terminal()) AND EXISTS (SELECT FROM
 		biogate_fleet.staff s WHERE s.matching_id = templates.matching_id AND s.state = 'active'));
 DROP POLICY IF EXISTS own_reenroll ON biogate_fleet.templates;
 CREATE POLICY own_reenroll ON biogate_fleet.templates FOR UPDATE TO biogate_fleet_terminal
 	USING (true)
-	WITH CHECK (enrolled_on = biogate_fleet.my_terminal() AND EXISTS (SELECT FROM
+	WITH CHECK (enrolled_on = (SELECT biogate_fleet.my_terminal()) AND EXISTS (SELECT FROM
 		biogate_fleet.staff s WHERE s.matching_id = templates.matching_id AND s.state = 'active'));
 
 DROP POLICY IF EXISTS admin_all ON biogate_fleet.incidents;
 CREATE POLICY admin_all ON biogate_fleet.incidents TO biogate_fleet_admin USING (true) WITH CHECK (true);
 DROP POLICY IF EXISTS own_insert ON biogate_fleet.incidents;
 CREATE POLICY own_insert ON biogate_fleet.incidents FOR INSERT TO biogate_fleet_terminal
-	WITH CHECK (terminal = biogate_fleet.my_terminal());
+	WITH CHECK (terminal = (SELECT biogate_fleet.my_terminal()));
 
 DROP POLICY IF EXISTS admin_all ON biogate_fleet.terminals;
 CREATE POLICY admin_all ON biogate_fleet.terminals TO biogate_fleet_admin USING (true) WITH CHECK (true);

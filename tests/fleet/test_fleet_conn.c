@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * fleet_conn against a real PostgreSQL 15 (started by fleet_conn.sh with the fleet schema,
+ * fleet_conn against a real PostgreSQL 15 (started by center.sh with the fleet schema,
  * terminal t1, admin role city and staff M1 in place): connects without blocking, queries in
  * order, hears a revocation's NOTIFY as terminal t1, bounds a slow query and a center that
  * accepts but never answers, and comes back after `pg_ctl stop -m immediate` and a restart,
