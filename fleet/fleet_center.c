@@ -17,6 +17,7 @@ typedef struct Call {
 		fleet_open_session_cb_t open_session;
 		fleet_revocations_cb_t revocations;
 		fleet_audit_head_cb_t audit_head;
+		fleet_ids_cb_t ids;
 	} cb;
 	void *userdata;
 } Call;
@@ -149,21 +150,56 @@ fleet_center_open_session(FleetConn *c, int64_t local_id, const char *matching_i
 }
 
 int
-fleet_center_close_session(FleetConn *c, int64_t local_id, const char *reason,
+fleet_center_close_session(FleetConn *c, const char *matching_id, const char *reason,
                            uint64_t timeout_usec, fleet_done_cb_t cb, void *userdata)
 {
-	char id[24];
-	const char *values[2] = { id, reason };
+	const char *values[2] = { matching_id, reason };
 
-	if (local_id <= 0 || !reason)
+	if (!matching_id || !reason)
 		return -EINVAL;
-	snprintf(id, sizeof(id), "%lld", (long long)local_id);
 	/* Row-level security limits this to the terminal's own sessions. */
 	return queue(c, CALL(done, cb, userdata),
 	             "WITH u AS (UPDATE biogate_fleet.sessions SET closed_at = now(), "
 	             "close_reason = $2 WHERE terminal = biogate_fleet.my_terminal() "
-	             "AND local_id = $1 AND closed_at IS NULL RETURNING 1) SELECT count(*) FROM u",
+	             "AND matching_id = $1 AND closed_at IS NULL RETURNING 1) "
+	             "SELECT count(*) FROM u",
 	             2, values, NULL, NULL, timeout_usec, on_done);
+}
+
+static void
+on_ids(FleetConn *c, int r, const PGresult *res, void *userdata)
+{
+	Call *k = userdata;
+	const char **ids = NULL;
+	size_t n = 0;
+
+	r = sqlstate_errno(r, res);
+	if (r == 0 && PQnfields(res) != 1)
+		r = -EINVAL;
+	if (r == 0 && PQntuples(res) > 0) {
+		n = (size_t)PQntuples(res);
+		ids = calloc(n, sizeof(*ids));
+		if (!ids)
+			r = -ENOMEM;
+		for (size_t i = 0; r == 0 && i < n; i++) {
+			if (PQgetisnull(res, (int)i, 0))
+				r = -EINVAL;
+			else
+				ids[i] = PQgetvalue(res, (int)i, 0);
+		}
+	}
+	k->cb.ids(r, r == 0 ? ids : NULL, r == 0 ? n : 0, k->userdata);
+	free(ids);
+	free(k);
+}
+
+int
+fleet_center_open_sessions(FleetConn *c, uint64_t timeout_usec, fleet_ids_cb_t cb, void *userdata)
+{
+	return queue(c, CALL(ids, cb, userdata),
+	             "SELECT matching_id FROM biogate_fleet.sessions WHERE terminal = "
+	             "biogate_fleet.my_terminal() AND closed_at IS NULL ORDER BY matching_id",
+	             0, NULL, NULL, NULL, timeout_usec, on_ids);
 }
 
 int

@@ -23,17 +23,23 @@
 typedef void (*fleet_done_cb_t)(int r, int64_t n, void *userdata);
 
 /*
- * Registers a session (R12 across terminals). r == 0 and id > 0: opened. r == 0, id == 0 and
- * holder set: the matching ID is in an open session at terminal holder (AlreadyInSession).
+ * Registers a session (R12 across terminals). local_id is any number this terminal has not
+ * used before (the center keeps (terminal, local_id) unique). r == 0 and id > 0: opened. r == 0, id
+ * == 0 and holder set: the matching ID is in an open session at terminal holder (AlreadyInSession).
  * r == -EPERM: the person or operator ID is revoked or unknown at the center.
  */
 typedef void (*fleet_open_session_cb_t)(int r, int64_t id, const char *holder, void *userdata);
 int fleet_center_open_session(FleetConn *c, int64_t local_id, const char *matching_id,
                               const char *operator_id, int lease_seconds, uint64_t timeout_usec,
                               fleet_open_session_cb_t cb, void *userdata);
-/* n: sessions closed (0 when the center had it closed already, e.g. by a revocation). */
-int fleet_center_close_session(FleetConn *c, int64_t local_id, const char *reason,
+/* Closes this terminal's open session of matching_id (there is at most one in the fleet).
+ * n: sessions closed (0 when the center had it closed already, e.g. by a revocation). */
+int fleet_center_close_session(FleetConn *c, const char *matching_id, const char *reason,
                                uint64_t timeout_usec, fleet_done_cb_t cb, void *userdata);
+/* The matching IDs of this terminal's open sessions at the center (reconciling after a cut). */
+typedef void (*fleet_ids_cb_t)(int r, const char *const *ids, size_t n, void *userdata);
+int fleet_center_open_sessions(FleetConn *c, uint64_t timeout_usec, fleet_ids_cb_t cb,
+                               void *userdata);
 /* Alive; extends this terminal's leases; n: leases extended. Also reaps dead terminals'. */
 int fleet_center_heartbeat(FleetConn *c, int lease_seconds, int64_t queued, int64_t local_seq,
                            uint64_t timeout_usec, fleet_done_cb_t cb, void *userdata);

@@ -134,6 +134,19 @@ on_text(FleetConn *c, int r, const PGresult *res, void *userdata)
 }
 
 static void
+on_ids(int r, const char *const *ids, size_t n, void *userdata)
+{
+	Out *o = userdata;
+
+	o->done = true;
+	o->r = r;
+	for (size_t i = 0; i < n; i++) {
+		strncat(o->text, ids[i], sizeof(o->text) - strlen(o->text) - 2);
+		strcat(o->text, ",");
+	}
+}
+
+static void
 on_notify(FleetConn *c, const char *channel, const char *payload, void *userdata)
 {
 	Out *o = userdata;
@@ -227,13 +240,13 @@ main(int argc, char **argv)
 	check(o.r == 0 && o.id == 0 && strcmp(o.holder, "t1") == 0);
 	/* Another terminal cannot close it; its own terminal can, once. */
 	memset(&o, 0, sizeof(o));
-	wait_out(t2, fleet_center_close_session(t2, 1, "logout", T, on_done, &o), &o);
+	wait_out(t2, fleet_center_close_session(t2, "M1", "logout", T, on_done, &o), &o);
 	check(o.r == 0 && o.n == 0);
 	memset(&o, 0, sizeof(o));
-	wait_out(t1, fleet_center_close_session(t1, 1, "logout", T, on_done, &o), &o);
+	wait_out(t1, fleet_center_close_session(t1, "M1", "logout", T, on_done, &o), &o);
 	check(o.r == 0 && o.n == 1);
 	memset(&o, 0, sizeof(o));
-	wait_out(t1, fleet_center_close_session(t1, 1, "logout", T, on_done, &o), &o);
+	wait_out(t1, fleet_center_close_session(t1, "M1", "logout", T, on_done, &o), &o);
 	check(o.r == 0 && o.n == 0);
 	memset(&o, 0, sizeof(o));
 	wait_out(t2, fleet_center_open_session(t2, 1, "M1", "O1", 30, T, on_open, &o), &o);
@@ -241,6 +254,12 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	wait_out(t2, fleet_center_heartbeat(t2, 30, 0, 0, T, on_done, &o), &o);
 	check(o.r == 0 && o.n == 1);
+	memset(&o, 0, sizeof(o));
+	wait_out(t2, fleet_center_open_sessions(t2, T, on_ids, &o), &o);
+	check(o.r == 0 && strcmp(o.text, "M1,") == 0);
+	memset(&o, 0, sizeof(o));
+	wait_out(t1, fleet_center_open_sessions(t1, T, on_ids, &o), &o);
+	check(o.r == 0 && strcmp(o.text, "") == 0);
 	/* A wrong operator ID for the person is refused, not registered. */
 	memset(&o, 0, sizeof(o));
 	wait_out(t3, fleet_center_open_session(t3, 1, "M2", "O1", 30, T, on_open, &o), &o);
@@ -366,7 +385,7 @@ main(int argc, char **argv)
 	check(o.r == 0 && o.n_rev == 0);
 	/* Its open session at t3 was closed by the center; it cannot open a new one. */
 	memset(&o, 0, sizeof(o));
-	wait_out(t3, fleet_center_close_session(t3, 1, "logout", T, on_done, &o), &o);
+	wait_out(t3, fleet_center_close_session(t3, "M2", "logout", T, on_done, &o), &o);
 	check(o.r == 0 && o.n == 0);
 	memset(&o, 0, sizeof(o));
 	wait_out(t2, fleet_center_open_session(t2, 7, "M2", "O2", 30, T, on_open, &o), &o);
