@@ -230,8 +230,10 @@ fleet_center_revoke(FleetConn *c, const char *terminal, const char *matching_id,
 	if (!terminal || !matching_id || !reason)
 		return -EINVAL;
 	return queue(c, CALL(done, cb, userdata),
-	             "INSERT INTO biogate_fleet.revocations (matching_id, reason, revoked_on) "
-	             "VALUES ($1, $2, $3) RETURNING id",
+	             "WITH i AS (INSERT INTO biogate_fleet.revocations (matching_id, reason, "
+	             "revoked_on) SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT FROM "
+	             "biogate_fleet.staff WHERE matching_id = $1 AND state = 'revoked') "
+	             "RETURNING id) SELECT coalesce(max(id), 0) FROM i",
 	             3, values, NULL, NULL, timeout_usec, on_done);
 }
 

@@ -45,7 +45,8 @@ int fleet_center_heartbeat(FleetConn *c, int lease_seconds, int64_t queued, int6
                            uint64_t timeout_usec, fleet_done_cb_t cb, void *userdata);
 
 /* Files a revocation made on this terminal (the center applies it and wakes every terminal);
- * n: its id. */
+ * n: its id, or 0 when the person is revoked at the center already (so filing again after a
+ * cut is harmless). -ENOENT: not on the center's roster. */
 int fleet_center_revoke(FleetConn *c, const char *terminal, const char *matching_id,
                         const char *reason, uint64_t timeout_usec, fleet_done_cb_t cb,
                         void *userdata);
