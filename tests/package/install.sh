@@ -25,7 +25,7 @@ deps=$(for f in "$debs"/biogate_*.deb "$debs"/libpam-biogate_*.deb; do
 	dpkg-deb -f "$f" Depends Recommends | sed 's/^[A-Za-z-]*: //'
 done | tr ',' '\n' | sed 's/([^)]*)//; s/|.*//; s/ //g' | grep -v '^$' |
 	grep -vx 'biogate\|libpam-biogate' | sort -u | tr '\n' ',')
-include="${deps}pamtester,passwd,jq,apt"
+include="${deps}pamtester,passwd,jq,apt,man-db"
 key=$(echo "bookworm minbase $include" | sha256sum | cut -c1-16)
 tarball=$cache/bookworm-$key.tar
 mkdir -p "$cache"

@@ -64,7 +64,17 @@ check "journal catalog updated (trigger)" \
 	sh -c "chroot '$root' journalctl --list-catalog | grep -q 03dd1ee11ab84fd59586b5288facdafe"
 check "example settings installed as a conffile" \
 	sh -c "chroot '$root' dpkg-query -W -f='\${Conffiles}' biogate | grep -q /etc/biogate/biogate.conf"
-check "man biogatectl renders" sh -c "man -l '$root/usr/share/man/man1/biogatectl.1.gz' 2>/dev/null | grep -q SYNOPSIS"
+for page in biogatectl.1 biogated.8 biogated-sensor.8 pam_biogate.8 biogate.conf.5 biogate-policy.5; do
+	check "man ${page%.*}(${page##*.}) installed and renders" \
+		sh -c "chroot '$root' man ${page##*.} ${page%.*} 2>/dev/null | grep -q SYNOPSIS"
+done
+# verify runs man for each Documentation= entry, so a page the unit names must be installed.
+check "systemd-analyze verify: the units and their Documentation= pages" \
+	rin systemd-analyze verify /lib/systemd/system/biogated.service /lib/systemd/system/biogated.socket
+exposure=$(rin systemd-analyze security --offline=true /lib/systemd/system/biogated.service 2>&1 |
+	sed -n 's/.*Overall exposure level for biogated.service: \([0-9.]*\).*/\1/p')
+check "systemd-analyze security: exposure ${exposure:-?} <= 1.0" \
+	sh -c "echo '${exposure:-99} <= 1.0' | bc | grep -qx 1"
 
 # --- the stacks pam-auth-update wrote --------------------------------------------------
 pamd=$root/etc/pam.d
