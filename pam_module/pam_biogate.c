@@ -669,6 +669,37 @@ verify(pam_handle_t *pamh, int flags, const Options *o, BgClient *c, const char 
 	}
 }
 
+/*
+ * Whether the daemon knows USER as a person on the roster: 0 no (NotOnRoster), 1 yes (any
+ * other answer, a refusal included), -errno when it cannot be asked.
+ */
+static int
+on_roster(pam_handle_t *pamh, const Options *o, const char *user)
+{
+	BgClient *c = NULL;
+	bool reused = false;
+	json_object *params, *msg = NULL;
+	WireReply rep;
+	int r;
+
+	r = connect_daemon(pamh, o, &c, &reused);
+	if (r < 0)
+		return r;
+	params = json_object_new_object();
+	if (!params || add_str(params, "user", user) < 0) {
+		json_object_put(params);
+		bg_close(c);
+		return -ENOMEM;
+	}
+	r = call_simple(pamh, o, &c, reused, "io.biogate.CheckAccount", params, &msg, &rep);
+	bg_close(c);
+	if (r < 0)
+		return r;
+	r = !(rep.error && strcmp(rep.error, WIRE_ERR_NOT_ON_ROSTER) == 0);
+	json_object_put(msg);
+	return r;
+}
+
 BG_PAM_EXPORT int
 pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
@@ -686,12 +717,6 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (pam_get_item(pamh, PAM_RHOST, &item) != PAM_SUCCESS)
 		item = "?";
 	rhost = item;
-	if (!is_local_rhost(rhost)) {
-		pam_syslog(pamh, LOG_NOTICE, "refusing remote login from %s", rhost);
-		say(pamh, flags, PAM_ERROR_MSG,
-		    _("biogate: fingerprint login is only possible at the terminal itself"));
-		return PAM_AUTHINFO_UNAVAIL;
-	}
 
 	r = pam_get_user(pamh, &user, NULL);
 	if (r != PAM_SUCCESS)
@@ -700,6 +725,22 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		/* Such a name cannot be on the roster; let the stack fall through quietly. */
 		debug_log(&o, pamh, "user name is not a valid matching ID");
 		return PAM_USER_UNKNOWN;
+	}
+
+	if (!is_local_rhost(rhost)) {
+		/*
+		 * Nobody's finger is on this terminal's reader, so a person on the roster is
+		 * refused; someone the daemon says is not on it falls through (an administrator
+		 * over ssh), as at the terminal. No answer, no way in.
+		 */
+		if (on_roster(pamh, &o, user) == 0) {
+			debug_log(&o, pamh, "remote login of %s, not on the roster", user);
+			return PAM_USER_UNKNOWN;
+		}
+		pam_syslog(pamh, LOG_NOTICE, "refusing remote login from %s", rhost);
+		say(pamh, flags, PAM_ERROR_MSG,
+		    _("biogate: fingerprint login is only possible at the terminal itself"));
+		return PAM_AUTHINFO_UNAVAIL;
 	}
 
 	/* Always a fresh connection: a Verify is not repeated on a stale one. */
@@ -888,37 +929,6 @@ close_daemon_session(pam_handle_t *pamh, const Options *o, const SessionData *s)
 		json_object_put(msg);
 	}
 	bg_close(c);
-}
-
-/*
- * Whether the daemon knows USER as a person on the roster: 0 no (NotOnRoster), 1 yes (any
- * other answer, a refusal included), -errno when it cannot be asked.
- */
-static int
-on_roster(pam_handle_t *pamh, const Options *o, const char *user)
-{
-	BgClient *c = NULL;
-	bool reused = false;
-	json_object *params, *msg = NULL;
-	WireReply rep;
-	int r;
-
-	r = connect_daemon(pamh, o, &c, &reused);
-	if (r < 0)
-		return r;
-	params = json_object_new_object();
-	if (!params || add_str(params, "user", user) < 0) {
-		json_object_put(params);
-		bg_close(c);
-		return -ENOMEM;
-	}
-	r = call_simple(pamh, o, &c, reused, "io.biogate.CheckAccount", params, &msg, &rep);
-	bg_close(c);
-	if (r < 0)
-		return r;
-	r = !(rep.error && strcmp(rep.error, WIRE_ERR_NOT_ON_ROSTER) == 0);
-	json_object_put(msg);
-	return r;
 }
 
 /*

@@ -135,8 +135,8 @@ check "operator grant" rin biogatectl operator grant M001 OP-0001 --role counter
 # pamtester through /etc/pam.d/common-*: each login gets the user's password on stdin, so a
 # password prompt the stack should not show would be answered and seen.
 out= rc=
-login() { # login USER PASSWORD: auth, account, session open and close
-	out=$(printf '%s\n' "$2" | chroot "$root" pamtester -v biogate-check "$1" \
+login() { # login USER PASSWORD [pamtester -I ITEM=VALUE]: auth, account, session open, close
+	out=$(printf '%s\n' "$2" | chroot "$root" pamtester -v ${3:+-I "$3"} biogate-check "$1" \
 		authenticate acct_mgmt open_session close_session 2>&1)
 	rc=$?
 }
@@ -160,6 +160,15 @@ login plainuser pw-plain
 if [ "$rc" = 0 ] && asked_password; then
 	ok "not on the roster: falls through to the password (auth, account, session)"
 else bad "not on the roster (rc $rc)"; show; fi
+
+login plainuser pw-plain rhost=remote.example
+if [ "$rc" = 0 ] && asked_password; then
+	ok "not on the roster, from another host (ssh): falls through to the password"
+else bad "not on the roster, remote (rc $rc)"; show; fi
+login staff1 pw-staff rhost=remote.example
+if [ "$rc" != 0 ] && says 'only possible at the terminal' && ! asked_password; then
+	ok "roster member from another host: refused, no password fallback"
+else bad "roster member, remote (rc $rc)"; show; fi
 
 login cityadmin wrong-password
 if [ "$rc" != 0 ]; then ok "exempt admin, wrong password: refused"; else bad "exempt admin, wrong password"; show; fi

@@ -141,6 +141,17 @@ expect 'acct=PAM_SUCCESS'
 expect 'open=PAM_SUCCESS'
 expect 'close=PAM_SUCCESS'
 refuse 'ERROR:'
+# From another host: a person on the roster is refused (no finger on this reader), someone not
+# on it falls through quietly (an administrator over ssh), as at the terminal.
+run --user bob --rhost remote.example
+expect 'auth=PAM_AUTHINFO_UNAVAIL'
+expect 'ERROR: biogate: fingerprint login is only possible at the terminal itself'
+refuse "$place"
+run --user revoked --rhost remote.example
+expect 'auth=PAM_AUTHINFO_UNAVAIL'
+run --user notonroster --rhost remote.example
+expect 'auth=PAM_USER_UNKNOWN'
+refuse 'ERROR:'
 # A person on the roster gets no session without this module's auth (a key login over ssh,
 # su from root), whatever else the stack allows.
 run --service biogate-fallthrough --user bob --no-auth --acct --open-session
