@@ -16,7 +16,7 @@ mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"
 mount --bind /sys "$root/sys" && mount -o remount,bind,ro "$root/sys"
 
-export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 LANGUAGE= LANG=
+export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 LANGUAGE='' LANG=''
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 rin() { chroot "$root" "$@"; }
 pass=0 fail=0
@@ -123,7 +123,7 @@ if start_daemon; then ok "biogated (installed, as biogate) answers with the read
 	bad "biogated did not come up"
 	finish
 fi
-scans() { local i; for i in $(seq 1 "$2"); do "$vdevctl" "$vdev" "SCAN $1"; done; }
+scans() { local _; for _ in $(seq 1 "$2"); do "$vdevctl" "$vdev" "SCAN $1"; done; }
 check "staff add" rin biogatectl staff add M001 --name "Yamada Taro" --affiliation "Contractor A" \
 	--nationality Japan --unix-user staff1
 check "pledge and training" rin biogatectl staff edit M001 --pledge-date 2026-01-05 \
@@ -134,7 +134,7 @@ check "operator grant" rin biogatectl operator grant M001 OP-0001 --role counter
 
 # pamtester through /etc/pam.d/common-*: each login gets the user's password on stdin, so a
 # password prompt the stack should not show would be answered and seen.
-out= rc=
+out='' rc=''
 login() { # login USER PASSWORD [pamtester -I ITEM=VALUE]: auth, account, session open, close
 	out=$(printf '%s\n' "$2" | chroot "$root" pamtester -v ${3:+-I "$3"} biogate-check "$1" \
 		authenticate acct_mgmt open_session close_session 2>&1)
