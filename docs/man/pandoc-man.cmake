@@ -25,11 +25,5 @@ endif()
 # Left-aligned text: the narrow columns of the wide tables (biogatectl's commands and exit
 # codes) cannot be justified, and groff warns about every such line (lintian's groff-message).
 file(READ "${OUT}" roff)
-string(REGEX REPLACE "
-(\.TH [^
-]*)
-" "
-\1
-.ad l
-" roff "${roff}")
+string(REGEX REPLACE "\n(\\.TH [^\n]*)\n" "\n\\1\n.ad l\n" roff "${roff}")
 file(WRITE "${OUT}" "${roff}")
