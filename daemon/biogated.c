@@ -22,32 +22,18 @@
 #include <systemd/sd-daemon.h>
 
 #include "audit.h"
-#include "daemon.h"
+#include "clock.h"
+#include "conn.h"
 #include "devices.h"
 #include "incidents.h"
 #include "log.h"
+#include "manager.h"
 #include "policy.h"
 #include "room.h"
+#include "secret.h"
+#include "sensorlink.h"
 #include "sessions.h"
-
-int log_debug_enabled;
-int log_journal;
-
-uint64_t
-now_mono_usec(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-int64_t
-now_real_usec(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+#include "store.h"
 
 typedef struct Args {
 	const char *state_dir;

@@ -16,7 +16,9 @@
 
 #include <json-c/json.h>
 
-#include "daemon.h"
+#include "caller.h"
+#include "forward.h"
+#include "store.h"
 
 typedef struct Sessions Sessions;
 
@@ -54,10 +56,3 @@ int sessions_end_matching_id(Sessions *s, const char *matching_id, const char *r
 
 /* For GetStatus: {"logind": bool, "watched": n, "power_off_at": ...}. */
 json_object *sessions_status(Sessions *s);
-
-/* Method handlers wired into methods.c's table by the lead:
- *   io.biogate.Lock {}            anyone in a session: locks the caller's own session
- *   io.biogate.Logoff {}          anyone in a session: ends the caller's own session
- */
-void sessions_method_lock(Manager *m, Conn *c, json_object *params);
-void sessions_method_logoff(Manager *m, Conn *c, json_object *params);

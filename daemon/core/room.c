@@ -17,9 +17,14 @@
 #include <time.h>
 
 #include "audit.h"
+#include "caller.h"
+#include "clock.h"
 #include "log.h"
+#include "manager.h"
+#include "record.h"
 #include "room.h"
 #include "sessions.h"
+#include "store.h"
 
 #define USEC_PER_SEC INT64_C(1000000)
 #define USEC_PER_DAY (86400 * USEC_PER_SEC)
@@ -45,8 +50,10 @@ typedef struct RoomEntry {
 /* One enter record on its way to disk: the reply (visitor) or the open-entry table (staff)
  * waits for its seq. */
 typedef struct RoomOp {
-	Room *room; /* NULL once the room is gone: the op only frees itself then */
-	Conn *conn; /* visitor enter: its output is held */
+	Room *room;     /* NULL once the room is gone: the op only frees itself then */
+	Caller *caller; /* visitor enter: its reply is held */
+	RoomEnteredFn entered;
+	void *userdata;
 	struct RoomOp *next, *prev;
 	int64_t session_id;
 	int64_t logout_at; /* staff: logged out before the enter was durable */
@@ -57,7 +64,6 @@ typedef struct RoomOp {
 /* A leave on its way to disk: on failure the entry is open again. */
 typedef struct RoomLeaveOp {
 	Room *room;
-	Conn *conn;
 	RoomEntry entry;
 } RoomLeaveOp;
 
@@ -110,31 +116,6 @@ room_remove_open(Room *r, RoomEntry *e)
 /* --- records ------------------------------------------------------------------------- */
 
 static void
-room_record_done(int res, int64_t seq, void *userdata)
-{
-	if (res < 0)
-		log_error("An audit record could not be written: %s", strerror(-res));
-	if (userdata)
-		conn_release_output(userdata, res >= 0);
-}
-
-/* As methods.c's record(): with a connection, its output is held until the record is
- * durable, and a record that cannot be written drops the caller instead of answering. */
-static void
-room_record(Manager *m, Conn *c, AuditRecord *rec)
-{
-	if (!m->audit)
-		return;
-	rec->time_usec = rec->time_usec ? rec->time_usec : now_real_usec();
-	rec->terminal = m->terminal;
-	if (c)
-		conn_hold_output(c);
-	int res = audit_append(m->audit, rec, room_record_done, c);
-	if (res < 0)
-		room_record_done(res, 0, c);
-}
-
-static void
 room_leave_done(int res, int64_t seq, void *userdata)
 {
 	RoomLeaveOp *op = userdata;
@@ -145,21 +126,19 @@ room_leave_done(int res, int64_t seq, void *userdata)
 		if (op->room)
 			(void)room_add_open(op->room, &op->entry);
 	}
-	if (op->conn)
-		conn_release_output(op->conn, res >= 0);
 	free(op);
 }
 
-/* Appends the leave of e (already out of the open table). With a connection its output is
- * held until the record is durable. */
+/* Appends the leave of e (already out of the open table). With a caller its reply is held
+ * until the record is durable. */
 static int
-room_append_leave(Room *r, Conn *c, const RoomEntry *e, int64_t at_usec, const char *reason)
+room_append_leave(Room *r, Caller *c, const RoomEntry *e, int64_t at_usec, const char *reason)
 {
 	Manager *m = r->manager;
 	RoomLeaveOp *op = calloc(1, sizeof(*op));
 	if (!op)
 		return -ENOMEM;
-	*op = (RoomLeaveOp){ .room = r, .conn = c, .entry = *e };
+	*op = (RoomLeaveOp){ .room = r, .entry = *e };
 	char detail[160];
 	if (e->staff)
 		snprintf(detail, sizeof(detail),
@@ -167,31 +146,23 @@ room_append_leave(Room *r, Conn *c, const RoomEntry *e, int64_t at_usec, const c
 		         (long long)e->entry_id, (long long)e->session_id);
 	else if (c)
 		snprintf(detail, sizeof(detail), "{\"entry_id\":%lld,\"by_uid\":%u}",
-		         (long long)e->entry_id, (unsigned)conn_peer(c)->uid);
+		         (long long)e->entry_id, (unsigned)c->peer.uid);
 	else
 		snprintf(detail, sizeof(detail), "{\"entry_id\":%lld}", (long long)e->entry_id);
 	AuditRecord rec = { .time_usec = at_usec ? at_usec : now_real_usec(),
-		            .terminal = m->terminal,
 		            .matching_id = e->staff ? e->matching_id : NULL,
 		            .action = "room.leave",
 		            .outcome = "ok",
 		            .reason = reason,
 		            .detail = detail };
-	if (c) {
-		PeerSession *ps = conn_peer_session(c);
-		if (!e->staff && ps->known) {
-			rec.matching_id = ps->matching_id;
-			rec.operator_id = ps->operator_id;
-		}
-		conn_hold_output(c);
+	if (c && !e->staff && c->session.known) {
+		rec.matching_id = c->session.matching_id;
+		rec.operator_id = c->session.operator_id;
 	}
-	int res = audit_append(m->audit, &rec, room_leave_done, op);
-	if (res < 0) {
-		/* The callback does the undo and the release, exactly as when the commit fails. */
-		room_leave_done(res, 0, op);
-		return res;
-	}
-	return 0;
+	/* On failure the callback does the undo (and the helper the release), exactly as when
+	 * the commit fails. */
+	int res = record_append(m, c, &rec, room_leave_done, op);
+	return res < 0 ? res : 0;
 }
 
 static void
@@ -225,15 +196,8 @@ room_enter_done(int res, int64_t seq, void *userdata)
 			log_warning("Room log: %d open entries; entry %lld cannot be left by ID",
 			            ROOM_OPEN_MAX, (long long)seq);
 	}
-	if (op->conn) {
-		Conn *c = op->conn;
-		if (res >= 0) {
-			json_object *o = json_object_new_object();
-			json_object_object_add(o, "entry_id", json_object_new_int64(seq));
-			conn_reply(c, o, false);
-		}
-		conn_release_output(c, res >= 0);
-	}
+	if (op->entered)
+		op->entered(res, seq, op->userdata);
 	free(op);
 }
 
@@ -243,7 +207,6 @@ static int
 room_append_enter(Room *r, RoomOp *op, const AuditRecord *tmpl)
 {
 	AuditRecord rec = *tmpl;
-	rec.terminal = r->manager->terminal;
 	rec.action = "room.enter";
 	rec.outcome = "ok";
 	op->room = r;
@@ -251,12 +214,9 @@ room_append_enter(Room *r, RoomOp *op, const AuditRecord *tmpl)
 	if (r->pending)
 		r->pending->prev = op;
 	r->pending = op;
-	if (op->conn)
-		conn_hold_output(op->conn);
-	int res = audit_append(r->manager->audit, &rec, room_enter_done, op);
-	if (res < 0)
-		room_enter_done(res, 0, op); /* drops the caller, as a failed commit does */
-	return res;
+	/* On failure the helper calls room_enter_done and drops the caller, as a failed
+	 * commit does. */
+	return record_append(r->manager, op->caller, &rec, room_enter_done, op);
 }
 
 void
@@ -512,30 +472,6 @@ room_free(Room *r)
 	free(r);
 }
 
-/* --- who may call ------------------------------------------------------------------- */
-
-/* Admin, or a process inside an open biogate session (the staff at the counter record
- * their visitors). A refusal is recorded like the dispatcher's and answered. */
-static bool
-room_caller_allowed(Manager *m, Conn *c, const char *method)
-{
-	const Peer *p = conn_peer(c);
-	StoreSession ss;
-	if (methods_peer_is_admin(m, p) ||
-	    (m->sessions && sessions_find_by_peer(m->sessions, p, &ss) == 0))
-		return true;
-	log_info("Refused %s to uid %u pid %d", method, (unsigned)p->uid, (int)p->pid);
-	char detail[64];
-	snprintf(detail, sizeof(detail), "{\"uid\":%u,\"pid\":%d}", (unsigned)p->uid, (int)p->pid);
-	AuditRecord rec = { .action = method,
-		            .outcome = "deny",
-		            .reason = "not-admin-or-session",
-		            .detail = detail };
-	room_record(m, c, &rec);
-	conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
-	return false;
-}
-
 /* --- the handlers ------------------------------------------------------------------- */
 
 /*
@@ -544,7 +480,7 @@ room_caller_allowed(Manager *m, Conn *c, const char *method)
  * paragraph separators, or the bidirectional overrides that make a printed name read
  * differently from what is stored.
  */
-static bool
+bool
 room_valid_text(const char *s)
 {
 	if (!s)
@@ -590,86 +526,57 @@ room_valid_text(const char *s)
 	return true;
 }
 
-static void
-room_reply_invalid(Conn *c, const char *field)
+int
+room_enter(Room *r, Caller *c, const char *name, const char *affiliation, const char *purpose,
+           RoomEnteredFn entered, void *userdata)
 {
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "parameter", json_object_new_string(field));
-	conn_error(c, WIRE_ERR_VARLINK_INVALID, o);
-}
-
-void
-room_method_enter(Manager *m, Conn *c, json_object *params)
-{
-	if (!room_caller_allowed(m, c, "io.biogate.RoomEnter"))
-		return;
-	static const char *const fields[] = { "name", "affiliation", "purpose" };
-	for (size_t i = 0; i < 3; i++)
-		if (!room_valid_text(wire_str(params, fields[i])))
-			return room_reply_invalid(c, fields[i]);
-	Room *r = m->room;
-	if (!r || !m->audit)
-		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
+	Manager *m = r->manager;
 	if (r->n_open >= ROOM_OPEN_MAX)
-		return (void)conn_error(c, WIRE_ERR_BUSY, NULL);
-
+		return -EBUSY;
 	json_object *d = json_object_new_object();
-	for (size_t i = 0; i < 3; i++)
-		json_object_object_add(d, fields[i],
-		                       json_object_new_string(wire_str(params, fields[i])));
+	json_object_object_add(d, "name", json_object_new_string(name));
+	json_object_object_add(d, "affiliation", json_object_new_string(affiliation));
+	json_object_object_add(d, "purpose", json_object_new_string(purpose));
 	json_object_object_add(d, "staff", json_object_new_boolean(false));
-	json_object_object_add(d, "by_uid", json_object_new_int64(conn_peer(c)->uid));
+	json_object_object_add(d, "by_uid", json_object_new_int64(c->peer.uid));
 	const char *detail = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN);
 	RoomOp *op = calloc(1, sizeof(*op));
 	if (!detail || !op) {
 		free(op);
 		json_object_put(d);
-		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
+		return -ENOMEM;
 	}
-	op->conn = c;
+	*op = (RoomOp){ .caller = c, .entered = entered, .userdata = userdata };
 	/* Who wrote the entry: the caller's own session, when it has one. */
 	StoreSession ss;
-	bool in_session = m->sessions && sessions_find_by_peer(m->sessions, conn_peer(c), &ss) == 0;
+	bool in_session = m->sessions && sessions_find_by_peer(m->sessions, &c->peer, &ss) == 0;
 	AuditRecord rec = { .time_usec = now_real_usec(),
 		            .matching_id = in_session ? ss.matching_id : NULL,
 		            .operator_id = in_session ? ss.operator_id : NULL,
 		            .reason = "visitor",
 		            .detail = detail };
-	conn_defer(c);
 	(void)room_append_enter(r, op, &rec);
 	json_object_put(d);
+	return 0;
 }
 
-void
-room_method_leave(Manager *m, Conn *c, json_object *params)
+int
+room_leave(Room *r, Caller *c, int64_t entry_id)
 {
-	if (!room_caller_allowed(m, c, "io.biogate.RoomLeave"))
-		return;
-	Room *r = m->room;
-	if (!r || !m->audit)
-		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
-	int64_t id = wire_int(params, "entry_id", 0);
-	RoomEntry *e = id > 0 ? room_find(r, id) : NULL;
+	RoomEntry *e = entry_id > 0 ? room_find(r, entry_id) : NULL;
 	if (!e)
-		return (void)conn_error(c, WIRE_ERR_NOT_FOUND, NULL);
+		return -ENOENT;
 	/* A staff entry ends with its session, never by hand: the log says when they logged
 	 * out, not when someone said they did. */
-	if (e->staff) {
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "reason", json_object_new_string("staff-entry"));
-		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, o);
-	}
+	if (e->staff)
+		return -EPERM;
 	RoomEntry copy = *e;
 	room_remove_open(r, e);
-	if (room_append_leave(r, c, &copy, now_real_usec(), "visitor") < 0)
-		return;
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "entry_id", json_object_new_int64(copy.entry_id));
-	conn_reply(c, o, false);
+	return room_append_leave(r, c, &copy, now_real_usec(), "visitor");
 }
 
 /* "YYYY-MM-DD" → local midnight of that day and of the next; false when malformed. */
-static bool
+bool
 room_parse_date(const char *s, int64_t *ret_from, int64_t *ret_to)
 {
 	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
@@ -746,32 +653,19 @@ room_list_entry(Manager *m, json_object *rec, const RoomLeaves *leaves)
 	return o;
 }
 
-void
-room_method_list(Manager *m, Conn *c, json_object *params)
+int
+room_list(Manager *m, Caller *c, const char *date, json_object **ret)
 {
-	if (!m->audit)
-		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
-	const char *date = wire_str(params, "date");
-	char today[16];
-	if (!date) {
-		time_t t = time(NULL);
-		struct tm tm;
-		localtime_r(&t, &tm);
-		strftime(today, sizeof(today), "%Y-%m-%d", &tm);
-		date = today;
-	}
 	int64_t from = 0, to = 0;
 	if (!room_parse_date(date, &from, &to))
-		return room_reply_invalid(c, "date");
+		return -EINVAL;
 
 	/* Leaves come later than their entries: look ahead past the day. */
 	json_object *enters = NULL;
 	RoomLeaves leaves = { 0 };
 	int r = room_query(m->audit, from, to, from + ROOM_LEAVE_HORIZON, &enters, &leaves);
-	if (r < 0) {
-		log_error_errno(r, "Room log: cannot read the audit trail: %m");
-		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
-	}
+	if (r < 0)
+		return log_error_errno(r, "Room log: cannot read the audit trail: %m");
 	json_object *list = json_object_new_array();
 	size_t n = json_object_array_length(enters), used = 64;
 	bool truncated = false;
@@ -792,15 +686,16 @@ room_method_list(Manager *m, Conn *c, json_object *params)
 
 	/* Listing shows visitors' names: who looked, and at which day, is evidence too (R5). */
 	char detail[96];
-	snprintf(detail, sizeof(detail), "{\"by_uid\":%u,\"date\":\"%s\"}",
-	         (unsigned)conn_peer(c)->uid, date);
+	snprintf(detail, sizeof(detail), "{\"by_uid\":%u,\"date\":\"%s\"}", (unsigned)c->peer.uid,
+	         date);
 	AuditRecord rec = { .action = "room.list", .outcome = "ok", .detail = detail };
-	room_record(m, c, &rec);
+	(void)record_append(m, c, &rec, NULL, NULL);
 
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "date", json_object_new_string(date));
 	json_object_object_add(o, "entries", list);
 	if (truncated)
 		json_object_object_add(o, "truncated", json_object_new_boolean(true));
-	conn_reply(c, o, false);
+	*ret = o;
+	return 0;
 }

@@ -19,23 +19,34 @@
 #include <openssl/rand.h>
 
 #include "audit.h"
+#include "caller.h"
+#include "clock.h"
 #include "custody.h"
-#include "daemon.h"
+#include "dates.h"
 #include "devices.h"
 #include "incidents.h"
 #include "log.h"
+#include "manager.h"
+#include "methods.h"
 #include "policy.h"
-#include "report.h"
+#include "record.h"
+#include "reply.h"
 #include "room.h"
+#include "secret.h"
+#include "sensorlink.h"
 #include "sessions.h"
+#include "store.h"
 #include "stream.h"
+#include "tickets.h"
 #include "verify.h"
 
 typedef enum Perm {
 	PERM_ANYONE,
-	PERM_ADMIN, /* root or the admin group */
-	PERM_ROOT,  /* the PAM module inside a login process */
-	PERM_LOGIN, /* root, admin, or the Unix user the named person maps to (checked later) */
+	PERM_ADMIN,   /* root or the admin group */
+	PERM_ROOT,    /* the PAM module inside a login process */
+	PERM_LOGIN,   /* root, admin, or the Unix user the named person maps to (checked later) */
+	PERM_SESSION, /* a process inside an open biogate session */
+	PERM_ADMIN_OR_SESSION, /* admin (the staff at the counter record their visitors) */
 } Perm;
 
 typedef void (*MethodFn)(Manager *m, Conn *c, json_object *params);
@@ -62,23 +73,6 @@ valid_finger(const char *f)
 	return false;
 }
 
-bool
-methods_peer_is_admin(const Manager *m, const Peer *p)
-{
-	if (p->uid == 0)
-		return true;
-	char buf[4096];
-	struct group gr, *res = NULL;
-	if (getgrnam_r(m->config.admin_group, &gr, buf, sizeof(buf), &res) != 0 || !res)
-		return false;
-	if (p->gid == res->gr_gid)
-		return true;
-	for (int i = 0; i < p->n_groups; i++)
-		if (p->groups[i] == res->gr_gid)
-			return true;
-	return false;
-}
-
 static int
 uid_of_user(const char *user, uid_t *ret)
 {
@@ -98,60 +92,7 @@ param_obj(const char *key, json_object *val)
 	return o;
 }
 
-static void
-reply_invalid(Conn *c, const char *field)
-{
-	conn_error(c, WIRE_ERR_VARLINK_INVALID,
-	           param_obj("parameter", json_object_new_string(field)));
-}
-
-/* The store's -errno at the edge. */
-static void
-reply_store_error(Conn *c, int r)
-{
-	if (r == -ENOENT)
-		conn_error(c, WIRE_ERR_NOT_FOUND, NULL);
-	else if (r == -EEXIST)
-		conn_error(c, WIRE_ERR_EXISTS, NULL);
-	else if (r == -EINVAL)
-		conn_error(c, WIRE_ERR_INVALID_PARAMETER, NULL);
-	else if (r == -EPERM)
-		conn_error(c, WIRE_ERR_REVOKED, NULL);
-	else if (r == -EALREADY)
-		conn_error(c, WIRE_ERR_NOT_FOUND, NULL);
-	else
-		conn_error(c, WIRE_ERR_INTERNAL, NULL);
-}
-
 /* --- the audit trail ------------------------------------------------------------------ */
-
-static void
-record_done(int r, int64_t seq, void *userdata)
-{
-	if (r < 0)
-		log_error("An audit record could not be written: %s", strerror(-r));
-	if (userdata)
-		conn_release_output(userdata, r >= 0);
-}
-
-/*
- * Appends an audit record. With a connection, that connection's output is held until the
- * record is durable, so no reply reports what the trail does not hold; if the record cannot
- * be written, the caller is dropped instead of answered.
- */
-void
-methods_record(Manager *m, Conn *c, AuditRecord *rec)
-{
-	if (!m->audit)
-		return;
-	rec->time_usec = rec->time_usec ? rec->time_usec : now_real_usec();
-	rec->terminal = m->terminal;
-	if (c)
-		conn_hold_output(c);
-	int r = audit_append(m->audit, rec, record_done, c);
-	if (r < 0)
-		record_done(r, 0, c);
-}
 
 static void
 record_simple(Manager *m, Conn *c, const char *matching_id, const char *operator_id,
@@ -165,7 +106,7 @@ record_simple(Manager *m, Conn *c, const char *matching_id, const char *operator
 		.reason = reason,
 		.key_hmac = key_hmac,
 	};
-	methods_record(m, c, &rec);
+	(void)record_append(m, conn_caller(c), &rec, NULL, NULL);
 }
 
 /* An administrative change: who did it (uid) goes into the detail when none is given. */
@@ -183,7 +124,7 @@ record_admin(Manager *m, Conn *c, const char *matching_id, const char *operator_
 		            .action = action,
 		            .outcome = "ok",
 		            .detail = detail };
-	methods_record(m, c, &rec);
+	(void)record_append(m, conn_caller(c), &rec, NULL, NULL);
 }
 
 static int lockout_state(Manager *m, const char *matching_id, int64_t now, bool *ret_locked,
@@ -267,14 +208,14 @@ method_add_staff(Manager *m, Conn *c, json_object *params)
 	}
 	int r = store_staff_add(m->store, &in, now_real_usec());
 	if (r < 0)
-		return reply_store_error(c, r);
+		return reply_errno(c, r);
 	log_info("Roster: added matching ID %s (uid %u)", in.matching_id,
 	         (unsigned)conn_peer(c)->uid);
 	record_admin(m, c, in.matching_id, NULL, "staff.add", NULL);
 	json_object *o = NULL;
 	r = store_staff_json(m->store, in.matching_id, &o);
 	if (r < 0)
-		return reply_store_error(c, r);
+		return reply_errno(c, r);
 	conn_reply(c, o, false);
 }
 
@@ -293,7 +234,7 @@ method_get_staff(Manager *m, Conn *c, json_object *params)
 	if (r == -ENOENT)
 		return (void)conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
 	if (r < 0)
-		return reply_store_error(c, r);
+		return reply_errno(c, r);
 	conn_reply(c, o, false);
 }
 
@@ -303,7 +244,7 @@ method_list_staff(Manager *m, Conn *c, json_object *params)
 	json_object *arr = NULL;
 	int r = store_staff_list_json(m->store, &arr);
 	if (r < 0)
-		return reply_store_error(c, r);
+		return reply_errno(c, r);
 	conn_reply(c, param_obj("staff", arr), false);
 }
 
@@ -316,7 +257,7 @@ active_person(Manager *m, Conn *c, const char *matching_id, StoreStaff *ret)
 	if (r == -ENOENT)
 		conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
 	else if (r < 0)
-		reply_store_error(c, r);
+		reply_errno(c, r);
 	else if (!ret->active)
 		conn_error(c, WIRE_ERR_REVOKED, NULL);
 	return r >= 0 && ret->active;
@@ -347,7 +288,7 @@ method_grant_operator(Manager *m, Conn *c, json_object *params)
 		return;
 	int r = store_operator_grant(m->store, mid, oid, role, now_real_usec());
 	if (r < 0)
-		return reply_store_error(c, r);
+		return reply_errno(c, r);
 	log_info("Granted operator ID %s (role %s) to matching ID %s", oid, role, mid);
 	char detail[160];
 	snprintf(detail, sizeof(detail), "{\"role\":\"%s\"}", role);
@@ -378,59 +319,6 @@ sensor_op_gone(Conn *c, void *userdata)
 	SensorOp *op = userdata;
 	sensorlink_cancel(op->manager->sensor, op);
 	free(op);
-}
-
-static void
-ticket_issue(Manager *m, const SensorOp *op, char ret_hex[static TICKET_HEX_LEN + 1])
-{
-	uint8_t raw[TICKET_HEX_LEN / 2];
-	if (RAND_bytes(raw, sizeof(raw)) != 1) {
-		ret_hex[0] = '\0';
-		return;
-	}
-	for (size_t i = 0; i < sizeof(raw); i++)
-		snprintf(ret_hex + 2 * i, 3, "%02x", raw[i]);
-	OPENSSL_cleanse(raw, sizeof(raw));
-
-	/* Reuse an expired slot, else the oldest one. */
-	uint64_t now = now_mono_usec();
-	Ticket *slot = &m->tickets[0];
-	for (size_t i = 0; i < TICKETS_MAX; i++) {
-		Ticket *t = &m->tickets[i];
-		if (t->hex[0] == '\0' || t->expires_usec <= now) {
-			slot = t;
-			break;
-		}
-		if (t->expires_usec < slot->expires_usec)
-			slot = t;
-	}
-	*slot = (Ticket){ .pid = op->pid, .uid = op->uid, .session_uid = op->session_uid };
-	memcpy(slot->hex, ret_hex, TICKET_HEX_LEN + 1);
-	snprintf(slot->matching_id, sizeof(slot->matching_id), "%s", op->matching_id);
-	slot->expires_usec = now + (uint64_t)m->config.ticket_lifetime_sec * 1000000u;
-}
-
-/* Finds and consumes a ticket of this process. Constant-time comparison of the secret. */
-static bool
-ticket_take(Manager *m, const char *hex, const Peer *p, char ret_mid[static WIRE_MAX_ID + 1],
-            uid_t *ret_uid)
-{
-	if (!hex || strlen(hex) != TICKET_HEX_LEN)
-		return false;
-	uint64_t now = now_mono_usec();
-	for (size_t i = 0; i < TICKETS_MAX; i++) {
-		Ticket *t = &m->tickets[i];
-		if (t->hex[0] == '\0' || CRYPTO_memcmp(t->hex, hex, TICKET_HEX_LEN) != 0)
-			continue;
-		bool ok = t->expires_usec > now && t->pid == p->pid && t->uid == p->uid;
-		if (ok) {
-			memcpy(ret_mid, t->matching_id, WIRE_MAX_ID + 1);
-			*ret_uid = t->session_uid;
-		}
-		OPENSSL_cleanse(t, sizeof(*t));
-		return ok;
-	}
-	return false;
 }
 
 static void
@@ -490,7 +378,7 @@ sensor_op_finish(SensorOp *op, json_object *msg)
 		                     now_real_usec());
 		free(sealed);
 		if (r < 0)
-			return reply_store_error(c, r);
+			return reply_errno(c, r);
 		log_info("Enrolled %s of matching ID %s", local.finger, local.matching_id);
 		char detail[96];
 		snprintf(detail, sizeof(detail), "{\"finger\":\"%s\"}", local.finger);
@@ -498,7 +386,7 @@ sensor_op_finish(SensorOp *op, json_object *msg)
 			            .action = "enroll",
 			            .outcome = "ok",
 			            .detail = detail };
-		methods_record(m, c, &rec);
+		(void)record_append(m, conn_caller(c), &rec, NULL, NULL);
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "matching_id", json_object_new_string(local.matching_id));
 		json_object_object_add(o, "finger", json_object_new_string(local.finger));
@@ -524,9 +412,9 @@ sensor_op_finish(SensorOp *op, json_object *msg)
 	json_object *ops = NULL;
 	int r = store_operators_json(m->store, local.matching_id, &ops);
 	if (r < 0)
-		return reply_store_error(c, r);
+		return reply_errno(c, r);
 	char ticket[TICKET_HEX_LEN + 1];
-	ticket_issue(m, &local, ticket);
+	ticket_issue(m, local.matching_id, local.pid, local.uid, local.session_uid, ticket);
 	if (!ticket[0]) {
 		json_object_put(ops);
 		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
@@ -708,7 +596,7 @@ login_gates(Manager *m, Conn *c, const StoreStaff *st, const char *stage)
 	json_object *ops = NULL;
 	int r = store_operators_json(m->store, st->matching_id, &ops);
 	if (r < 0) {
-		reply_store_error(c, r);
+		reply_errno(c, r);
 		return r;
 	}
 	f.has_operator = json_object_array_length(ops) > 0;
@@ -737,7 +625,7 @@ login_gates(Manager *m, Conn *c, const StoreStaff *st, const char *stage)
 	int64_t until = 0;
 	r = lockout_state(m, st->matching_id, now, &f.locked_out, &until);
 	if (r < 0) {
-		reply_store_error(c, r);
+		reply_errno(c, r);
 		return r;
 	}
 
@@ -779,17 +667,17 @@ resolve_login(Manager *m, Conn *c, json_object *params, StoreStaff *ret)
 	r = user ? store_staff_by_user(m->store, user, ret) : store_staff_by_id(m->store, mid, ret);
 	if (r == -ENOENT) {
 		/* Only privileged callers learn who is on the roster. */
-		if (p->uid == 0 || methods_peer_is_admin(m, p))
+		if (p->uid == 0 || caller_is_admin(m, conn_caller(c)))
 			conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
 		else
 			conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
 		return r;
 	}
 	if (r < 0) {
-		reply_store_error(c, r);
+		reply_errno(c, r);
 		return r;
 	}
-	if (p->uid != 0 && !methods_peer_is_admin(m, p)) {
+	if (p->uid != 0 && !caller_is_admin(m, conn_caller(c))) {
 		uid_t uid;
 		if (uid_of_user(ret->unix_user, &uid) < 0 || uid != p->uid) {
 			conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
@@ -814,7 +702,7 @@ method_check_account(Manager *m, Conn *c, json_object *params)
 	json_object *ops = NULL;
 	int r = store_operators_json(m->store, st.matching_id, &ops);
 	if (r < 0)
-		return reply_store_error(c, r);
+		return reply_errno(c, r);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "matching_id", json_object_new_string(st.matching_id));
 	json_object_object_add(o, "operators", ops);
@@ -886,7 +774,7 @@ method_open_session(Manager *m, Conn *c, json_object *params)
 
 	char mid[WIRE_MAX_ID + 1];
 	uid_t uid = (uid_t)-1;
-	if (!ticket_take(m, wire_str(params, "ticket"), p, mid, &uid))
+	if (!ticket_take(m, wire_str(params, "ticket"), p->pid, p->uid, mid, &uid))
 		return (void)conn_error(c, WIRE_ERR_TICKET, NULL);
 
 	StoreStaff st;
@@ -913,7 +801,7 @@ method_open_session(Manager *m, Conn *c, json_object *params)
 	int64_t id = 0;
 	r = store_session_open(m->store, &in, &id);
 	if (r < 0)
-		return reply_store_error(c, r);
+		return reply_errno(c, r);
 	log_info("Session %lld opened: matching ID %s as operator ID %s (role %s), tty %s",
 	         (long long)id, mid, oid, role, in.tty ? in.tty : "-");
 	sessions_opened(m->sessions, id);
@@ -925,7 +813,7 @@ method_open_session(Manager *m, Conn *c, json_object *params)
 		            .action = "session.open",
 		            .outcome = "ok",
 		            .detail = detail };
-	methods_record(m, c, &rec);
+	(void)record_append(m, conn_caller(c), &rec, NULL, NULL);
 	room_staff_login(m->room, mid, id, in.opened_at);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "session_id", json_object_new_int64(id));
@@ -947,11 +835,11 @@ method_close_session(Manager *m, Conn *c, json_object *params)
 	if (r == -ENOENT || (r == 0 && !s.open))
 		return (void)conn_error(c, WIRE_ERR_NOT_FOUND, NULL);
 	if (r < 0)
-		return reply_store_error(c, r);
+		return reply_errno(c, r);
 	int64_t now = now_real_usec();
 	r = store_session_close(m->store, id, "logout", now);
 	if (r < 0)
-		return reply_store_error(c, r);
+		return reply_errno(c, r);
 	room_staff_logout(m->room, id, now);
 	log_info("Session %lld closed (matching ID %s)", (long long)id, s.matching_id);
 	sessions_closed(m->sessions, id);
@@ -963,7 +851,7 @@ method_close_session(Manager *m, Conn *c, json_object *params)
 		            .outcome = "ok",
 		            .reason = "logout",
 		            .detail = detail };
-	methods_record(m, c, &rec);
+	(void)record_append(m, conn_caller(c), &rec, NULL, NULL);
 	conn_reply(c, NULL, false);
 }
 
@@ -973,28 +861,11 @@ method_list_sessions(Manager *m, Conn *c, json_object *params)
 	json_object *arr = NULL;
 	int r = store_sessions_json(m->store, &arr);
 	if (r < 0)
-		return reply_store_error(c, r);
+		return reply_errno(c, r);
 	conn_reply(c, param_obj("sessions", arr), false);
 }
 
 /* --- roster edits, lockout, schedule (issue 3) ---------------------------------------- */
-
-/* "YYYY-MM-DD" -> YYYYMMDD after checking it is a real calendar date; 0 when not. */
-int32_t
-methods_parse_date(const char *s)
-{
-	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return 0;
-	int y = atoi(s), mo = atoi(s + 5), d = atoi(s + 8);
-	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = 12 };
-	if (y < 1900 || mo < 1 || mo > 12 || d < 1 || timegm(&tm) == (time_t)-1 ||
-	    tm.tm_mday != d || tm.tm_mon != mo - 1)
-		return 0;
-	return y * 10000 + mo * 100 + d;
-}
 
 static const WireField edit_staff_fields[] = {
 	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
@@ -1028,15 +899,15 @@ method_edit_staff(Manager *m, Conn *c, json_object *params)
 	snprintf(actor, sizeof(actor), "uid %u", (unsigned)conn_peer(c)->uid);
 	e.actor = actor;
 	const char *pd = wire_str(params, "pledge_date"), *td = wire_str(params, "training_date");
-	if (pd && !(e.pledge_date = methods_parse_date(pd)))
+	if (pd && !(e.pledge_date = dates_parse_ymd(pd)))
 		return reply_invalid(c, "pledge_date");
-	if (td && !(e.training_date = methods_parse_date(td)))
+	if (td && !(e.training_date = dates_parse_ymd(td)))
 		return reply_invalid(c, "training_date");
 	int r = store_staff_edit(m->store, mid, &e, now_real_usec());
 	if (r == -ENOENT)
 		return (void)conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
 	if (r < 0)
-		return reply_store_error(c, r);
+		return reply_errno(c, r);
 	/* Which fields changed, never their values: the record outlives the roster (R5, R6). */
 	json_object *changed = json_object_new_array();
 	json_object_object_foreach(params, key, val)
@@ -1052,7 +923,7 @@ method_edit_staff(Manager *m, Conn *c, json_object *params)
 	json_object *o = NULL;
 	r = store_staff_json(m->store, mid, &o);
 	if (r < 0)
-		return reply_store_error(c, r);
+		return reply_errno(c, r);
 	conn_reply(c, o, false);
 }
 
@@ -1067,7 +938,7 @@ method_unlock(Manager *m, Conn *c, json_object *params)
 	if (r == -ENOENT)
 		return (void)conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
 	if (r < 0 || (r = store_failures_clear(m->store, mid)) < 0)
-		return reply_store_error(c, r);
+		return reply_errno(c, r);
 	log_info("Lockout of matching ID %s lifted by uid %u", mid, (unsigned)conn_peer(c)->uid);
 	record_admin(m, c, mid, NULL, "staff.unlock", NULL);
 	conn_reply(c, param_obj("matching_id", json_object_new_string(mid)), false);
@@ -1119,7 +990,7 @@ parse_month(const char *s)
 	if (!s || strlen(s) != 7)
 		return 0;
 	snprintf(buf, sizeof(buf), "%s-01", s);
-	return methods_parse_date(buf);
+	return dates_parse_ymd(buf);
 }
 
 static void
@@ -1144,7 +1015,7 @@ method_import_schedule(Manager *m, Conn *c, json_object *params)
 			free(shifts);
 			return reply_invalid(c, "shifts");
 		}
-		int32_t date = methods_parse_date(wire_str(row, "date"));
+		int32_t date = dates_parse_ymd(wire_str(row, "date"));
 		int start = parse_hhmm(wire_str(row, "start"));
 		int end = parse_hhmm(wire_str(row, "end"));
 		const char *mid = wire_str(row, "matching_id");
@@ -1163,7 +1034,7 @@ method_import_schedule(Manager *m, Conn *c, json_object *params)
 	if (r == -ENOENT)
 		return (void)conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
 	if (r < 0)
-		return reply_store_error(c, r);
+		return reply_errno(c, r);
 	log_info("Schedule for %s imported: %zu shifts", month, n);
 	char detail[96];
 	snprintf(detail, sizeof(detail), "{\"month\":\"%s\",\"shifts\":%zu,\"by_uid\":%u}", month,
@@ -1199,7 +1070,7 @@ method_get_schedule(Manager *m, Conn *c, json_object *params)
 	json_object *arr = NULL;
 	int r = store_schedule_json(m->store, mid, from, to, &arr);
 	if (r < 0)
-		return reply_store_error(c, r);
+		return reply_errno(c, r);
 	/* Local date and times, as the schedule was written. */
 	size_t n = json_object_array_length(arr);
 	for (size_t i = 0; i < n; i++) {
@@ -1222,36 +1093,12 @@ method_get_schedule(Manager *m, Conn *c, json_object *params)
 
 /* --- authorization (R2, R11) --------------------------------------------------------- */
 
-/* The caller's session, operator ID and role: from the connection's cache while that session
- * is still open, else resolved from the peer's credentials (and cached when found). */
-static bool
-caller_session(Manager *m, Conn *c, PeerSession *ret)
-{
-	PeerSession *ps = conn_peer_session(c);
-	if (ps->known && sessions_is_open(m->sessions, ps->session_id)) {
-		*ret = *ps;
-		return true;
-	}
-	ps->known = false;
-	StoreSession s;
-	char role[WIRE_MAX_ID + 1] = "";
-	if (sessions_find_by_peer(m->sessions, conn_peer(c), &s) < 0 ||
-	    store_operator_role(m->store, s.matching_id, s.operator_id, role) < 0)
-		return false;
-	*ps = (PeerSession){ .known = true, .session_id = s.id };
-	memcpy(ps->matching_id, s.matching_id, sizeof(ps->matching_id));
-	memcpy(ps->operator_id, s.operator_id, sizeof(ps->operator_id));
-	memcpy(ps->role, role, sizeof(ps->role));
-	*ret = *ps;
-	return true;
-}
-
 static void
 method_whoami(Manager *m, Conn *c, json_object *params)
 {
 	PeerSession ps;
 	json_object *o = json_object_new_object();
-	bool in = caller_session(m, c, &ps);
+	bool in = caller_session(m, conn_caller(c), &ps);
 	json_object_object_add(o, "in_session", json_object_new_boolean(in));
 	if (in) {
 		json_object_object_add(o, "session_id", json_object_new_int64(ps.session_id));
@@ -1280,7 +1127,7 @@ method_authorize(Manager *m, Conn *c, json_object *params)
 	}
 
 	PeerSession s = { 0 };
-	bool in_session = caller_session(m, c, &s);
+	bool in_session = caller_session(m, conn_caller(c), &s);
 	const char *role = s.role;
 
 	PolicyRequest req = { .in_session = in_session,
@@ -1491,7 +1338,7 @@ method_audit_verify(Manager *m, Conn *c, json_object *params)
 			            .outcome = "fail",
 			            .reason = "unreadable",
 			            .detail = detail };
-		methods_record(m, c, &rec);
+		(void)record_append(m, conn_caller(c), &rec, NULL, NULL);
 		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
 	}
 	bool ok = v.problem == AUDIT_OK;
@@ -1509,7 +1356,7 @@ method_audit_verify(Manager *m, Conn *c, json_object *params)
 		            .outcome = ok ? "ok" : "fail",
 		            .reason = ok ? NULL : problem,
 		            .detail = detail };
-	methods_record(m, c, &rec);
+	(void)record_append(m, conn_caller(c), &rec, NULL, NULL);
 	if (!ok) {
 		char situation[96];
 		snprintf(situation, sizeof(situation), "audit verify: %s at record %lld", problem,
@@ -1705,7 +1552,7 @@ method_audit_search_key(Manager *m, Conn *c, json_object *params)
 		                                 : "not-searched",
 		            .detail = detail,
 		            .key_hmac = hmac[0] ? hmac : NULL };
-	methods_record(m, c, &rec);
+	(void)record_append(m, conn_caller(c), &rec, NULL, NULL);
 	json_object *o = audit_bounded_reply(hits, truncated);
 	json_object_object_add(o, "searched", json_object_new_boolean(searched));
 	json_object_object_add(o, "key_class", json_object_new_string(policy_key_class_name(kc)));
@@ -1756,8 +1603,8 @@ static const Method methods[] = {
 	{ "io.biogate.GetSchedule", PERM_ADMIN, method_get_schedule, FIELDS(get_schedule_fields) },
 	{ "io.biogate.Authorize", PERM_ANYONE, method_authorize, FIELDS(authorize_fields) },
 	{ "io.biogate.WhoAmI", PERM_ANYONE, method_whoami, NO_FIELDS },
-	{ "io.biogate.Lock", PERM_ANYONE, sessions_method_lock, NO_FIELDS },
-	{ "io.biogate.Logoff", PERM_ANYONE, sessions_method_logoff, NO_FIELDS },
+	{ "io.biogate.Lock", PERM_SESSION, sessions_method_lock, NO_FIELDS },
+	{ "io.biogate.Logoff", PERM_SESSION, sessions_method_logoff, NO_FIELDS },
 	{ "io.biogate.Revoke", PERM_ADMIN, custody_method_revoke, custody_revoke_fields, 3 },
 	{ "io.biogate.StaffNationality", PERM_ADMIN, custody_method_nationality,
 	  custody_nationality_fields, 3 },
@@ -1776,8 +1623,10 @@ static const Method methods[] = {
 	{ "io.biogate.AuditExport", PERM_ADMIN, method_audit_export, FIELDS(audit_export_fields) },
 	{ "io.biogate.AuditSearchKey", PERM_ADMIN, method_audit_search_key,
 	  FIELDS(audit_search_key_fields) },
-	{ "io.biogate.RoomEnter", PERM_ANYONE, room_method_enter, FIELDS(room_enter_fields) },
-	{ "io.biogate.RoomLeave", PERM_ANYONE, room_method_leave, FIELDS(room_leave_fields) },
+	{ "io.biogate.RoomEnter", PERM_ADMIN_OR_SESSION, room_method_enter,
+	  FIELDS(room_enter_fields) },
+	{ "io.biogate.RoomLeave", PERM_ADMIN_OR_SESSION, room_method_leave,
+	  FIELDS(room_leave_fields) },
 	{ "io.biogate.RoomList", PERM_ADMIN, room_method_list, FIELDS(room_list_fields) },
 	{ "io.biogate.MonthlyReport", PERM_ADMIN, report_method_monthly,
 	  FIELDS(monthly_report_fields) },
@@ -1809,15 +1658,36 @@ methods_dispatch(Manager *m, Conn *c, const WireCall *call)
 	}
 
 	const Peer *p = conn_peer(c);
-	bool allowed = meth->perm == PERM_ANYONE || meth->perm == PERM_LOGIN ||
-	               (meth->perm == PERM_ROOT && p->uid == 0) ||
-	               (meth->perm == PERM_ADMIN && methods_peer_is_admin(m, p));
+	bool allowed = false;
 	const char *why = "not-admin";
+	switch (meth->perm) {
+	case PERM_ANYONE:
+	case PERM_LOGIN:
+		allowed = true;
+		break;
+	case PERM_ROOT:
+		allowed = p->uid == 0;
+		why = "not-root";
+		break;
+	case PERM_ADMIN:
+		allowed = caller_is_admin(m, conn_caller(c));
+		break;
+	case PERM_SESSION:
+	case PERM_ADMIN_OR_SESSION: {
+		StoreSession ss;
+		allowed =
+		    (meth->perm == PERM_ADMIN_OR_SESSION && caller_is_admin(m, conn_caller(c))) ||
+		    (m->sessions && sessions_find_by_peer(m->sessions, p, &ss) == 0);
+		why = meth->perm == PERM_SESSION ? "no-session" : "not-admin-or-session";
+		break;
+	}
+	}
 	if (allowed && meth->perm == PERM_ADMIN &&
 	    policy_settings(m->policy)->admin_requires_session) {
 		/* The policy wants administration done in an admin-role session too. */
 		PeerSession ps;
-		allowed = caller_session(m, c, &ps) && policy_is_admin_role(m->policy, ps.role);
+		allowed = caller_session(m, conn_caller(c), &ps) &&
+		          policy_is_admin_role(m->policy, ps.role);
 		why = "no-admin-session";
 	}
 	if (!allowed) {
@@ -1825,11 +1695,10 @@ methods_dispatch(Manager *m, Conn *c, const WireCall *call)
 		char detail[64];
 		snprintf(detail, sizeof(detail), "{\"uid\":%u,\"pid\":%d}", (unsigned)p->uid,
 		         (int)p->pid);
-		AuditRecord rec = { .action = meth->name,
-			            .outcome = "deny",
-			            .reason = meth->perm == PERM_ROOT ? "not-root" : why,
-			            .detail = detail };
-		methods_record(m, c, &rec);
+		AuditRecord rec = {
+			.action = meth->name, .outcome = "deny", .reason = why, .detail = detail
+		};
+		(void)record_append(m, conn_caller(c), &rec, NULL, NULL);
 		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
 	}
 

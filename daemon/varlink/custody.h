@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "daemon.h"
+#include "conn.h"
 
 /* What runs once the people an action needs have confirmed: actor names them all
  * ("uid 0 M001 + M002"), people lists their matching IDs. */

@@ -18,9 +18,13 @@
 #include <systemd/sd-device.h>
 
 #include "audit.h"
+#include "caller.h"
+#include "clock.h"
 #include "devices.h"
 #include "incidents.h"
 #include "log.h"
+#include "manager.h"
+#include "record.h"
 
 #define USEC_PER_SEC  1000000LL
 #define ATTR_MAX      256
@@ -127,33 +131,15 @@ devices_find(const Devices *d, const char *serial)
 
 /* --- the audit trail ---------------------------------------------------------------------- */
 
+/* A reply to c waits until the record is durable (record.h). */
 static void
-devices_record_done(int r, int64_t seq, void *userdata)
-{
-	if (r < 0)
-		log_error("An audit record could not be written: %s", strerror(-r));
-	if (userdata)
-		conn_release_output(userdata, r >= 0);
-}
-
-/* As methods.c's record(): a reply to c waits until the record is durable. */
-static void
-devices_record(Manager *m, Conn *c, const char *action, const char *outcome, const char *reason,
+devices_record(Manager *m, Caller *c, const char *action, const char *outcome, const char *reason,
                const char *detail)
 {
-	if (!m->audit)
-		return;
-	AuditRecord rec = { .time_usec = now_real_usec(),
-		            .terminal = m->terminal,
-		            .action = action,
-		            .outcome = outcome,
-		            .reason = reason,
-		            .detail = detail };
-	if (c)
-		conn_hold_output(c);
-	int r = audit_append(m->audit, &rec, devices_record_done, c);
-	if (r < 0)
-		devices_record_done(r, 0, c);
+	AuditRecord rec = {
+		.action = action, .outcome = outcome, .reason = reason, .detail = detail
+	};
+	(void)record_append(m, c, &rec, NULL, NULL);
 }
 
 /* --- the allow-list file ------------------------------------------------------------------ */
@@ -578,38 +564,25 @@ devices_allowed_json(const Allowed *a)
 	return o;
 }
 
-static void
-devices_reply_invalid(Conn *c, const char *field)
-{
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "parameter", json_object_new_string(field));
-	conn_error(c, WIRE_ERR_VARLINK_INVALID, o);
-}
-
-static void
-devices_change(Manager *m, Conn *c, json_object *params, bool allow)
+int
+devices_change(Manager *m, Caller *c, const char *serial, const char *note, bool allow,
+               const char **ret_bad, json_object **ret)
 {
 	Devices *d = m->devices;
-	const char *bad = NULL;
-	if (wire_check(params, allow ? devices_allow_fields : devices_serial_fields, allow ? 2 : 1,
-	               &bad) < 0)
-		return devices_reply_invalid(c, bad);
-	const char *serial = wire_str(params, "serial");
-	const char *note = allow ? wire_str(params, "note") : NULL;
 	if (!devices_valid_serial(serial))
-		return devices_reply_invalid(c, "serial");
+		return *ret_bad = "serial", -EINVAL;
 	if (note && !wire_valid_text(note, DEVICES_NOTE_MAX))
-		return devices_reply_invalid(c, "note");
+		return *ret_bad = "note", -EINVAL;
 	if (!d || !d->list_ok) {
 		log_error("Refusing to change the USB allow-list: %s/%s could not be read",
 		          m->state_dir, DEVICES_ALLOWLIST_FILE);
-		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
+		return -EIO;
 	}
 
 	/* Change a copy; memory follows the file only once the file is in place. */
 	Allowed *v = calloc(DEVICES_ALLOWED_MAX, sizeof(Allowed));
 	if (!v)
-		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
+		return -ENOMEM;
 	memcpy(v, d->allowed, d->n_allowed * sizeof(Allowed));
 	size_t n = d->n_allowed;
 	const Allowed *cur = devices_find(d, serial);
@@ -617,12 +590,12 @@ devices_change(Manager *m, Conn *c, json_object *params, bool allow)
 	if (allow) {
 		if (cur) {
 			free(v);
-			return (void)conn_error(c, WIRE_ERR_EXISTS, NULL);
+			return -EEXIST;
 		}
 		if (n >= DEVICES_ALLOWED_MAX) {
 			free(v);
 			log_error("The USB allow-list is full (%d devices)", DEVICES_ALLOWED_MAX);
-			return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
+			return -ENOSPC;
 		}
 		snprintf(entry.serial, sizeof(entry.serial), "%s", serial);
 		snprintf(entry.note, sizeof(entry.note), "%s", note ? note : "");
@@ -631,7 +604,7 @@ devices_change(Manager *m, Conn *c, json_object *params, bool allow)
 	} else {
 		if (!cur) {
 			free(v);
-			return (void)conn_error(c, WIRE_ERR_NOT_FOUND, NULL);
+			return -ENOENT;
 		}
 		entry = *cur;
 		size_t at = (size_t)(cur - d->allowed);
@@ -642,38 +615,27 @@ devices_change(Manager *m, Conn *c, json_object *params, bool allow)
 	if (r < 0) {
 		free(v);
 		log_error("Failed to write the USB allow-list: %s", strerror(-r));
-		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
+		return -EIO;
 	}
 	memcpy(d->allowed, v, n * sizeof(Allowed));
 	d->n_allowed = n;
 	free(v);
 
 	log_info("USB allow-list: %s serial %s (uid %u)", allow ? "allowed" : "revoked", serial,
-	         (unsigned)conn_peer(c)->uid);
+	         (unsigned)c->peer.uid);
 	json_object *det = json_object_new_object();
 	json_object_object_add(det, "serial", json_object_new_string(serial));
 	if (allow)
 		json_object_object_add(det, "note", json_object_new_string(entry.note));
-	json_object_object_add(det, "by_uid", json_object_new_int64(conn_peer(c)->uid));
+	json_object_object_add(det, "by_uid", json_object_new_int64(c->peer.uid));
 	devices_record(m, c, allow ? "usb.allow" : "usb.revoke", "ok", NULL,
 	               json_object_to_json_string_ext(det, JSON_C_TO_STRING_PLAIN));
 	json_object_put(det);
 	/* A device already plugged in follows the list at once. */
 	if (d->watching)
 		devices_enumerate(d, allow ? "allowed" : "revoked", serial);
-	conn_reply(c, devices_allowed_json(&entry), false);
-}
-
-void
-devices_method_allow(Manager *m, Conn *c, json_object *params)
-{
-	devices_change(m, c, params, true);
-}
-
-void
-devices_method_revoke(Manager *m, Conn *c, json_object *params)
-{
-	devices_change(m, c, params, false);
+	*ret = devices_allowed_json(&entry);
+	return 0;
 }
 
 /* The newest attempts from the trail, reduced to what the admin reads. */
@@ -720,8 +682,8 @@ devices_attempts(Manager *m, bool *ret_truncated)
 	return out;
 }
 
-void
-devices_method_list(Manager *m, Conn *c, json_object *params)
+json_object *
+devices_list_json(Manager *m)
 {
 	Devices *d = m->devices;
 	json_object *o = json_object_new_object();
@@ -734,5 +696,5 @@ devices_method_list(Manager *m, Conn *c, json_object *params)
 	json_object_object_add(o, "allowed", allowed);
 	json_object_object_add(o, "attempts", devices_attempts(m, &truncated));
 	json_object_object_add(o, "attempts_truncated", json_object_new_boolean(truncated));
-	conn_reply(c, o, false);
+	return o;
 }

@@ -15,7 +15,10 @@
 
 #include <json-c/json.h>
 
-#include "daemon.h"
+#include <stdbool.h>
+
+#include "forward.h"
+#include "wire.h"
 
 typedef struct Devices Devices;
 
@@ -49,20 +52,15 @@ bool devices_allowlist_ok(const Devices *d);
  */
 int devices_apply(Devices *d, const char *interface_dir);
 
-/* Method handlers wired into methods.c's table by the lead, with these parameter schemas:
- *   io.biogate.UsbAllow {serial, note?}   admin: allow one device by its USB serial
- *   io.biogate.UsbRevoke {serial}         admin: withdraw it
- *   io.biogate.UsbList {}                 admin: {watching, allowlist_ok,
- *                                                 allowed:[{serial, note, allowed_at}],
- *                                                 attempts:[{time, serial, vendor, product,
- *                                                            outcome, reason}],
- *                                                 attempts_truncated}
- * allowed_at and time are usec since the epoch (as audit records). Errors: AlreadyExists,
- * NotFound, InvalidParameter (serial), InternalError (allow-list unreadable, full or not
- * writable; the log says which).
- */
+/* UsbAllow / UsbRevoke (docs/protocol.md): changes the allow-list file, then memory, records
+ * "usb.allow" / "usb.revoke" (c's reply waits for it) and applies the list to what is
+ * plugged in. ret: {serial, note, allowed_at}. -EINVAL (*ret_bad names the parameter),
+ * -EEXIST, -ENOENT, -EIO (allow-list unreadable or not writable), -ENOSPC (full). */
+int devices_change(Manager *m, Caller *c, const char *serial, const char *note, bool allow,
+                   const char **ret_bad, json_object **ret);
+/* UsbList: {watching, allowlist_ok, allowed:[{serial, note, allowed_at}], attempts:[{time,
+ * serial, vendor, product, outcome, reason}], attempts_truncated}; times in usec. */
+json_object *devices_list_json(Manager *m);
+
 extern const WireField devices_allow_fields[2];
 extern const WireField devices_serial_fields[1];
-void devices_method_allow(Manager *m, Conn *c, json_object *params);
-void devices_method_revoke(Manager *m, Conn *c, json_object *params);
-void devices_method_list(Manager *m, Conn *c, json_object *params);

@@ -12,7 +12,8 @@
 
 #include <json-c/json.h>
 
-#include "daemon.h"
+#include "forward.h"
+#include "wire.h"
 
 /* "biogate-template:v1:<matching ID>:<finger>", the AAD every sealed template carries. */
 void verify_template_aad(char *buf, size_t size, const char *matching_id, const char *finger);

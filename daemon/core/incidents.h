@@ -12,7 +12,8 @@
 
 #include <json-c/json.h>
 
-#include "daemon.h"
+#include "forward.h"
+#include "wire.h"
 
 typedef struct Incidents Incidents;
 

@@ -16,7 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "clock.h"
+#include "manager.h"
+#include "sensorlink.h"
 #include "log.h"
 
 #define RESTART_MIN_USEC 100000u

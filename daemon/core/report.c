@@ -17,9 +17,13 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "caller.h"
+#include "clock.h"
 #include "log.h"
+#include "manager.h"
+#include "record.h"
 #include "report.h"
-#include "stream.h"
+#include "store.h"
 
 #define USEC_PER_SEC INT64_C(1000000)
 /* Raw bytes of the document per chunk, and the same bytes' worst size once escaped into a
@@ -342,7 +346,7 @@ total_obj(int64_t total, const char *key, json_object *arr)
 }
 
 /* The report document (docs/report.md lists its keys). */
-static int
+int
 report_build(Manager *mgr, const char *month, json_object **ret)
 {
 	Month *m = calloc(1, sizeof(*m));
@@ -436,84 +440,20 @@ report_build(Manager *mgr, const char *month, json_object **ret)
 	return 0;
 }
 
-static json_object *
-obj_int(const char *key, int64_t v)
+bool
+report_valid_month(const char *month)
 {
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, key, json_object_new_int64(v));
-	return o;
-}
-
-static void
-report_record_done(int r, int64_t seq, void *userdata)
-{
-	if (r < 0)
-		log_error("An audit record could not be written: %s", strerror(-r));
-	conn_release_output(userdata, r >= 0);
-}
-
-static void
-report_reply_invalid(Conn *c, const char *field)
-{
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "parameter", json_object_new_string(field));
-	conn_error(c, WIRE_ERR_VARLINK_INVALID, o);
+	Month probe;
+	return report_parse_month(month, &probe) >= 0;
 }
 
 void
-report_method_monthly(Manager *m, Conn *c, json_object *params)
+report_recorded(Manager *m, Caller *c, const char *month, const char *format)
 {
-	if (!m->audit)
-		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
-	/* The document comes as a stream of chunks; a call that cannot take one gets nothing. */
-	if (!conn_wants_more(c))
-		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
-	const char *month = wire_str(params, "month");
-	const char *format = wire_str(params, "format");
-	bool html = format && strcmp(format, "html") == 0;
-	if (!html && !(format && strcmp(format, "json") == 0))
-		return report_reply_invalid(c, "format");
-	Month probe;
-	if (report_parse_month(month, &probe) < 0)
-		return report_reply_invalid(c, "month");
-
-	json_object *data = NULL;
-	int r = report_build(m, month, &data);
-	if (r < 0) {
-		log_error_errno(r, "Monthly report %s failed: %m", month);
-		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
-	}
-	char *doc = NULL;
-	size_t len = 0;
-	if (html)
-		r = report_render_html(data, &doc, &len);
-	else {
-		const char *txt = json_object_to_json_string_ext(
-		    data, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-		doc = txt ? strdup(txt) : NULL;
-		len = doc ? strlen(doc) : 0;
-		r = doc ? 0 : -ENOMEM;
-	}
-	json_object_put(data);
-	if (r >= 0)
-		r = stream_buffer(m, c, doc, len, obj_int("bytes", (int64_t)len));
-	if (r < 0) {
-		log_error_errno(r, "Monthly report %s failed: %m", month);
-		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
-	}
-
-	/* Who produced which month's report is itself part of the record (R5); nothing of the
-	 * report reaches the caller before that record is durable. */
 	char detail[96];
 	snprintf(detail, sizeof(detail), "{\"by_uid\":%u,\"month\":\"%s\",\"format\":\"%s\"}",
-	         (unsigned)conn_peer(c)->uid, month, html ? "html" : "json");
-	AuditRecord rec = { .time_usec = now_real_usec(),
-		            .terminal = m->terminal,
-		            .action = "report.monthly",
-		            .outcome = "ok",
-		            .detail = detail };
-	conn_hold_output(c);
-	r = audit_append(m->audit, &rec, report_record_done, c);
-	if (r < 0)
-		report_record_done(r, 0, c); /* drops the caller; its hook frees the stream */
+	         (unsigned)c->peer.uid, month, format);
+	AuditRecord rec = { .action = "report.monthly", .outcome = "ok", .detail = detail };
+	/* A failure drops the caller; its hook frees the stream. */
+	(void)record_append(m, c, &rec, NULL, NULL);
 }

@@ -22,9 +22,12 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "clock.h"
 #include "incidents.h"
 #include "log.h"
+#include "manager.h"
 #include "policy.h"
+#include "record.h"
 
 #define USEC_PER_SEC       1000000LL
 #define INCIDENTS_RECENT   64
@@ -281,14 +284,12 @@ incidents_record_notify(Incidents *i, const Notify *n, const char *outcome, cons
 		return;
 	char detail[128];
 	snprintf(detail, sizeof(detail), "{\"rule\":\"%s\",\"status\":%d}", n->rule, status);
-	AuditRecord rec = { .time_usec = now_real_usec(),
-		            .terminal = m->terminal,
-		            .matching_id = n->matching_id[0] ? n->matching_id : NULL,
+	AuditRecord rec = { .matching_id = n->matching_id[0] ? n->matching_id : NULL,
 		            .action = "incident.notify",
 		            .outcome = outcome,
 		            .reason = reason,
 		            .detail = detail };
-	int r = audit_append(m->audit, &rec, NULL, NULL);
+	int r = record_append(m, NULL, &rec, NULL, NULL);
 	if (r < 0)
 		log_error("The notify record of incident %s could not be queued: %s", n->rule,
 		          strerror(-r));
@@ -596,17 +597,17 @@ incidents_raise(Incidents *i, const RuleDef *def, const char *matching_id, const
 	char action[96];
 	snprintf(action, sizeof(action), "incident.%s", def->name);
 	AuditRecord rec = { .time_usec = now_real,
-		            .terminal = m->terminal,
 		            .matching_id = matching_id,
 		            .operator_id = operator_id,
 		            .action = action,
 		            .outcome = "incident",
 		            .reason = def->name,
 		            .detail = detail };
-	int r = m->audit ? audit_append(m->audit, &rec, incident_recorded, p) : -ENODEV;
+	if (m->audit)
+		(void)record_append(m, NULL, &rec, incident_recorded, p);
+	else
+		incident_recorded(-ENODEV, 0, p);
 	json_object_put(d);
-	if (r < 0)
-		incident_recorded(r, 0, p);
 }
 
 void

@@ -21,12 +21,16 @@
 
 #include <systemd/sd-login.h>
 
+#include "audit.h"
+#include "clock.h"
 #include "log.h"
 #include "logind.h"
-#include "audit.h"
+#include "manager.h"
 #include "policy.h"
+#include "record.h"
 #include "room.h"
 #include "sessions.h"
+#include "store.h"
 
 #define USEC_PER_SEC       1000000LL
 #define SESSIONS_MAX       256
@@ -436,7 +440,7 @@ sessions_record(Sessions *s, const Entry *e, const char *action, const char *rea
 		            .outcome = "ok",
 		            .reason = reason,
 		            .detail = detail };
-	methods_record(s->manager, NULL, &rec);
+	(void)record_append(s->manager, NULL, &rec, NULL, NULL);
 }
 
 /* Ends one session: logind terminates it, or its leader is signalled; the store row closes
@@ -959,39 +963,4 @@ sessions_status(Sessions *s)
 		json_object_object_add(o, "power_off_at", NULL);
 	json_object_object_add(o, "power_off_pending", json_object_new_boolean(s->power_pending));
 	return o;
-}
-
-/* --- methods ----------------------------------------------------------------------------- */
-
-static void
-sessions_reply_id(Conn *c, int64_t id)
-{
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "session_id", json_object_new_int64(id));
-	conn_reply(c, o, false);
-}
-
-void
-sessions_method_lock(Manager *m, Conn *c, json_object *params)
-{
-	StoreSession ss;
-	if (!m->sessions || sessions_find_by_peer(m->sessions, conn_peer(c), &ss) < 0)
-		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
-	int r = sessions_lock(m->sessions, ss.id);
-	if (r == -EOPNOTSUPP)
-		return (void)conn_error(c, SESSIONS_ERR_CANNOT_LOCK, NULL);
-	if (r < 0)
-		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
-	sessions_reply_id(c, ss.id);
-}
-
-void
-sessions_method_logoff(Manager *m, Conn *c, json_object *params)
-{
-	StoreSession ss;
-	if (!m->sessions || sessions_find_by_peer(m->sessions, conn_peer(c), &ss) < 0)
-		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
-	/* Answer first: ending the session may end the caller. */
-	sessions_reply_id(c, ss.id);
-	(void)sessions_logoff(m->sessions, ss.id, "logoff");
 }

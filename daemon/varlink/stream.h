@@ -12,7 +12,8 @@
 
 #include <json-c/json.h>
 
-#include "daemon.h"
+#include "conn.h"
+#include "manager.h"
 
 /* Streams what fd holds from its current offset to its end; takes fd and final (the last
  * reply's parameters), also on failure. The call must have asked for "more". 0 or -errno;

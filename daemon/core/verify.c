@@ -11,6 +11,10 @@
 #include <openssl/evp.h>
 
 #include "log.h"
+#include "manager.h"
+#include "secret.h"
+#include "sensorlink.h"
+#include "store.h"
 #include "verify.h"
 
 struct VerifyOp {

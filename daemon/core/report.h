@@ -10,15 +10,18 @@
 
 #include <json-c/json.h>
 
-#include "daemon.h"
+#include <stdbool.h>
+#include <stddef.h>
 
-/* Method handler wired into methods.c's table by the lead:
- *   io.biogate.MonthlyReport {month: "YYYY-MM", format: "json"|"html"} (more): admin;
- *   continues replies {chunk} (≤ 48 KiB of the document each), the last one {bytes}.
- *   Without "more": NotPermitted. The call is recorded ("report.monthly") before any chunk
- *   is sent. The document's keys: docs/report.md.
- */
-void report_method_monthly(Manager *m, Conn *c, json_object *params);
+#include "forward.h"
+
+/* The data behind io.biogate.MonthlyReport {month: "YYYY-MM", format: "json"|"html"}: the
+ * document (docs/report.md lists its keys) for a month report_valid_month() accepts. */
+bool report_valid_month(const char *month);
+int report_build(Manager *m, const char *month, json_object **ret);
+/* Who produced which month's report, in the trail (R5): c's reply (the document's stream)
+ * waits until the record is durable. */
+void report_recorded(Manager *m, Caller *c, const char *month, const char *format);
 
 /* The rendering (report_html.c), separate so that tests drive it with a JSON document and no
  * daemon. Missing or mistyped keys render as empty; -EINVAL when data is not an object. */

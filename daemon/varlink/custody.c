@@ -13,11 +13,16 @@
 #include <time.h>
 
 #include "audit.h"
+#include "clock.h"
 #include "custody.h"
+#include "dates.h"
 #include "incidents.h"
 #include "log.h"
+#include "manager.h"
 #include "policy.h"
+#include "record.h"
 #include "sessions.h"
+#include "store.h"
 #include "verify.h"
 
 #define CONFIRM_MAX 2
@@ -45,7 +50,7 @@ custody_record(Manager *m, Conn *c, const char *matching_id, const char *action,
 		.detail =
 		    detail ? json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN) : NULL,
 	};
-	methods_record(m, c, &rec);
+	(void)record_append(m, conn_caller(c), &rec, NULL, NULL);
 }
 
 static void
@@ -413,7 +418,7 @@ custody_method_disposal_plan(Manager *m, Conn *c, json_object *params)
 		if (!wire_valid_text(v, 256) || !v[0])
 			return reply_bad(c, texts[i]);
 	}
-	int32_t date = methods_parse_date(wire_str(params, "planned_date"));
+	int32_t date = dates_parse_ymd(wire_str(params, "planned_date"));
 	if (!date)
 		return reply_bad(c, "planned_date");
 	char actor[64];

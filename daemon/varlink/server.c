@@ -14,8 +14,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include <stddef.h>
+
+#include "clock.h"
+#include "conn.h"
 #include "log.h"
+#include "manager.h"
 
 /* A client that leaves this much unread output is dropped rather than buffered forever. */
 #define CONN_MAX_PENDING_OUTPUT (1024u * 1024u)
@@ -26,8 +30,7 @@ struct Conn {
 	int fd;
 	sd_event_source *io;
 	uint64_t idle_since; /* CLOCK_MONOTONIC usec of the last finished call; 0 in a call */
-	Peer peer;
-	PeerSession session;
+	Caller caller;       /* what core is given: credentials, session cache, output hold */
 	WireBuf in;
 	char *out;
 	size_t out_len, out_off;
@@ -61,13 +64,13 @@ static int conn_flush(Conn *c);
 const Peer *
 conn_peer(const Conn *c)
 {
-	return &c->peer;
+	return &c->caller.peer;
 }
 
-PeerSession *
-conn_peer_session(Conn *c)
+Caller *
+conn_caller(Conn *c)
 {
-	return &c->session;
+	return &c->caller;
 }
 
 bool
@@ -118,14 +121,18 @@ conn_kill(Conn *c)
 		conn_free(c);
 }
 
-void
+/* Holds the connection's output until release: a reply is not sent before the audit record
+ * it depends on is durable (core's record_append() through the Caller). Release with
+ * ok=false drops the connection instead. The Conn stays valid (possibly dead) until
+ * released. */
+static void
 conn_hold_output(Conn *c)
 {
 	c->hold++;
 	c->refs++;
 }
 
-void
+static void
 conn_release_output(Conn *c, bool ok)
 {
 	c->hold--;
@@ -143,6 +150,24 @@ conn_release_output(Conn *c, bool ok)
 	}
 	if (c->hold == 0 && conn_flush(c) < 0)
 		conn_kill(c);
+}
+
+static Conn *
+conn_of_caller(Caller *caller)
+{
+	return (Conn *)((char *)caller - offsetof(Conn, caller));
+}
+
+static void
+conn_caller_hold(Caller *caller)
+{
+	conn_hold_output(conn_of_caller(caller));
+}
+
+static void
+conn_caller_release(Caller *caller, bool ok)
+{
+	conn_release_output(conn_of_caller(caller), ok);
 }
 
 static int
@@ -237,7 +262,8 @@ conn_send(Conn *c, json_object *msg, bool final)
 		r = conn_queue(c, msg);
 	if (r < 0) {
 		if (r != -ECONNRESET)
-			log_debug("Dropping client pid %d: %s", (int)c->peer.pid, strerror(-r));
+			log_debug("Dropping client pid %d: %s", (int)c->caller.peer.pid,
+			          strerror(-r));
 		conn_kill(c);
 		return r;
 	}
@@ -288,7 +314,8 @@ conn_process(Conn *c)
 		if (r == 0)
 			return 0;
 		if (r < 0) {
-			log_debug("Client pid %d sent a %s message; closing", (int)c->peer.pid,
+			log_debug("Client pid %d sent a %s message; closing",
+			          (int)c->caller.peer.pid,
 			          r == -EMSGSIZE ? "too large" : "malformed");
 			conn_kill(c);
 			return r;
@@ -354,7 +381,7 @@ server_on_sweep(sd_event_source *es, uint64_t usec, void *userdata)
 		next = c->next;
 		if (!c->dead && c->idle_since && now > c->idle_since &&
 		    now - c->idle_since >= limit) {
-			log_debug("Client pid %d idle; closing", (int)c->peer.pid);
+			log_debug("Client pid %d idle; closing", (int)c->caller.peer.pid);
 			conn_kill(c);
 		}
 	}
@@ -384,7 +411,7 @@ server_count_uid(const Server *s, uid_t uid)
 {
 	unsigned n = 0;
 	for (const Conn *c = s->conns; c; c = c->next)
-		if (c->peer.uid == uid && !c->dead)
+		if (c->caller.peer.uid == uid && !c->dead)
 			n++;
 	return n;
 }
@@ -431,7 +458,8 @@ server_on_accept(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 	}
 	c->server = s;
 	c->fd = cfd;
-	c->peer = peer;
+	c->caller =
+	    (Caller){ .peer = peer, .hold = conn_caller_hold, .release = conn_caller_release };
 	wire_buf_init(&c->in, WIRE_MAX_MESSAGE);
 	c->next = s->conns;
 	if (s->conns)
