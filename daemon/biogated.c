@@ -170,6 +170,21 @@ open_listen_socket(const char *runtime_dir)
 	return fd;
 }
 
+/* Staff enter the room log when their session opens and leave it when it ends (R14). */
+static void
+manager_session_opened(const char *matching_id, int64_t session_id, int64_t at_usec, void *userdata)
+{
+	Manager *m = userdata;
+	room_staff_login(m->room, matching_id, session_id, at_usec);
+}
+
+static void
+manager_session_ended(const char *matching_id, int64_t session_id, int64_t at_usec, void *userdata)
+{
+	Manager *m = userdata;
+	room_staff_logout(m->room, session_id, at_usec);
+}
+
 static void
 manager_free(Manager *m)
 {
@@ -305,6 +320,7 @@ manager_new(const Args *a, Manager **ret)
 	r = room_new(m, &m->room);
 	if (r < 0)
 		goto fail;
+	sessions_set_hooks(m->sessions, manager_session_opened, manager_session_ended, m);
 	/* After incidents: a device blocked at start is an incident too. */
 	r = devices_new(m, &m->devices);
 	if (r < 0) {

@@ -19,5 +19,4 @@ typedef void (*RecordDoneFn)(int r, int64_t seq, void *userdata);
 /* caller may be NULL (the daemon's own records); done may be NULL. Without an audit trail
  * nothing happens and -ENOTCONN is returned (done is not called). Otherwise done is always
  * called exactly once, also when appending fails at once (the return value is then < 0). */
-int record_append(Manager *m, Caller *caller, AuditRecord *rec, RecordDoneFn done,
-                  void *userdata);
+int record_append(Manager *m, Caller *caller, AuditRecord *rec, RecordDoneFn done, void *userdata);

@@ -28,7 +28,6 @@
 #include "manager.h"
 #include "policy.h"
 #include "record.h"
-#include "room.h"
 #include "sessions.h"
 #include "store.h"
 
@@ -103,6 +102,10 @@ struct Sessions {
 	int64_t power_retry_at;
 	bool power_in_flight;
 	bool no_power_logged;
+
+	/* What the manager wires to the room log (sessions_set_hooks). */
+	SessionsHookFn on_opened, on_ended;
+	void *hook_data;
 };
 
 /* --- settings -------------------------------------------------------------------------- */
@@ -473,17 +476,58 @@ sessions_end(Sessions *s, Entry *e, const char *reason)
 			e->term_at = now_mono_usec() + TERM_GRACE_USEC;
 		}
 	}
+	(void)sessions_stop(s, e->id, reason, NULL);
+}
+
+/*
+ * The one way a biogate session ends, as logind's session_stop(). Its callers: CloseSession
+ * ("logout", from the PAM module), a session whose leader died found by the login gates
+ * ("leader-gone"), and sessions_end() for idle logoff, shift end, revocation and Logoff.
+ * It closes the store row with the reason, fires the ended hook (the room log's leave),
+ * forgets the session (unless its leader is still being signalled) and writes one record:
+ * "session.close" for a logout, "session.end" with the reason otherwise. With a caller,
+ * its reply waits for that record.
+ */
+int
+sessions_stop(Sessions *s, int64_t session_id, const char *reason, Caller *c)
+{
+	Manager *m = s->manager;
+	StoreSession row;
+	int r = store_session_get(m->store, session_id, &row);
+	if (r < 0)
+		return r;
 	int64_t now = now_real_usec();
-	int r = store_session_close(s->manager->store, e->id, reason, now);
+	r = store_session_close(m->store, session_id, reason, now);
 	if (r < 0 && r != -EALREADY)
-		log_error_errno(r, "Session %lld: failed to close its record: %m",
-		                (long long)e->id);
-	room_staff_logout(s->manager->room, e->id, now);
-	log_info("Session %lld ended (%s): matching ID %s, operator ID %s", (long long)e->id,
-	         reason, e->matching_id, e->operator_id);
-	sessions_record(s, e, "session.end", reason);
-	if (!e->ending)
+		return log_error_errno(r, "Session %lld: failed to close its record: %m",
+		                       (long long)session_id);
+	if (s->on_ended)
+		s->on_ended(row.matching_id, session_id, now, s->hook_data);
+	log_info("Session %lld ended (%s): matching ID %s, operator ID %s", (long long)session_id,
+	         reason, row.matching_id, row.operator_id);
+	Entry *e = sessions_get(s, session_id);
+	if (e && !e->ending)
 		sessions_drop(s, e);
+	bool logout = strcmp(reason, "logout") == 0;
+	char detail[64];
+	snprintf(detail, sizeof(detail), "{\"session_id\":%lld}", (long long)session_id);
+	AuditRecord rec = { .time_usec = now,
+		            .matching_id = row.matching_id,
+		            .operator_id = row.operator_id,
+		            .action = logout ? "session.close" : "session.end",
+		            .outcome = "ok",
+		            .reason = reason,
+		            .detail = detail };
+	(void)record_append(m, c, &rec, NULL, NULL);
+	return 0;
+}
+
+void
+sessions_set_hooks(Sessions *s, SessionsHookFn opened, SessionsHookFn ended, void *userdata)
+{
+	s->on_opened = opened;
+	s->on_ended = ended;
+	s->hook_data = userdata;
 }
 
 static int
@@ -831,10 +875,12 @@ sessions_have_logind(const Sessions *s)
 }
 
 void
-sessions_opened(Sessions *s, int64_t session_id)
+sessions_opened(Sessions *s, int64_t session_id, const char *matching_id, int64_t opened_at)
 {
 	if (!s || session_id <= 0)
 		return;
+	if (s->on_opened)
+		s->on_opened(matching_id, session_id, opened_at, s->hook_data);
 	sessions_load(s, session_id);
 	Entry *e = sessions_get(s, session_id);
 	if (!e)

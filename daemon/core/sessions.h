@@ -32,9 +32,18 @@ int sessions_new(Manager *m, Sessions **ret);
 void sessions_free(Sessions *s);
 bool sessions_have_logind(const Sessions *s);
 
-/* The daemon registered / closed a session in the store (methods.c calls these). */
-void sessions_opened(Sessions *s, int64_t session_id);
+/* What the manager hears of every session that opens and ends (the room log). */
+typedef void (*SessionsHookFn)(const char *matching_id, int64_t session_id, int64_t at_usec,
+                               void *userdata);
+void sessions_set_hooks(Sessions *s, SessionsHookFn opened, SessionsHookFn ended, void *userdata);
+
+/* The daemon registered a session in the store and recorded it (OpenSession): the opened
+ * hook fires and the session is watched. */
+void sessions_opened(Sessions *s, int64_t session_id, const char *matching_id, int64_t opened_at);
 void sessions_closed(Sessions *s, int64_t session_id);
+/* Ends a session: every way one ends goes through here (see sessions.c). -ENOENT when the
+ * store has no such session. c (may be NULL) waits for the record. */
+int sessions_stop(Sessions *s, int64_t session_id, const char *reason, Caller *c);
 
 /* The open session the peer's process belongs to: its logind session (sd_pid_get_session)
  * when logind is there, else the session whose leader is the process or one of its

@@ -42,8 +42,8 @@ ticket_issue(Manager *m, const char *matching_id, pid_t pid, uid_t uid, uid_t se
 }
 
 bool
-ticket_take(Manager *m, const char *hex, pid_t pid, uid_t uid,
-            char ret_mid[static WIRE_MAX_ID + 1], uid_t *ret_uid)
+ticket_take(Manager *m, const char *hex, pid_t pid, uid_t uid, char ret_mid[static WIRE_MAX_ID + 1],
+            uid_t *ret_uid)
 {
 	if (!hex || strlen(hex) != TICKET_HEX_LEN)
 		return false;

@@ -552,10 +552,7 @@ reap_dead_session(Manager *m, int64_t session_id)
 		return;
 	log_info("Session %lld: leader %d is gone; closing it", (long long)session_id,
 	         (int)s.leader_pid);
-	int64_t now = now_real_usec();
-	(void)store_session_close(m->store, session_id, "leader-gone", now);
-	sessions_closed(m->sessions, session_id);
-	room_staff_logout(m->room, session_id, now);
+	(void)sessions_stop(m->sessions, session_id, "leader-gone", NULL);
 }
 
 static const char *
@@ -804,7 +801,6 @@ method_open_session(Manager *m, Conn *c, json_object *params)
 		return reply_errno(c, r);
 	log_info("Session %lld opened: matching ID %s as operator ID %s (role %s), tty %s",
 	         (long long)id, mid, oid, role, in.tty ? in.tty : "-");
-	sessions_opened(m->sessions, id);
 	char detail[128];
 	snprintf(detail, sizeof(detail), "{\"session_id\":%lld,\"role\":\"%s\"}", (long long)id,
 	         role);
@@ -814,7 +810,8 @@ method_open_session(Manager *m, Conn *c, json_object *params)
 		            .outcome = "ok",
 		            .detail = detail };
 	(void)record_append(m, conn_caller(c), &rec, NULL, NULL);
-	room_staff_login(m->room, mid, id, in.opened_at);
+	/* After its record: the room log's entry follows the session.open record. */
+	sessions_opened(m->sessions, id, mid, in.opened_at);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "session_id", json_object_new_int64(id));
 	json_object_object_add(o, "operator_id", json_object_new_string(oid));
@@ -836,22 +833,9 @@ method_close_session(Manager *m, Conn *c, json_object *params)
 		return (void)conn_error(c, WIRE_ERR_NOT_FOUND, NULL);
 	if (r < 0)
 		return reply_errno(c, r);
-	int64_t now = now_real_usec();
-	r = store_session_close(m->store, id, "logout", now);
+	r = sessions_stop(m->sessions, id, "logout", conn_caller(c));
 	if (r < 0)
 		return reply_errno(c, r);
-	room_staff_logout(m->room, id, now);
-	log_info("Session %lld closed (matching ID %s)", (long long)id, s.matching_id);
-	sessions_closed(m->sessions, id);
-	char detail[64];
-	snprintf(detail, sizeof(detail), "{\"session_id\":%lld}", (long long)id);
-	AuditRecord rec = { .matching_id = s.matching_id,
-		            .operator_id = s.operator_id,
-		            .action = "session.close",
-		            .outcome = "ok",
-		            .reason = "logout",
-		            .detail = detail };
-	(void)record_append(m, conn_caller(c), &rec, NULL, NULL);
 	conn_reply(c, NULL, false);
 }
 
