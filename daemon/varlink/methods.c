@@ -1426,7 +1426,7 @@ method_audit_export(Manager *m, Conn *c, json_object *params)
 	if (bad)
 		return reply_invalid(c, bad);
 	/* R13: an export takes the trail off the terminal: two people. */
-	custody_two_person(m, c, params, "audit-export", audit_export_confirmed);
+	confirm_two_person(m, c, params, "audit-export", audit_export_confirmed);
 }
 
 static void

@@ -10,6 +10,34 @@
 
 #include "conn.h"
 
+/* custody-methods.c */
+/* What runs once the people an action needs have confirmed: actor names them all
+ * ("uid 0 M001 + M002"), people lists their matching IDs. */
+typedef void (*ConfirmedFn)(Manager *m, Conn *c, json_object *params, const char *actor,
+                            json_object *people);
+/* Runs then() at once when the policy does not list action under [two-person]; else after
+ * the confirmers named in params' "confirm_by" (with the caller, when in a session) are
+ * verified on the reader: at least two different, active, enrolled people. The connection
+ * is kept here while they do; core (custody_confirm_start) never sees it. */
+void confirm_two_person(Manager *m, Conn *c, json_object *params, const char *action,
+                        ConfirmedFn then);
+extern const WireField custody_revoke_fields[];
+extern const size_t custody_revoke_n_fields;
+extern const WireField custody_nationality_fields[];
+extern const size_t custody_nationality_n_fields;
+extern const WireField custody_history_fields[];
+extern const size_t custody_history_n_fields;
+extern const WireField custody_disposal_plan_fields[];
+extern const size_t custody_disposal_plan_n_fields;
+extern const WireField custody_disposal_id_fields[];
+extern const size_t custody_disposal_id_n_fields;
+void custody_method_revoke(Manager *m, Conn *c, json_object *params);
+void custody_method_nationality(Manager *m, Conn *c, json_object *params);
+void custody_method_history(Manager *m, Conn *c, json_object *params);
+void custody_method_disposal_plan(Manager *m, Conn *c, json_object *params);
+void custody_method_disposal_approve(Manager *m, Conn *c, json_object *params);
+void custody_method_disposal_execute(Manager *m, Conn *c, json_object *params);
+void custody_method_disposal_report(Manager *m, Conn *c, json_object *params);
 /* devices-methods.c */
 void devices_method_allow(Manager *m, Conn *c, json_object *params);
 void devices_method_revoke(Manager *m, Conn *c, json_object *params);
