@@ -20,6 +20,7 @@ void server_free(Server *s);
 unsigned server_connections(const Server *s);
 
 const Peer *conn_peer(const Conn *c);
+Manager *conn_manager(const Conn *c);
 /* The caller core is given for this connection (lives as long as the connection). */
 Caller *conn_caller(Conn *c);
 /* Replies. Each takes ownership of params (may be NULL). A final reply (continues=false or an

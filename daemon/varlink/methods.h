@@ -38,6 +38,18 @@ void custody_method_disposal_plan(Manager *m, Conn *c, json_object *params);
 void custody_method_disposal_approve(Manager *m, Conn *c, json_object *params);
 void custody_method_disposal_execute(Manager *m, Conn *c, json_object *params);
 void custody_method_disposal_report(Manager *m, Conn *c, json_object *params);
+/* login-methods.c */
+extern const WireField login_enroll_fields[2];
+extern const WireField login_account_fields[1];
+extern const WireField login_verify_fields[2];
+extern const WireField login_open_session_fields[6];
+extern const WireField login_close_session_fields[1];
+void login_method_enroll(Manager *m, Conn *c, json_object *params);
+void login_method_check_account(Manager *m, Conn *c, json_object *params);
+void login_method_verify(Manager *m, Conn *c, json_object *params);
+void login_method_open_session(Manager *m, Conn *c, json_object *params);
+void login_method_close_session(Manager *m, Conn *c, json_object *params);
+void login_method_list_sessions(Manager *m, Conn *c, json_object *params);
 /* devices-methods.c */
 void devices_method_allow(Manager *m, Conn *c, json_object *params);
 void devices_method_revoke(Manager *m, Conn *c, json_object *params);

@@ -67,6 +67,12 @@ conn_peer(const Conn *c)
 	return &c->caller.peer;
 }
 
+Manager *
+conn_manager(const Conn *c)
+{
+	return c->server->manager;
+}
+
 Caller *
 conn_caller(Conn *c)
 {
