@@ -50,6 +50,25 @@ void login_method_verify(Manager *m, Conn *c, json_object *params);
 void login_method_open_session(Manager *m, Conn *c, json_object *params);
 void login_method_close_session(Manager *m, Conn *c, json_object *params);
 void login_method_list_sessions(Manager *m, Conn *c, json_object *params);
+/* staff-methods.c */
+extern const WireField staff_add_fields[7];
+extern const WireField staff_id_fields[1];
+extern const WireField staff_grant_fields[3];
+extern const WireField staff_edit_fields[7];
+extern const WireField schedule_import_fields[2];
+extern const WireField schedule_get_fields[2];
+void staff_method_add(Manager *m, Conn *c, json_object *params);
+void staff_method_get(Manager *m, Conn *c, json_object *params);
+void staff_method_list(Manager *m, Conn *c, json_object *params);
+void staff_method_grant(Manager *m, Conn *c, json_object *params);
+void staff_method_edit(Manager *m, Conn *c, json_object *params);
+void staff_method_unlock(Manager *m, Conn *c, json_object *params);
+void staff_method_import_schedule(Manager *m, Conn *c, json_object *params);
+void staff_method_get_schedule(Manager *m, Conn *c, json_object *params);
+/* authorize-methods.c */
+extern const WireField authorize_fields[2];
+void authorize_method_whoami(Manager *m, Conn *c, json_object *params);
+void authorize_method_authorize(Manager *m, Conn *c, json_object *params);
 /* devices-methods.c */
 void devices_method_allow(Manager *m, Conn *c, json_object *params);
 void devices_method_revoke(Manager *m, Conn *c, json_object *params);
