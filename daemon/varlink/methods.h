@@ -69,6 +69,14 @@ void staff_method_get_schedule(Manager *m, Conn *c, json_object *params);
 extern const WireField authorize_fields[2];
 void authorize_method_whoami(Manager *m, Conn *c, json_object *params);
 void authorize_method_authorize(Manager *m, Conn *c, json_object *params);
+/* audit-methods.c */
+extern const WireField audit_list_fields[7];
+extern const WireField audit_export_fields[9];
+extern const WireField audit_search_key_fields[1];
+void audit_method_verify(Manager *m, Conn *c, json_object *params);
+void audit_method_list(Manager *m, Conn *c, json_object *params);
+void audit_method_export(Manager *m, Conn *c, json_object *params);
+void audit_method_search_key(Manager *m, Conn *c, json_object *params);
 /* devices-methods.c */
 void devices_method_allow(Manager *m, Conn *c, json_object *params);
 void devices_method_revoke(Manager *m, Conn *c, json_object *params);
