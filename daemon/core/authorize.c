@@ -6,8 +6,12 @@
 #include "audit.h"
 #include "authorize.h"
 #include "incidents.h"
+#include "interface.h"
 #include "manager.h"
 #include "record.h"
+
+/* Action names cross the wire under the interface's limit. */
+_Static_assert(POLICY_MAX_NAME == BIOGATE_NAME_MAX, "policy and interface name limits differ");
 
 void
 authorize_decide(Manager *m, Caller *c, const char *action, const char *key, size_t key_len,

@@ -15,9 +15,10 @@
 #include <json-c/json.h>
 
 #include "forward.h"
+#include "interface.h"
 #include "wire.h"
 
-#define CUSTODY_CONFIRM_MAX 2
+#define CUSTODY_CONFIRM_MAX BIOGATE_CONFIRM_MAX
 
 /* --- two-person confirmation (R13) --- */
 

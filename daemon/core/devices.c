@@ -45,15 +45,6 @@ struct Devices {
 	size_t n_allowed;
 };
 
-const WireField devices_allow_fields[2] = {
-	{ "serial", WIRE_STRING, true, DEVICES_SERIAL_MAX, 0, 0 },
-	{ "note", WIRE_STRING, false, DEVICES_NOTE_MAX, 0, 0 },
-};
-
-const WireField devices_serial_fields[1] = {
-	{ "serial", WIRE_STRING, true, DEVICES_SERIAL_MAX, 0, 0 },
-};
-
 /* --- small helpers ------------------------------------------------------------------------ */
 
 /* Printable ASCII without spaces: what a serial number can be compared and logged as. */

@@ -18,14 +18,14 @@
 #include <stdbool.h>
 
 #include "forward.h"
-#include "wire.h"
+#include "interface.h"
 
 typedef struct Devices Devices;
 
 #define DEVICES_ALLOWLIST_FILE "usb-allowed.json"
 #define DEVICES_ALLOWED_MAX    256
-#define DEVICES_SERIAL_MAX     126 /* a USB string descriptor holds 126 UTF-16 units */
-#define DEVICES_NOTE_MAX       256
+#define DEVICES_SERIAL_MAX     BIOGATE_USB_SERIAL_MAX
+#define DEVICES_NOTE_MAX       BIOGATE_USB_NOTE_MAX
 #define DEVICES_ALLOWLIST_MAX  (64L * 1024) /* bytes: a longer file is refused */
 #define DEVICES_LIST_ATTEMPTS  100          /* UsbList shows the newest this many */
 
@@ -61,6 +61,3 @@ int devices_change(Manager *m, Caller *c, const char *serial, const char *note, 
 /* UsbList: {watching, allowlist_ok, allowed:[{serial, note, allowed_at}], attempts:[{time,
  * serial, vendor, product, outcome, reason}], attempts_truncated}; times in usec. */
 json_object *devices_list_json(Manager *m);
-
-extern const WireField devices_allow_fields[2];
-extern const WireField devices_serial_fields[1];

@@ -25,7 +25,6 @@ int roster_edit(Manager *m, Caller *c, const char *matching_id, StoreStaffEdit *
                 json_object *fields, json_object **ret);
 int roster_unlock(Manager *m, Caller *c, const char *matching_id);
 
-#define SCHEDULE_MAX_SHIFTS 4096
 /* "YYYY-MM" -> YYYYMM01, 0 when not a month. */
 int32_t schedule_parse_month(const char *s);
 /* Replaces month's schedule with shifts [{matching_id, date, start, end}] (local times,

@@ -22,10 +22,6 @@
 
 typedef struct Sessions Sessions;
 
-/* Lock asked for where nothing can lock (no logind, or a session without a logind session).
- * Added by this module; docs/protocol.md should list it next to the others. */
-#define SESSIONS_ERR_CANNOT_LOCK "io.biogate.CannotLock"
-
 /* Connects to the system bus ($DBUS_SYSTEM_BUS_ADDRESS honoured by sd-bus), looks for
  * logind, and starts the watch timer. Missing logind is not an error. */
 int sessions_new(Manager *m, Sessions **ret);

@@ -11,9 +11,9 @@
 #include <sys/types.h>
 
 #include "forward.h"
-#include "wire.h"
+#include "interface.h"
 
-#define TICKET_HEX_LEN 32
+#define TICKET_HEX_LEN BIOGATE_TICKET_HEX_LEN
 #define TICKETS_MAX    64
 
 typedef struct Ticket {

@@ -25,32 +25,6 @@ param_obj(const char *key, json_object *val)
 	return o;
 }
 
-const WireField audit_list_fields[7] = {
-	{ "matching_id", WIRE_STRING, false, WIRE_MAX_ID, 0, 0 },
-	{ "operator_id", WIRE_STRING, false, WIRE_MAX_ID, 0, 0 },
-	{ "action", WIRE_STRING, false, 256, 0, 0 },
-	{ "outcome", WIRE_STRING, false, 256, 0, 0 },
-	{ "since", WIRE_INT, false, 0, 0, INT64_MAX },
-	{ "until", WIRE_INT, false, 0, 0, INT64_MAX },
-	{ "limit", WIRE_INT, false, 0, 1, 1000 },
-};
-
-const WireField audit_export_fields[9] = {
-	{ "format", WIRE_STRING, true, 8, 0, 0 },
-	{ "matching_id", WIRE_STRING, false, WIRE_MAX_ID, 0, 0 },
-	{ "operator_id", WIRE_STRING, false, WIRE_MAX_ID, 0, 0 },
-	{ "action", WIRE_STRING, false, 256, 0, 0 },
-	{ "outcome", WIRE_STRING, false, 256, 0, 0 },
-	{ "since", WIRE_INT, false, 0, 0, INT64_MAX },
-	{ "until", WIRE_INT, false, 0, 0, INT64_MAX },
-	{ "limit", WIRE_INT, false, 0, 1, INT64_MAX },
-	{ "confirm_by", WIRE_ARRAY, false, 2, 0, 0 },
-};
-
-const WireField audit_search_key_fields[1] = {
-	{ "key", WIRE_STRING, true, 256, 0, 0 },
-};
-
 /* The filters shared by AuditList and AuditExport; strings borrow from params. Returns the
  * name of the bad parameter, or NULL. */
 static const char *

@@ -23,11 +23,6 @@ authorize_method_whoami(Manager *m, Conn *c, json_object *params)
 	conn_reply(c, o, false);
 }
 
-const WireField authorize_fields[2] = {
-	{ "action", WIRE_STRING, true, POLICY_MAX_NAME, 0, 0 },
-	{ "key", WIRE_STRING, false, 256, 0, 0 },
-};
-
 void
 authorize_method_authorize(Manager *m, Conn *c, json_object *params)
 {

@@ -111,13 +111,6 @@ confirm_two_person(Manager *m, Conn *c, json_object *params, const char *action,
 
 /* --- revoke (R4) ------------------------------------------------------------------------ */
 
-const WireField custody_revoke_fields[] = {
-	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
-	{ "reason", WIRE_STRING, true, 16, 0, 0 },
-	{ "confirm_by", WIRE_ARRAY, false, CUSTODY_CONFIRM_MAX, 0, 0 },
-};
-const size_t custody_revoke_n_fields = 3;
-
 static void
 revoke_confirmed(Manager *m, Conn *c, json_object *params, const char *actor, json_object *people)
 {
@@ -162,13 +155,6 @@ custody_method_revoke(Manager *m, Conn *c, json_object *params)
 
 /* --- nationality (R7) and history (R6) --------------------------------------------------- */
 
-const WireField custody_nationality_fields[] = {
-	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
-	{ "purpose", WIRE_STRING, true, 256, 0, 0 },
-	{ "confirm_by", WIRE_ARRAY, false, CUSTODY_CONFIRM_MAX, 0, 0 },
-};
-const size_t custody_nationality_n_fields = 3;
-
 static void
 nationality_confirmed(Manager *m, Conn *c, json_object *params, const char *actor,
                       json_object *people)
@@ -201,11 +187,6 @@ custody_method_nationality(Manager *m, Conn *c, json_object *params)
 	confirm_two_person(m, c, params, "nationality-read", nationality_confirmed);
 }
 
-const WireField custody_history_fields[] = {
-	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
-};
-const size_t custody_history_n_fields = 1;
-
 void
 custody_method_history(Manager *m, Conn *c, json_object *params)
 {
@@ -221,13 +202,6 @@ custody_method_history(Manager *m, Conn *c, json_object *params)
 }
 
 /* --- disposal (R16) --------------------------------------------------------------------- */
-
-const WireField custody_disposal_plan_fields[] = {
-	{ "items", WIRE_STRING, true, 256, 0, 0 },       { "media", WIRE_STRING, true, 256, 0, 0 },
-	{ "count", WIRE_INT, true, 0, 0, 1000000000 },   { "method", WIRE_STRING, true, 256, 0, 0 },
-	{ "planned_date", WIRE_STRING, true, 10, 0, 0 },
-};
-const size_t custody_disposal_plan_n_fields = 5;
 
 void
 custody_method_disposal_plan(Manager *m, Conn *c, json_object *params)
@@ -251,13 +225,6 @@ custody_method_disposal_plan(Manager *m, Conn *c, json_object *params)
 		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
 	conn_reply(c, o, false);
 }
-
-const WireField custody_disposal_id_fields[] = {
-	{ "disposal_id", WIRE_INT, true, 0, 1, INT64_MAX },
-	{ "confirm_by", WIRE_ARRAY, false, CUSTODY_CONFIRM_MAX, 0, 0 },
-	{ "format", WIRE_STRING, false, 8, 0, 0 },
-};
-const size_t custody_disposal_id_n_fields = 3;
 
 static void
 approve_confirmed(Manager *m, Conn *c, json_object *params, const char *actor, json_object *people)

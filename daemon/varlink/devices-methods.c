@@ -7,6 +7,7 @@
 #include <errno.h>
 
 #include "devices.h"
+#include "interface.h"
 #include "manager.h"
 #include "methods.h"
 #include "reply.h"
@@ -14,9 +15,9 @@
 static void
 devices_method_change(Manager *m, Conn *c, json_object *params, bool allow)
 {
+	const InterfaceMethod *t = allow ? &iface_usb_allow : &iface_usb_revoke;
 	const char *bad = NULL;
-	if (wire_check(params, allow ? devices_allow_fields : devices_serial_fields, allow ? 2 : 1,
-	               &bad) < 0)
+	if (wire_check(params, t->fields, t->n_fields, &bad) < 0)
 		return reply_invalid(c, bad);
 	json_object *o = NULL;
 	int r = devices_change(m, conn_caller(c), wire_str(params, "serial"),

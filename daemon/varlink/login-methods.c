@@ -80,11 +80,6 @@ sensor_start_failed(Conn *c, int r)
 	           NULL);
 }
 
-const WireField login_enroll_fields[2] = {
-	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
-	{ "finger", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
-};
-
 void
 login_method_enroll(Manager *m, Conn *c, json_object *params)
 {
@@ -168,10 +163,6 @@ login_admit(Manager *m, Conn *c, json_object *params, const char *stage, StoreSt
 	return r >= 0;
 }
 
-const WireField login_account_fields[1] = {
-	{ "user", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
-};
-
 void
 login_method_check_account(Manager *m, Conn *c, json_object *params)
 {
@@ -188,11 +179,6 @@ login_method_check_account(Manager *m, Conn *c, json_object *params)
 	conn_reply(c, o, false);
 }
 
-const WireField login_verify_fields[2] = {
-	{ "user", WIRE_STRING, false, WIRE_MAX_ID, 0, 0 },
-	{ "matching_id", WIRE_STRING, false, WIRE_MAX_ID, 0, 0 },
-};
-
 void
 login_method_verify(Manager *m, Conn *c, json_object *params)
 {
@@ -208,15 +194,6 @@ login_method_verify(Manager *m, Conn *c, json_object *params)
 }
 
 /* --- sessions ----------------------------------------------------------------------- */
-
-const WireField login_open_session_fields[6] = {
-	{ "ticket", WIRE_STRING, true, TICKET_HEX_LEN, 0, 0 },
-	{ "operator_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
-	{ "tty", WIRE_STRING, false, 64, 0, 0 },
-	{ "service", WIRE_STRING, false, 64, 0, 0 },
-	{ "logind_session", WIRE_STRING, false, 64, 0, 0 },
-	{ "rhost", WIRE_STRING, false, 256, 0, 0 },
-};
 
 void
 login_method_open_session(Manager *m, Conn *c, json_object *params)
@@ -248,10 +225,6 @@ login_method_open_session(Manager *m, Conn *c, json_object *params)
 		return reply_errno(c, r);
 	conn_reply(c, o, false);
 }
-
-const WireField login_close_session_fields[1] = {
-	{ "session_id", WIRE_INT, true, 0, 1, INT64_MAX },
-};
 
 void
 login_method_close_session(Manager *m, Conn *c, json_object *params)

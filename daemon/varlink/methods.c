@@ -12,6 +12,7 @@
 #include "caller.h"
 #include "clock.h"
 #include "devices.h"
+#include "interface.h"
 #include "log.h"
 #include "manager.h"
 #include "methods.h"
@@ -33,12 +34,12 @@ typedef enum Perm {
 
 typedef void (*MethodFn)(Manager *m, Conn *c, json_object *params);
 
+/* One bound method: the interface's name and parameter table (common/interface.c), who
+ * may call it, and its handler. */
 typedef struct Method {
-	const char *name;
+	const InterfaceMethod *iface;
 	Perm perm;
 	MethodFn fn;
-	const WireField *fields;
-	size_t n_fields;
 } Method;
 
 /* --- org.varlink.service and status ------------------------------------------------ */
@@ -76,84 +77,45 @@ method_get_status(Manager *m, Conn *c, json_object *params)
 	conn_reply(c, o, false);
 }
 
-static const WireField room_enter_fields[] = {
-	{ "name", WIRE_STRING, true, 128, 0, 0 },
-	{ "affiliation", WIRE_STRING, true, 128, 0, 0 },
-	{ "purpose", WIRE_STRING, true, 128, 0, 0 },
-};
-
-static const WireField room_leave_fields[] = {
-	{ "entry_id", WIRE_INT, true, 0, 1, INT64_MAX },
-};
-
-static const WireField room_list_fields[] = {
-	{ "date", WIRE_STRING, false, 10, 0, 0 },
-};
-
-static const WireField monthly_report_fields[] = {
-	{ "month", WIRE_STRING, true, 7, 0, 0 },
-	{ "format", WIRE_STRING, true, 8, 0, 0 },
-};
-
-#define FIELDS(f) f, sizeof(f) / sizeof((f)[0])
-#define NO_FIELDS NULL, 0
-
 static const Method methods[] = {
-	{ "org.varlink.service.GetInfo", PERM_ANYONE, method_get_info, NO_FIELDS },
-	{ "io.biogate.GetStatus", PERM_ANYONE, method_get_status, NO_FIELDS },
-	{ "io.biogate.AddStaff", PERM_ADMIN, staff_method_add, FIELDS(staff_add_fields) },
-	{ "io.biogate.GetStaff", PERM_ADMIN, staff_method_get, FIELDS(staff_id_fields) },
-	{ "io.biogate.ListStaff", PERM_ADMIN, staff_method_list, NO_FIELDS },
-	{ "io.biogate.GrantOperator", PERM_ADMIN, staff_method_grant, FIELDS(staff_grant_fields) },
-	{ "io.biogate.Enroll", PERM_ADMIN, login_method_enroll, FIELDS(login_enroll_fields) },
-	{ "io.biogate.CheckAccount", PERM_LOGIN, login_method_check_account,
-	  FIELDS(login_account_fields) },
-	{ "io.biogate.Verify", PERM_LOGIN, login_method_verify, FIELDS(login_verify_fields) },
-	{ "io.biogate.OpenSession", PERM_ROOT, login_method_open_session,
-	  FIELDS(login_open_session_fields) },
-	{ "io.biogate.CloseSession", PERM_ROOT, login_method_close_session,
-	  FIELDS(login_close_session_fields) },
-	{ "io.biogate.ListSessions", PERM_ADMIN, login_method_list_sessions, NO_FIELDS },
-	{ "io.biogate.EditStaff", PERM_ADMIN, staff_method_edit, FIELDS(staff_edit_fields) },
-	{ "io.biogate.Unlock", PERM_ADMIN, staff_method_unlock, FIELDS(staff_id_fields) },
-	{ "io.biogate.ImportSchedule", PERM_ADMIN, staff_method_import_schedule,
-	  FIELDS(schedule_import_fields) },
-	{ "io.biogate.GetSchedule", PERM_ADMIN, staff_method_get_schedule,
-	  FIELDS(schedule_get_fields) },
-	{ "io.biogate.Authorize", PERM_ANYONE, authorize_method_authorize,
-	  FIELDS(authorize_fields) },
-	{ "io.biogate.WhoAmI", PERM_ANYONE, authorize_method_whoami, NO_FIELDS },
-	{ "io.biogate.Lock", PERM_SESSION, sessions_method_lock, NO_FIELDS },
-	{ "io.biogate.Logoff", PERM_SESSION, sessions_method_logoff, NO_FIELDS },
-	{ "io.biogate.Revoke", PERM_ADMIN, custody_method_revoke, custody_revoke_fields, 3 },
-	{ "io.biogate.StaffNationality", PERM_ADMIN, custody_method_nationality,
-	  custody_nationality_fields, 3 },
-	{ "io.biogate.StaffHistory", PERM_ADMIN, custody_method_history, custody_history_fields,
-	  1 },
-	{ "io.biogate.DisposalPlan", PERM_ADMIN, custody_method_disposal_plan,
-	  custody_disposal_plan_fields, 5 },
-	{ "io.biogate.DisposalApprove", PERM_ADMIN, custody_method_disposal_approve,
-	  custody_disposal_id_fields, 3 },
-	{ "io.biogate.DisposalExecute", PERM_ADMIN, custody_method_disposal_execute,
-	  custody_disposal_id_fields, 3 },
-	{ "io.biogate.DisposalReport", PERM_ADMIN, custody_method_disposal_report,
-	  custody_disposal_id_fields, 3 },
-	{ "io.biogate.AuditVerify", PERM_ADMIN, audit_method_verify, NO_FIELDS },
-	{ "io.biogate.AuditList", PERM_ADMIN, audit_method_list, FIELDS(audit_list_fields) },
-	{ "io.biogate.AuditExport", PERM_ADMIN, audit_method_export, FIELDS(audit_export_fields) },
-	{ "io.biogate.AuditSearchKey", PERM_ADMIN, audit_method_search_key,
-	  FIELDS(audit_search_key_fields) },
-	{ "io.biogate.RoomEnter", PERM_ADMIN_OR_SESSION, room_method_enter,
-	  FIELDS(room_enter_fields) },
-	{ "io.biogate.RoomLeave", PERM_ADMIN_OR_SESSION, room_method_leave,
-	  FIELDS(room_leave_fields) },
-	{ "io.biogate.RoomList", PERM_ADMIN, room_method_list, FIELDS(room_list_fields) },
-	{ "io.biogate.MonthlyReport", PERM_ADMIN, report_method_monthly,
-	  FIELDS(monthly_report_fields) },
-	{ "io.biogate.UsbAllow", PERM_ADMIN, devices_method_allow, FIELDS(devices_allow_fields) },
-	{ "io.biogate.UsbRevoke", PERM_ADMIN, devices_method_revoke,
-	  FIELDS(devices_serial_fields) },
-	{ "io.biogate.UsbList", PERM_ADMIN, devices_method_list, NO_FIELDS },
+	{ &iface_get_info, PERM_ANYONE, method_get_info },
+	{ &iface_get_status, PERM_ANYONE, method_get_status },
+	{ &iface_add_staff, PERM_ADMIN, staff_method_add },
+	{ &iface_get_staff, PERM_ADMIN, staff_method_get },
+	{ &iface_list_staff, PERM_ADMIN, staff_method_list },
+	{ &iface_grant_operator, PERM_ADMIN, staff_method_grant },
+	{ &iface_enroll, PERM_ADMIN, login_method_enroll },
+	{ &iface_check_account, PERM_LOGIN, login_method_check_account },
+	{ &iface_verify, PERM_LOGIN, login_method_verify },
+	{ &iface_open_session, PERM_ROOT, login_method_open_session },
+	{ &iface_close_session, PERM_ROOT, login_method_close_session },
+	{ &iface_list_sessions, PERM_ADMIN, login_method_list_sessions },
+	{ &iface_edit_staff, PERM_ADMIN, staff_method_edit },
+	{ &iface_unlock, PERM_ADMIN, staff_method_unlock },
+	{ &iface_import_schedule, PERM_ADMIN, staff_method_import_schedule },
+	{ &iface_get_schedule, PERM_ADMIN, staff_method_get_schedule },
+	{ &iface_authorize, PERM_ANYONE, authorize_method_authorize },
+	{ &iface_who_am_i, PERM_ANYONE, authorize_method_whoami },
+	{ &iface_lock, PERM_SESSION, sessions_method_lock },
+	{ &iface_logoff, PERM_SESSION, sessions_method_logoff },
+	{ &iface_revoke, PERM_ADMIN, custody_method_revoke },
+	{ &iface_staff_nationality, PERM_ADMIN, custody_method_nationality },
+	{ &iface_staff_history, PERM_ADMIN, custody_method_history },
+	{ &iface_disposal_plan, PERM_ADMIN, custody_method_disposal_plan },
+	{ &iface_disposal_approve, PERM_ADMIN, custody_method_disposal_approve },
+	{ &iface_disposal_execute, PERM_ADMIN, custody_method_disposal_execute },
+	{ &iface_disposal_report, PERM_ADMIN, custody_method_disposal_report },
+	{ &iface_audit_verify, PERM_ADMIN, audit_method_verify },
+	{ &iface_audit_list, PERM_ADMIN, audit_method_list },
+	{ &iface_audit_export, PERM_ADMIN, audit_method_export },
+	{ &iface_audit_search_key, PERM_ADMIN, audit_method_search_key },
+	{ &iface_room_enter, PERM_ADMIN_OR_SESSION, room_method_enter },
+	{ &iface_room_leave, PERM_ADMIN_OR_SESSION, room_method_leave },
+	{ &iface_room_list, PERM_ADMIN, room_method_list },
+	{ &iface_monthly_report, PERM_ADMIN, report_method_monthly },
+	{ &iface_usb_allow, PERM_ADMIN, devices_method_allow },
+	{ &iface_usb_revoke, PERM_ADMIN, devices_method_revoke },
+	{ &iface_usb_list, PERM_ADMIN, devices_method_list },
 };
 
 void
@@ -161,7 +123,7 @@ methods_dispatch(Manager *m, Conn *c, const WireCall *call)
 {
 	const Method *meth = NULL;
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (strcmp(call->method, methods[i].name) == 0) {
+		if (strcmp(call->method, methods[i].iface->name) == 0) {
 			meth = &methods[i];
 			break;
 		}
@@ -211,19 +173,21 @@ methods_dispatch(Manager *m, Conn *c, const WireCall *call)
 		why = "no-admin-session";
 	}
 	if (!allowed) {
-		log_info("Refused %s to uid %u pid %d", meth->name, (unsigned)p->uid, (int)p->pid);
+		log_info("Refused %s to uid %u pid %d", meth->iface->name, (unsigned)p->uid,
+		         (int)p->pid);
 		char detail[64];
 		snprintf(detail, sizeof(detail), "{\"uid\":%u,\"pid\":%d}", (unsigned)p->uid,
 		         (int)p->pid);
-		AuditRecord rec = {
-			.action = meth->name, .outcome = "deny", .reason = why, .detail = detail
-		};
+		AuditRecord rec = { .action = meth->iface->name,
+			            .outcome = "deny",
+			            .reason = why,
+			            .detail = detail };
 		(void)record_append(m, conn_caller(c), &rec, NULL, NULL);
 		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
 	}
 
 	const char *bad = NULL;
-	if (wire_check(call->parameters, meth->fields, meth->n_fields, &bad) < 0)
+	if (wire_check(call->parameters, meth->iface->fields, meth->iface->n_fields, &bad) < 0)
 		return reply_invalid(c, bad);
 	meth->fn(m, c, call->parameters);
 }

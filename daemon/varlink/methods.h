@@ -21,16 +21,6 @@ typedef void (*ConfirmedFn)(Manager *m, Conn *c, json_object *params, const char
  * is kept here while they do; core (custody_confirm_start) never sees it. */
 void confirm_two_person(Manager *m, Conn *c, json_object *params, const char *action,
                         ConfirmedFn then);
-extern const WireField custody_revoke_fields[];
-extern const size_t custody_revoke_n_fields;
-extern const WireField custody_nationality_fields[];
-extern const size_t custody_nationality_n_fields;
-extern const WireField custody_history_fields[];
-extern const size_t custody_history_n_fields;
-extern const WireField custody_disposal_plan_fields[];
-extern const size_t custody_disposal_plan_n_fields;
-extern const WireField custody_disposal_id_fields[];
-extern const size_t custody_disposal_id_n_fields;
 void custody_method_revoke(Manager *m, Conn *c, json_object *params);
 void custody_method_nationality(Manager *m, Conn *c, json_object *params);
 void custody_method_history(Manager *m, Conn *c, json_object *params);
@@ -39,11 +29,6 @@ void custody_method_disposal_approve(Manager *m, Conn *c, json_object *params);
 void custody_method_disposal_execute(Manager *m, Conn *c, json_object *params);
 void custody_method_disposal_report(Manager *m, Conn *c, json_object *params);
 /* login-methods.c */
-extern const WireField login_enroll_fields[2];
-extern const WireField login_account_fields[1];
-extern const WireField login_verify_fields[2];
-extern const WireField login_open_session_fields[6];
-extern const WireField login_close_session_fields[1];
 void login_method_enroll(Manager *m, Conn *c, json_object *params);
 void login_method_check_account(Manager *m, Conn *c, json_object *params);
 void login_method_verify(Manager *m, Conn *c, json_object *params);
@@ -51,12 +36,6 @@ void login_method_open_session(Manager *m, Conn *c, json_object *params);
 void login_method_close_session(Manager *m, Conn *c, json_object *params);
 void login_method_list_sessions(Manager *m, Conn *c, json_object *params);
 /* staff-methods.c */
-extern const WireField staff_add_fields[7];
-extern const WireField staff_id_fields[1];
-extern const WireField staff_grant_fields[3];
-extern const WireField staff_edit_fields[7];
-extern const WireField schedule_import_fields[2];
-extern const WireField schedule_get_fields[2];
 void staff_method_add(Manager *m, Conn *c, json_object *params);
 void staff_method_get(Manager *m, Conn *c, json_object *params);
 void staff_method_list(Manager *m, Conn *c, json_object *params);
@@ -66,13 +45,9 @@ void staff_method_unlock(Manager *m, Conn *c, json_object *params);
 void staff_method_import_schedule(Manager *m, Conn *c, json_object *params);
 void staff_method_get_schedule(Manager *m, Conn *c, json_object *params);
 /* authorize-methods.c */
-extern const WireField authorize_fields[2];
 void authorize_method_whoami(Manager *m, Conn *c, json_object *params);
 void authorize_method_authorize(Manager *m, Conn *c, json_object *params);
 /* audit-methods.c */
-extern const WireField audit_list_fields[7];
-extern const WireField audit_export_fields[9];
-extern const WireField audit_search_key_fields[1];
 void audit_method_verify(Manager *m, Conn *c, json_object *params);
 void audit_method_list(Manager *m, Conn *c, json_object *params);
 void audit_method_export(Manager *m, Conn *c, json_object *params);

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 
+#include "interface.h"
 #include "manager.h"
 #include "methods.h"
 #include "reply.h"
@@ -26,7 +27,7 @@ sessions_method_lock(Manager *m, Conn *c, json_object *params)
 		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
 	int r = sessions_lock(m->sessions, ss.id);
 	if (r == -EOPNOTSUPP)
-		return (void)conn_error(c, SESSIONS_ERR_CANNOT_LOCK, NULL);
+		return (void)conn_error(c, WIRE_ERR_CANNOT_LOCK, NULL);
 	if (r < 0)
 		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
 	sessions_reply_id(c, ss.id);

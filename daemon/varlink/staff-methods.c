@@ -23,16 +23,6 @@ reply_person_errno(Conn *c, int r)
 	reply_errno(c, r);
 }
 
-const WireField staff_add_fields[7] = {
-	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
-	{ "name", WIRE_STRING, true, 256, 0, 0 },
-	{ "affiliation", WIRE_STRING, true, 256, 0, 0 },
-	{ "expertise", WIRE_STRING, false, WIRE_MAX_TEXT, 0, 0 },
-	{ "track_record", WIRE_STRING, false, WIRE_MAX_TEXT, 0, 0 },
-	{ "nationality", WIRE_STRING, true, 64, 0, 0 },
-	{ "unix_user", WIRE_STRING, false, 32, 0, 0 },
-};
-
 void
 staff_method_add(Manager *m, Conn *c, json_object *params)
 {
@@ -65,10 +55,6 @@ staff_method_add(Manager *m, Conn *c, json_object *params)
 	conn_reply(c, o, false);
 }
 
-const WireField staff_id_fields[1] = {
-	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
-};
-
 void
 staff_method_get(Manager *m, Conn *c, json_object *params)
 {
@@ -92,12 +78,6 @@ staff_method_list(Manager *m, Conn *c, json_object *params)
 	conn_reply(c, o, false);
 }
 
-const WireField staff_grant_fields[3] = {
-	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
-	{ "operator_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
-	{ "role", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
-};
-
 void
 staff_method_grant(Manager *m, Conn *c, json_object *params)
 {
@@ -118,16 +98,6 @@ staff_method_grant(Manager *m, Conn *c, json_object *params)
 		return reply_person_errno(c, r);
 	conn_reply(c, o, false);
 }
-
-const WireField staff_edit_fields[7] = {
-	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
-	{ "name", WIRE_STRING, false, 256, 0, 0 },
-	{ "affiliation", WIRE_STRING, false, 256, 0, 0 },
-	{ "expertise", WIRE_STRING, false, WIRE_MAX_TEXT, 0, 0 },
-	{ "track_record", WIRE_STRING, false, WIRE_MAX_TEXT, 0, 0 },
-	{ "pledge_date", WIRE_STRING, false, 10, 0, 0 },
-	{ "training_date", WIRE_STRING, false, 10, 0, 0 },
-};
 
 void
 staff_method_edit(Manager *m, Conn *c, json_object *params)
@@ -181,11 +151,6 @@ staff_method_unlock(Manager *m, Conn *c, json_object *params)
 	conn_reply(c, o, false);
 }
 
-const WireField schedule_import_fields[2] = {
-	{ "month", WIRE_STRING, true, 7, 0, 0 },
-	{ "shifts", WIRE_ARRAY, true, SCHEDULE_MAX_SHIFTS, 0, 0 },
-};
-
 void
 staff_method_import_schedule(Manager *m, Conn *c, json_object *params)
 {
@@ -201,11 +166,6 @@ staff_method_import_schedule(Manager *m, Conn *c, json_object *params)
 		return reply_person_errno(c, r);
 	conn_reply(c, o, false);
 }
-
-const WireField schedule_get_fields[2] = {
-	{ "month", WIRE_STRING, false, 7, 0, 0 },
-	{ "matching_id", WIRE_STRING, false, WIRE_MAX_ID, 0, 0 },
-};
 
 void
 staff_method_get_schedule(Manager *m, Conn *c, json_object *params)

@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "devices.h"
 #include "incidents.h"
+#include "interface.h"
 #include "manager.h"
 #include "policy.h"
 #include "reply.h"
@@ -137,8 +138,8 @@ usb_change(Manager *m, Conn *c, json_object *params, bool allow)
 {
 	const char *bad = NULL;
 	json_object *o = NULL;
-	if (wire_check(params, allow ? devices_allow_fields : devices_serial_fields, allow ? 2 : 1,
-	               &bad) < 0)
+	const InterfaceMethod *t = allow ? &iface_usb_allow : &iface_usb_revoke;
+	if (wire_check(params, t->fields, t->n_fields, &bad) < 0)
 		return answer(c, -EINVAL, bad, NULL);
 	int r = devices_change(m, &c->caller, wire_str(params, "serial"),
 	                       allow ? wire_str(params, "note") : NULL, allow, &bad, &o);
