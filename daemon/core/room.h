@@ -2,8 +2,8 @@
 /*
  * room: R14, the record of everyone entering the working area: name, affiliation, purpose,
  * time in and time out (visitors at the counter excluded). Staff logins and logouts are
- * entered automatically (room_staff_login / room_staff_logout, called from methods.c and
- * sessions.c). Every entry is also an audit record.
+ * entered automatically (room_staff_login / room_staff_logout, wired by biogated.c to the
+ * sessions' opened and ended hooks). Every entry is also an audit record.
  */
 #pragma once
 
@@ -23,10 +23,10 @@ void room_staff_login(Room *r, const char *matching_id, int64_t session_id, int6
 void room_staff_logout(Room *r, int64_t session_id, int64_t at_usec);
 
 /* Staff entries are keyed by session: login enters (after the session.open record), and every
- * way a session ends leaves (CloseSession, a reaped dead session, sessions.c's logoff, idle
- * logoff, shift end, revocation). Entries left open by a previous run are closed with reason
- * "daemon-restart" by room_new, which must run after audit_open and after the store closed
- * the old sessions. room_free before audit_close. */
+ * way a session ends leaves (sessions_stop(): CloseSession, a reaped dead session, Logoff,
+ * idle logoff, shift end, revocation, disposal). Entries left open by a previous run are closed
+ * with reason "daemon-restart" by room_new, which must run after audit_open and after the store
+ * closed the old sessions. room_free before audit_close. */
 
 /* The calls behind io.biogate.RoomEnter, RoomLeave and RoomList (docs/report.md); who may
  * call them (admin, or any session for enter and leave) is the method table's business.

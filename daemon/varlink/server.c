@@ -2,10 +2,10 @@
 /*
  * server: the Varlink listener. Accepts connections, takes the peer's credentials from the
  * kernel (SO_PEERCRED, SO_PEERGROUPS), caps connections per uid and in total, frames and
- * parses input with the wire codec, and hands complete calls to methods.c one at a time per
- * connection. A message over the cap, a malformed message, a client idle too long or one
- * that does not read its replies is disconnected; none of them can stall another client or
- * abort the daemon.
+ * parses input with the wire codec, and hands complete calls to methods_dispatch() one at a time
+ * per connection. A message over the cap, a malformed message, a client idle too long or one that
+ * does not read its replies is disconnected; none of them can stall another client or abort the
+ * daemon.
  */
 #include <errno.h>
 #include <stdlib.h>
