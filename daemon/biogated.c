@@ -28,6 +28,7 @@
 #include "incidents.h"
 #include "log.h"
 #include "manager.h"
+#include "methods.h"
 #include "policy.h"
 #include "room.h"
 #include "secret.h"
@@ -207,7 +208,7 @@ manager_free(Manager *m)
 	sd_event_unref(m->event);
 	free(m->state_dir);
 	free(m->runtime_dir);
-	explicit_bzero(m->tickets, sizeof(m->tickets));
+	explicit_bzero(&m->tickets, sizeof(m->tickets));
 	free(m);
 }
 
@@ -302,7 +303,7 @@ manager_new(const Args *a, Manager **ret)
 		r = fd;
 		goto fail;
 	}
-	r = server_new(m, fd, &m->server);
+	r = server_new(m, fd, methods_dispatch, &m->server);
 	if (r < 0) {
 		close(fd);
 		goto fail;

@@ -8,6 +8,7 @@
 #include "incidents.h"
 #include "interface.h"
 #include "manager.h"
+#include "sessions.h"
 #include "record.h"
 
 /* Action names cross the wire under the interface's limit. */
@@ -19,7 +20,7 @@ authorize_decide(Manager *m, Caller *c, const char *action, const char *key, siz
 {
 	*ret = (AuthorizeResult){ 0 };
 	PeerSession *s = &ret->session;
-	bool in_session = ret->in_session = caller_session(m, c, s);
+	bool in_session = ret->in_session = sessions_of_caller(m, c, s);
 
 	PolicyRequest req = { .in_session = in_session,
 		              .role = in_session ? s->role : NULL,

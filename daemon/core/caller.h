@@ -35,7 +35,7 @@ typedef struct PeerSession {
 
 struct Caller {
 	Peer peer;
-	PeerSession session; /* cache for caller_session() */
+	PeerSession session; /* cache for sessions_of_caller() */
 	/* The reply waits while holds are taken; release(ok=false) drops the caller instead
 	 * of answering. The Caller stays valid until every hold is released. */
 	void (*hold)(Caller *c);
@@ -44,6 +44,3 @@ struct Caller {
 
 /* Root or the admin group, from the kernel's credentials. */
 bool caller_is_admin(const Manager *m, const Caller *c);
-/* The caller's open session, operator ID and role: from the cache while that session is
- * still open, else resolved from the credentials (and cached when found). */
-bool caller_session(Manager *m, Caller *c, PeerSession *ret);

@@ -297,7 +297,8 @@ sensor_op_verified(LoginSensorOp *op, json_object *msg)
 		    op, r, r == -ENOENT || r == -EALREADY ? WIRE_ERR_NOT_FOUND : WIRE_ERR_INTERNAL,
 		    NULL);
 	char ticket[TICKET_HEX_LEN + 1];
-	ticket_issue(m, op->matching_id, op->pid, op->uid, op->session_uid, ticket);
+	ticket_issue(&m->tickets, (uint64_t)m->config.ticket_lifetime_sec * 1000000u,
+	             op->matching_id, op->pid, op->uid, op->session_uid, ticket);
 	if (!ticket[0]) {
 		json_object_put(ops);
 		return sensor_op_end(op, -EIO, WIRE_ERR_INTERNAL, NULL);
@@ -450,7 +451,7 @@ login_open_session(Manager *m, Caller *c, const LoginSessionIn *li, json_object 
 	const Peer *p = &c->peer;
 	char mid[WIRE_MAX_ID + 1];
 	uid_t uid = (uid_t)-1;
-	if (!ticket_take(m, li->ticket, p->pid, p->uid, mid, &uid))
+	if (!ticket_take(&m->tickets, li->ticket, p->pid, p->uid, mid, &uid))
 		return -EACCES;
 
 	StoreStaff st;

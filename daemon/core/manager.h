@@ -32,5 +32,5 @@ struct Manager {
 	Room *room;
 	char terminal[64];     /* this terminal's name (hostname) for records */
 	uint64_t started_usec; /* CLOCK_MONOTONIC */
-	Ticket tickets[TICKETS_MAX];
+	Tickets tickets;
 };

@@ -22,6 +22,7 @@
 #include <systemd/sd-login.h>
 
 #include "audit.h"
+#include "caller.h"
 #include "clock.h"
 #include "log.h"
 #include "logind.h"
@@ -1009,4 +1010,27 @@ sessions_status(Sessions *s)
 		json_object_object_add(o, "power_off_at", NULL);
 	json_object_object_add(o, "power_off_pending", json_object_new_boolean(s->power_pending));
 	return o;
+}
+
+/* The caller's session, cached in its Caller while that session is open. */
+bool
+sessions_of_caller(Manager *m, Caller *c, PeerSession *ret)
+{
+	PeerSession *ps = &c->session;
+	if (ps->known && sessions_is_open(m->sessions, ps->session_id)) {
+		*ret = *ps;
+		return true;
+	}
+	ps->known = false;
+	StoreSession s;
+	char role[WIRE_MAX_ID + 1] = "";
+	if (sessions_find_by_peer(m->sessions, &c->peer, &s) < 0 ||
+	    store_operator_role(m->store, s.matching_id, s.operator_id, role) < 0)
+		return false;
+	*ps = (PeerSession){ .known = true, .session_id = s.id };
+	memcpy(ps->matching_id, s.matching_id, sizeof(ps->matching_id));
+	memcpy(ps->operator_id, s.operator_id, sizeof(ps->operator_id));
+	memcpy(ps->role, role, sizeof(ps->role));
+	*ret = *ps;
+	return true;
 }

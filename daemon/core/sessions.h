@@ -47,6 +47,10 @@ int sessions_stop(Sessions *s, int64_t session_id, const char *reason, Caller *c
  * the peer root. -ENOENT when the process is in no open session. */
 int sessions_find_by_peer(Sessions *s, const Peer *p, StoreSession *ret);
 
+/* The caller's open session, operator ID and role: from the Caller's cache while that
+ * session is still open, else resolved from its credentials (and cached when found). */
+bool sessions_of_caller(Manager *m, Caller *c, PeerSession *ret);
+
 /* Whether a session is open and not being ended (in memory: cheap enough per request). */
 bool sessions_is_open(Sessions *s, int64_t session_id);
 

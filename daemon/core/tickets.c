@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* tickets: see tickets.h. The table lives in the Manager: TICKETS_MAX slots, no allocation. */
+/* tickets: see tickets.h. */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,12 +7,11 @@
 #include <openssl/rand.h>
 
 #include "clock.h"
-#include "manager.h"
 #include "tickets.h"
 
 void
-ticket_issue(Manager *m, const char *matching_id, pid_t pid, uid_t uid, uid_t session_uid,
-             char ret_hex[static TICKET_HEX_LEN + 1])
+ticket_issue(Tickets *tickets, uint64_t lifetime_usec, const char *matching_id, pid_t pid,
+             uid_t uid, uid_t session_uid, char ret_hex[static TICKET_HEX_LEN + 1])
 {
 	uint8_t raw[TICKET_HEX_LEN / 2];
 	if (RAND_bytes(raw, sizeof(raw)) != 1) {
@@ -25,9 +24,9 @@ ticket_issue(Manager *m, const char *matching_id, pid_t pid, uid_t uid, uid_t se
 
 	/* Reuse an expired slot, else the oldest one. */
 	uint64_t now = now_mono_usec();
-	Ticket *slot = &m->tickets[0];
+	Ticket *slot = &tickets->v[0];
 	for (size_t i = 0; i < TICKETS_MAX; i++) {
-		Ticket *t = &m->tickets[i];
+		Ticket *t = &tickets->v[i];
 		if (t->hex[0] == '\0' || t->expires_usec <= now) {
 			slot = t;
 			break;
@@ -38,18 +37,18 @@ ticket_issue(Manager *m, const char *matching_id, pid_t pid, uid_t uid, uid_t se
 	*slot = (Ticket){ .pid = pid, .uid = uid, .session_uid = session_uid };
 	memcpy(slot->hex, ret_hex, TICKET_HEX_LEN + 1);
 	snprintf(slot->matching_id, sizeof(slot->matching_id), "%s", matching_id);
-	slot->expires_usec = now + (uint64_t)m->config.ticket_lifetime_sec * 1000000u;
+	slot->expires_usec = now + lifetime_usec;
 }
 
 bool
-ticket_take(Manager *m, const char *hex, pid_t pid, uid_t uid, char ret_mid[static WIRE_MAX_ID + 1],
-            uid_t *ret_uid)
+ticket_take(Tickets *tickets, const char *hex, pid_t pid, uid_t uid,
+            char ret_mid[static WIRE_MAX_ID + 1], uid_t *ret_uid)
 {
 	if (!hex || strlen(hex) != TICKET_HEX_LEN)
 		return false;
 	uint64_t now = now_mono_usec();
 	for (size_t i = 0; i < TICKETS_MAX; i++) {
-		Ticket *t = &m->tickets[i];
+		Ticket *t = &tickets->v[i];
 		if (t->hex[0] == '\0' || CRYPTO_memcmp(t->hex, hex, TICKET_HEX_LEN) != 0)
 			continue;
 		bool ok = t->expires_usec > now && t->pid == pid && t->uid == uid;

@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "forward.h"
 #include "interface.h"
 
 #define TICKET_HEX_LEN BIOGATE_TICKET_HEX_LEN
@@ -25,10 +24,15 @@ typedef struct Ticket {
 	uint64_t expires_usec; /* CLOCK_MONOTONIC */
 } Ticket;
 
-/* Issues a ticket for matching_id to the process pid/uid; ret_hex is "" when no random
- * bytes could be had. */
-void ticket_issue(Manager *m, const char *matching_id, pid_t pid, uid_t uid, uid_t session_uid,
-                  char ret_hex[static TICKET_HEX_LEN + 1]);
+/* The table of live tickets (in the Manager): a fixed number of slots, no allocation. */
+typedef struct Tickets {
+	Ticket v[TICKETS_MAX];
+} Tickets;
+
+/* Issues a ticket for matching_id to the process pid/uid, valid for lifetime_usec; ret_hex
+ * is "" when no random bytes could be had. */
+void ticket_issue(Tickets *t, uint64_t lifetime_usec, const char *matching_id, pid_t pid, uid_t uid,
+                  uid_t session_uid, char ret_hex[static TICKET_HEX_LEN + 1]);
 /* Finds and consumes a ticket of this process. */
-bool ticket_take(Manager *m, const char *hex, pid_t pid, uid_t uid,
+bool ticket_take(Tickets *t, const char *hex, pid_t pid, uid_t uid,
                  char ret_mid[static WIRE_MAX_ID + 1], uid_t *ret_uid);

@@ -9,7 +9,7 @@
 
 #include "log.h"
 #include "manager.h"
-#include "methods.h"
+#include "handlers.h"
 #include "reply.h"
 #include "stream.h"
 #include "trail.h"

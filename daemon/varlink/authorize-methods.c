@@ -5,14 +5,15 @@
  */
 #include "authorize.h"
 #include "manager.h"
-#include "methods.h"
+#include "sessions.h"
+#include "handlers.h"
 
 void
 authorize_method_whoami(Manager *m, Conn *c, json_object *params)
 {
 	PeerSession ps;
 	json_object *o = json_object_new_object();
-	bool in = caller_session(m, conn_caller(c), &ps);
+	bool in = sessions_of_caller(m, conn_caller(c), &ps);
 	json_object_object_add(o, "in_session", json_object_new_boolean(in));
 	if (in) {
 		json_object_object_add(o, "session_id", json_object_new_int64(ps.session_id));

@@ -15,7 +15,10 @@
 
 typedef struct Conn Conn;
 
-int server_new(Manager *m, int listen_fd, Server **ret);
+/* What the server hands each complete call to (methods_dispatch): passed in, so that the
+ * listener knows nothing of the method table above it. */
+typedef void (*ServerDispatchFn)(Manager *m, Conn *c, const WireCall *call);
+int server_new(Manager *m, int listen_fd, ServerDispatchFn dispatch, Server **ret);
 void server_free(Server *s);
 unsigned server_connections(const Server *s);
 
@@ -34,6 +37,3 @@ void conn_defer(Conn *c);
 typedef void (*ConnGoneFn)(Conn *c, void *userdata);
 void conn_set_gone_hook(Conn *c, ConnGoneFn fn, void *userdata);
 bool conn_wants_more(const Conn *c);
-
-/* methods.c: dispatches one parsed call. Always answers (now or deferred). */
-void methods_dispatch(Manager *m, Conn *c, const WireCall *call);

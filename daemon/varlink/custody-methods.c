@@ -20,7 +20,7 @@
 
 #include "custody.h"
 #include "manager.h"
-#include "methods.h"
+#include "handlers.h"
 #include "reply.h"
 
 static json_object *

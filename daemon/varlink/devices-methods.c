@@ -9,7 +9,7 @@
 #include "devices.h"
 #include "interface.h"
 #include "manager.h"
-#include "methods.h"
+#include "handlers.h"
 #include "reply.h"
 
 static void

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* errors: core's -errno as wire error names (reply.h); no connection needed. */
+/* errors: see errors.h. */
 #include <errno.h>
 
-#include "reply.h"
+#include "errors.h"
+#include "wire.h"
 
 const char *
-reply_error_name(int r)
+errors_from_errno(int r)
 {
 	switch (r) {
 	case -ENOENT:

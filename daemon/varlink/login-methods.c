@@ -16,7 +16,7 @@
 #include "custody.h"
 #include "login.h"
 #include "manager.h"
-#include "methods.h"
+#include "handlers.h"
 #include "reply.h"
 #include "store.h"
 #include "tickets.h"

@@ -15,6 +15,7 @@
 #include "interface.h"
 #include "log.h"
 #include "manager.h"
+#include "handlers.h"
 #include "methods.h"
 #include "policy.h"
 #include "record.h"
@@ -168,7 +169,7 @@ methods_dispatch(Manager *m, Conn *c, const WireCall *call)
 	    policy_settings(m->policy)->admin_requires_session) {
 		/* The policy wants administration done in an admin-role session too. */
 		PeerSession ps;
-		allowed = caller_session(m, conn_caller(c), &ps) &&
+		allowed = sessions_of_caller(m, conn_caller(c), &ps) &&
 		          policy_is_admin_role(m->policy, ps.role);
 		why = "no-admin-session";
 	}

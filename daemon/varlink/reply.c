@@ -7,7 +7,7 @@
 void
 reply_errno(Conn *c, int r)
 {
-	conn_error(c, reply_error_name(r), NULL);
+	conn_error(c, errors_from_errno(r), NULL);
 }
 
 void

@@ -5,11 +5,9 @@
 #pragma once
 
 #include "conn.h"
+#include "errors.h"
 
-/* -ENOENT NotFound, -EEXIST AlreadyExists, -EINVAL InvalidParameter (io.biogate), -EPERM
- * Revoked, -EALREADY NotFound, anything else InternalError. */
-const char *reply_error_name(int r);
-/* Answers c with reply_error_name(r). */
+/* Answers c with errors_from_errno(r). */
 void reply_errno(Conn *c, int r);
 /* org.varlink.service.InvalidParameter {parameter: field}. */
 void reply_invalid(Conn *c, const char *field);

@@ -11,7 +11,7 @@
 
 #include "log.h"
 #include "manager.h"
-#include "methods.h"
+#include "handlers.h"
 #include "reply.h"
 #include "report.h"
 #include "stream.h"

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "manager.h"
-#include "methods.h"
+#include "handlers.h"
 #include "reply.h"
 #include "room.h"
 

@@ -48,6 +48,7 @@ struct Conn {
 
 struct Server {
 	Manager *manager;
+	ServerDispatchFn dispatch;
 	int fd;
 	sd_event_source *listen;
 	Conn *conns;
@@ -337,7 +338,7 @@ conn_process(Conn *c)
 		c->oneway = call.oneway;
 		c->idle_since = 0;
 		c->dispatching = true;
-		methods_dispatch(m, c, &call);
+		c->server->dispatch(m, c, &call);
 		c->dispatching = false;
 		json_object_put(msg);
 		if (c->dead) {
@@ -483,12 +484,13 @@ server_on_accept(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 }
 
 int
-server_new(Manager *m, int listen_fd, Server **ret)
+server_new(Manager *m, int listen_fd, ServerDispatchFn dispatch, Server **ret)
 {
 	Server *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->manager = m;
+	s->dispatch = dispatch;
 	s->fd = listen_fd;
 	int r = sd_event_add_io(m->event, &s->listen, listen_fd, EPOLLIN, server_on_accept, s);
 	if (r >= 0) {

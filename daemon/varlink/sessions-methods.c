@@ -7,7 +7,7 @@
 
 #include "interface.h"
 #include "manager.h"
-#include "methods.h"
+#include "handlers.h"
 #include "reply.h"
 #include "sessions.h"
 

@@ -10,7 +10,7 @@
 
 #include "dates.h"
 #include "manager.h"
-#include "methods.h"
+#include "handlers.h"
 #include "reply.h"
 #include "roster.h"
 

@@ -28,7 +28,7 @@
 #include "interface.h"
 #include "manager.h"
 #include "policy.h"
-#include "reply.h"
+#include "errors.h"
 
 #define USEC 1000000LL
 
@@ -126,7 +126,7 @@ answer(Conn *c, int r, const char *bad, json_object *o)
 	if (r == -EINVAL || bad)
 		snprintf(c->error, sizeof(c->error), "%s", WIRE_ERR_VARLINK_INVALID);
 	else if (r < 0)
-		snprintf(c->error, sizeof(c->error), "%s", reply_error_name(r));
+		snprintf(c->error, sizeof(c->error), "%s", errors_from_errno(r));
 	else {
 		c->answered_while_held = c->holds > c->releases;
 		c->reply = o;
