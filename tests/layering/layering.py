@@ -8,7 +8,9 @@
    below, or of a library outside the daemon (wire, policy).
 2. Every symbol a layer's static library leaves undefined is defined by that library or one
    below it (or comes from outside biogate: libc, SQLite, ...), never by one above.
-Prints each wrong arrow; exits 1 when there is one.
+3. Between the daemon's files (a .c and its .h count as one), the #include and call arrows
+   form no cycle, inside a layer as between layers.
+Prints each wrong arrow and each cycle; exits 1 when there is one.
 """
 import os
 import re
@@ -74,6 +76,73 @@ def check_links(libs):
     return wrong
 
 
+def module_graph(src, libs):
+    """Arrows between modules (file stems) of the layers: includes and resolved calls."""
+    daemon = os.path.join(src, "daemon")
+    owner = headers(daemon)
+    edges = {}
+    for layer in RANK:
+        d = os.path.join(daemon, layer)
+        for f in sorted(os.listdir(d)):
+            if not f.endswith((".c", ".h")):
+                continue
+            mod = f.rsplit(".", 1)[0]
+            edges.setdefault(mod, set())
+            for inc in INCLUDE.findall(open(os.path.join(d, f), encoding="utf-8").read()):
+                h = os.path.basename(inc)
+                if h in owner and h[:-2] != mod:
+                    edges[mod].add(h[:-2])
+    defined, calls = {}, {}
+    for lib in libs.values():
+        out = subprocess.run(["nm", "-A", lib], capture_output=True, text=True,
+                             check=True).stdout
+        for line in out.splitlines():
+            where, _, rest = line.rpartition(":")
+            mod = where.split(":")[-1].split(".")[0]
+            f = rest.split()
+            if len(f) == 3 and f[1] in "TDBRVW":
+                defined[f[2]] = mod
+            elif len(f) == 2 and f[0] == "U":
+                calls.setdefault(mod, set()).add(f[1])
+    for mod, syms in calls.items():
+        for sym in syms:
+            if sym in defined and defined[sym] != mod and mod in edges:
+                edges[mod].add(defined[sym])
+    return edges
+
+
+def cycles(edges):
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index, low, stack, on, out, n = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = n[0]
+        n[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in sorted(edges.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                out.append(sorted(group))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return out
+
+
 def main():
     src = sys.argv[1]
     libs = dict(arg.split("=", 1) for arg in sys.argv[2:])
@@ -85,7 +154,13 @@ def main():
     for w in wrong:
         print("wrong arrow:", w)
     print(f"{len(wrong)} wrong arrow(s)")
-    return 1 if wrong else 0
+    edges = module_graph(src, libs)
+    found = cycles(edges)
+    for c in found:
+        print("cycle:", " ".join(c))
+    print(f"{len(edges)} modules, {sum(len(e) for e in edges.values())} arrows, "
+          f"{len(found)} cycle(s)")
+    return 1 if wrong or found else 0
 
 
 if __name__ == "__main__":
