@@ -103,16 +103,23 @@ confirm_prompt(const char *prompt, void *userdata)
 
 /* Ends the confirmation: done runs once, k is gone after it. */
 static void
-confirm_fail(CustodyConfirm *k, int r, const char *error)
+confirm_fail(CustodyConfirm *k, int r)
 {
 	CustodyConfirmedFn done = k->done;
 	void *userdata = k->userdata;
 	free(k);
-	done(r, error, NULL, NULL, userdata);
+	done(r, NULL, NULL, userdata);
+}
+
+/* verify_start()'s refusal, as the caller hears it: not enrolled, busy, or no sensor. */
+static int
+confirm_start_errno(int r)
+{
+	return r == -ENOENT || r == -EBUSY ? r : -ENOTCONN;
 }
 
 static void
-confirm_done(int r, bool match, const char *error, void *userdata)
+confirm_done(int r, bool match, void *userdata)
 {
 	CustodyConfirm *k = userdata;
 	k->op = NULL;
@@ -126,8 +133,7 @@ confirm_done(int r, bool match, const char *error, void *userdata)
 			               k->confirmers[k->next], NULL,
 			               "two-person confirmation did not match");
 		json_object_put(d);
-		return confirm_fail(k, r < 0 ? r : -EKEYREJECTED,
-		                    r < 0 ? error : WIRE_ERR_NO_MATCH);
+		return confirm_fail(k, r < 0 ? r : -EKEYREJECTED);
 	}
 	k->next++;
 	confirm_next(k);
@@ -140,10 +146,7 @@ confirm_next(CustodyConfirm *k)
 		int r = verify_start(k->m, k->confirmers[k->next], confirm_prompt, confirm_done, k,
 		                     &k->op);
 		if (r < 0)
-			confirm_fail(k, r,
-			             r == -ENOENT  ? WIRE_ERR_NOT_ENROLLED
-			             : r == -EBUSY ? WIRE_ERR_BUSY
-			                           : WIRE_ERR_SENSOR_UNAVAILABLE);
+			confirm_fail(k, confirm_start_errno(r));
 		return;
 	}
 	/* Everyone confirmed: name them all in what follows. */
@@ -162,7 +165,7 @@ confirm_next(CustodyConfirm *k)
 	CustodyConfirmedFn done = k->done;
 	void *userdata = k->userdata;
 	free(k);
-	done(0, NULL, actor, people, userdata);
+	done(0, actor, people, userdata);
 	json_object_put(people);
 }
 
@@ -184,7 +187,7 @@ custody_confirm_start(Manager *m, Caller *c, const char *action, json_object *co
 		         in_session ? s.matching_id : "");
 		if (in_session)
 			json_object_array_add(people, json_object_new_string(s.matching_id));
-		done(0, NULL, actor, people, userdata);
+		done(0, actor, people, userdata);
 		json_object_put(people);
 		return 0;
 	}
@@ -253,10 +256,8 @@ custody_confirm_start(Manager *m, Caller *c, const char *action, json_object *co
 	int r = verify_start(m, k->confirmers[0], confirm_prompt, confirm_done, k, &k->op);
 	if (r < 0) {
 		free(k);
-		ret_refusal->error = r == -ENOENT  ? WIRE_ERR_NOT_ENROLLED
-		                     : r == -EBUSY ? WIRE_ERR_BUSY
-		                                   : WIRE_ERR_SENSOR_UNAVAILABLE;
-		return r;
+		ret_refusal->reader = true;
+		return confirm_start_errno(r);
 	}
 	*ret = k;
 	return 0;

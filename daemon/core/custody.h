@@ -29,16 +29,15 @@ typedef struct CustodyRefusal {
 	const char *parameter;             /* -EINVAL: the bad parameter ("confirm_by", "more") */
 	const char *reason;                /* -EACCES: "same-person", "second-person-required" */
 	char matching_id[WIRE_MAX_ID + 1]; /* -ENOENT (not on roster), -EPERM (revoked) */
-	const char *error; /* otherwise, when set: the reader could not start (a wire error) */
+	bool reader; /* the reader could not start: -ENOENT (not enrolled), -EBUSY, -ENOTCONN */
 } CustodyRefusal;
 
 /* prompt: "place-finger" or "retry", for the confirmer matching_id. */
 typedef void (*CustodyPromptFn)(const char *prompt, const char *matching_id, void *userdata);
-/* r < 0: the confirmation failed (error is the wire error name: NoMatch, NotEnrolled, Busy,
- * SensorUnavailable, or the sensor's); else actor names everyone ("uid 0 M001 + M002") and
- * people lists their matching IDs. */
-typedef void (*CustodyConfirmedFn)(int r, const char *error, const char *actor, json_object *people,
-                                   void *userdata);
+/* r < 0: the confirmation failed: -EKEYREJECTED (no match), -ENOENT (not enrolled), the
+ * reader's (verify.h); else actor names everyone ("uid 0 M001 + M002") and people lists
+ * their matching IDs. */
+typedef void (*CustodyConfirmedFn)(int r, const char *actor, json_object *people, void *userdata);
 
 /*
  * Confirms action for caller c. When the policy does not list it, done runs at once and
@@ -46,8 +45,8 @@ typedef void (*CustodyConfirmedFn)(int r, const char *error, const char *actor, 
  * different, active people) put their finger on the reader one after the other, and done
  * runs once at the end unless custody_confirm_cancel() came first; *ret is the handle.
  * can_prompt: whether the caller can be told to touch the reader. Returns 0, or a refusal
- * (-EINVAL, -EACCES recorded, -ENOENT, -EPERM, -ENOMEM, or the reader's -errno with error
- * set, filled into *ret_refusal) after which nothing is called back.
+ * (-EINVAL, -EACCES recorded, -ENOENT, -EPERM, -ENOMEM, or with reader set the reader's,
+ * filled into *ret_refusal) after which nothing is called back.
  */
 int custody_confirm_start(Manager *m, Caller *c, const char *action, json_object *confirm_by,
                           bool can_prompt, CustodyPromptFn prompt, CustodyConfirmedFn done,

@@ -205,12 +205,22 @@ login_sensor_cancel(Manager *m, LoginSensorOp *op)
 
 /* The end of an operation: done runs once; op is gone before it does. */
 static void
-sensor_op_end(LoginSensorOp *op, int r, const char *error, json_object *result)
+sensor_op_end(LoginSensorOp *op, int r, json_object *result)
 {
 	LoginDoneFn done = op->done;
 	void *userdata = op->userdata;
 	free(op);
-	done(r, error, result, userdata);
+	done(r, result, userdata);
+}
+
+/* A store failure at the end: never one of the sensor's answers. */
+static int
+store_end_failure(int r)
+{
+	return r == -ENODEV || r == -ETIMEDOUT || r == -ECANCELED || r == -EBUSY ||
+	               r == -ENOTCONN || r == -EBADMSG || r == -EKEYREJECTED
+	           ? -EIO
+	           : r;
 }
 
 static void
@@ -224,7 +234,7 @@ sensor_op_enrolled(LoginSensorOp *op, json_object *msg)
 	Manager *m = op->manager;
 	const char *bad = NULL;
 	if (wire_check(msg, enroll_ok, 3, &bad) < 0)
-		return sensor_op_end(op, -EBADMSG, WIRE_ERR_SENSOR_UNAVAILABLE, NULL);
+		return sensor_op_end(op, -EBADMSG, NULL);
 	json_object *pj = NULL;
 	json_object_object_get_ex(msg, "print", &pj);
 	uint8_t *print = NULL, *sealed = NULL;
@@ -232,24 +242,18 @@ sensor_op_enrolled(LoginSensorOp *op, json_object *msg)
 	int r = verify_b64_decode(json_object_get_string(pj),
 	                          (size_t)json_object_get_string_len(pj), &print, &print_len);
 	if (r < 0)
-		return sensor_op_end(op, r, WIRE_ERR_SENSOR_UNAVAILABLE, NULL);
+		return sensor_op_end(op, -EBADMSG, NULL);
 	char aad[160];
 	verify_template_aad(aad, sizeof(aad), op->matching_id, op->finger);
 	r = secret_seal(m->secret, aad, print, print_len, &sealed, &sealed_len);
 	secret_wipe_free(print, print_len);
 	if (r < 0)
-		return sensor_op_end(op, r, WIRE_ERR_INTERNAL, NULL);
+		return sensor_op_end(op, -EIO, NULL);
 	r = store_finger_put(m->store, op->matching_id, op->finger, sealed, sealed_len,
 	                     now_real_usec());
 	free(sealed);
-	if (r < 0) {
-		const char *error = r == -ENOENT || r == -EALREADY ? WIRE_ERR_NOT_FOUND
-		                    : r == -EEXIST                 ? WIRE_ERR_EXISTS
-		                    : r == -EINVAL                 ? WIRE_ERR_INVALID_PARAMETER
-		                    : r == -EPERM                  ? WIRE_ERR_REVOKED
-		                                                   : WIRE_ERR_INTERNAL;
-		return sensor_op_end(op, r, error, NULL);
-	}
+	if (r < 0)
+		return sensor_op_end(op, store_end_failure(r), NULL);
 	log_info("Enrolled %s of matching ID %s", op->finger, op->matching_id);
 	char detail[96];
 	snprintf(detail, sizeof(detail), "{\"finger\":\"%s\"}", op->finger);
@@ -261,7 +265,7 @@ sensor_op_enrolled(LoginSensorOp *op, json_object *msg)
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "matching_id", json_object_new_string(op->matching_id));
 	json_object_object_add(o, "finger", json_object_new_string(op->finger));
-	sensor_op_end(op, 0, NULL, o);
+	sensor_op_end(op, 0, o);
 }
 
 static void
@@ -275,7 +279,7 @@ sensor_op_verified(LoginSensorOp *op, json_object *msg)
 	Manager *m = op->manager;
 	const char *bad = NULL;
 	if (wire_check(msg, verify_ok, 3, &bad) < 0)
-		return sensor_op_end(op, -EBADMSG, WIRE_ERR_SENSOR_UNAVAILABLE, NULL);
+		return sensor_op_end(op, -EBADMSG, NULL);
 	if (!wire_bool(msg, "match", false)) {
 		int64_t now = now_real_usec();
 		log_info("Verification of matching ID %s: no match", op->matching_id);
@@ -287,21 +291,19 @@ sensor_op_verified(LoginSensorOp *op, json_object *msg)
 		              locked ? "no-match-locked-out" : "no-match");
 		incidents_note(m->incidents, INCIDENT_FAILED_MATCHES, op->matching_id, NULL,
 		               "fingerprint verification did not match");
-		return sensor_op_end(op, -EKEYREJECTED, WIRE_ERR_NO_MATCH, NULL);
+		return sensor_op_end(op, -EKEYREJECTED, NULL);
 	}
 	(void)store_failures_clear(m->store, op->matching_id);
 	json_object *ops = NULL;
 	int r = store_operators_json(m->store, op->matching_id, &ops);
 	if (r < 0)
-		return sensor_op_end(
-		    op, r, r == -ENOENT || r == -EALREADY ? WIRE_ERR_NOT_FOUND : WIRE_ERR_INTERNAL,
-		    NULL);
+		return sensor_op_end(op, r == -ENOENT || r == -EALREADY ? -EALREADY : -EIO, NULL);
 	char ticket[TICKET_HEX_LEN + 1];
 	ticket_issue(&m->tickets, (uint64_t)m->config.ticket_lifetime_sec * 1000000u,
 	             op->matching_id, op->pid, op->uid, op->session_uid, ticket);
 	if (!ticket[0]) {
 		json_object_put(ops);
-		return sensor_op_end(op, -EIO, WIRE_ERR_INTERNAL, NULL);
+		return sensor_op_end(op, -EIO, NULL);
 	}
 	log_info("Verification of matching ID %s: match", op->matching_id);
 	record_simple(m, op->caller, op->matching_id, "verify", "ok", "match");
@@ -310,7 +312,7 @@ sensor_op_verified(LoginSensorOp *op, json_object *msg)
 	json_object_object_add(o, "ticket", json_object_new_string(ticket));
 	json_object_object_add(o, "operators", ops);
 	OPENSSL_cleanse(ticket, sizeof(ticket));
-	sensor_op_end(op, 0, NULL, o);
+	sensor_op_end(op, 0, o);
 }
 
 static void
@@ -325,11 +327,11 @@ sensor_op_finish(LoginSensorOp *op, json_object *msg)
 	const char *bad = NULL;
 	if (!wire_bool(msg, "ok", false)) {
 		if (wire_check(msg, failed, 4, &bad) < 0)
-			return sensor_op_end(op, -EBADMSG, WIRE_ERR_SENSOR_UNAVAILABLE, NULL);
+			return sensor_op_end(op, -EBADMSG, NULL);
 		const char *err = wire_str(msg, "error");
 		log_info("%s for %s failed: %s", op->enroll ? "Enrollment" : "Verification",
 		         op->matching_id, err);
-		return sensor_op_end(op, -EIO, verify_sensor_error(err), NULL);
+		return sensor_op_end(op, verify_sensor_errno(err), NULL);
 	}
 	if (op->enroll)
 		sensor_op_enrolled(op, msg);

@@ -39,8 +39,10 @@ typedef struct LoginSensorOp LoginSensorOp;
 /* An event while the reader works: {"stage", "stages"} (enroll) or {"prompt"}. Taken. */
 typedef void (*LoginProgressFn)(json_object *event, void *userdata);
 /* The end: r >= 0 with result ({matching_id, finger} for enroll, {matching_id, ticket,
- * operators} for verify; taken), or r < 0 with error, a wire error name. */
-typedef void (*LoginDoneFn)(int r, const char *error, json_object *result, void *userdata);
+ * operators} for verify; taken), or r < 0: -EKEYREJECTED (no match), the sensor's
+ * (verify_sensor_errno(), -EBADMSG), or the store's (-EALREADY: not found, -EEXIST, -EINVAL,
+ * -EPERM, -EIO...). */
+typedef void (*LoginDoneFn)(int r, json_object *result, void *userdata);
 
 /* Enrolls finger for an active person (R3). 0: done runs later (exactly once) unless
  * login_sensor_cancel() came first. -EBUSY (reader in use), -ENOTCONN (no sensor), -ENOMEM:

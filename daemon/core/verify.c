@@ -98,20 +98,20 @@ verify_request_new(Manager *m, const char *matching_id, json_object **ret)
 	return 0;
 }
 
-const char *
-verify_sensor_error(const char *err)
+int
+verify_sensor_errno(const char *err)
 {
 	if (!err)
-		return WIRE_ERR_SENSOR_UNAVAILABLE;
+		return -ENOTCONN;
 	if (strcmp(err, "no-reader") == 0)
-		return WIRE_ERR_NO_READER;
+		return -ENODEV;
 	if (strcmp(err, "timeout") == 0)
-		return WIRE_ERR_TIMEOUT;
+		return -ETIMEDOUT;
 	if (strcmp(err, "cancelled") == 0)
-		return WIRE_ERR_CANCELLED;
+		return -ECANCELED;
 	if (strcmp(err, "busy") == 0)
-		return WIRE_ERR_BUSY;
-	return WIRE_ERR_SENSOR_UNAVAILABLE;
+		return -EBUSY;
+	return -ENOTCONN;
 }
 
 static void
@@ -147,12 +147,12 @@ verify_on_sensor(json_object *msg, bool final, void *userdata)
 	free(op);
 	if (wire_bool(msg, "ok", false)) {
 		if (wire_check(msg, done_ok, 3, &bad) < 0)
-			return done(-EBADMSG, false, WIRE_ERR_SENSOR_UNAVAILABLE, ud);
-		return done(0, wire_bool(msg, "match", false), NULL, ud);
+			return done(-EBADMSG, false, ud);
+		return done(0, wire_bool(msg, "match", false), ud);
 	}
 	if (wire_check(msg, done_fail, 4, &bad) < 0)
-		return done(-EBADMSG, false, WIRE_ERR_SENSOR_UNAVAILABLE, ud);
-	done(-EIO, false, verify_sensor_error(wire_str(msg, "error")), ud);
+		return done(-EBADMSG, false, ud);
+	done(verify_sensor_errno(wire_str(msg, "error")), false, ud);
 }
 
 int

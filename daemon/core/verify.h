@@ -27,14 +27,17 @@ int verify_b64_decode(const char *s, size_t len, uint8_t **ret, size_t *ret_len)
  * template fails authentication (tampered or moved). */
 int verify_request_new(Manager *m, const char *matching_id, json_object **ret);
 
-/* The wire error for a sensor's error word ("no-reader", "timeout", ...). */
-const char *verify_sensor_error(const char *err);
+/* A sensor's error word as -errno: "no-reader" -ENODEV, "timeout" -ETIMEDOUT, "cancelled"
+ * -ECANCELED, "busy" -EBUSY, anything else -ENOTCONN (the sensor is not usable). A
+ * malformed answer from the sensor is -EBADMSG. */
+int verify_sensor_errno(const char *err);
 
 typedef struct VerifyOp VerifyOp;
 /* prompt: "place-finger" or "retry", while the reader waits. */
 typedef void (*VerifyPromptFn)(const char *prompt, void *userdata);
-/* r < 0: the check could not run (error is a wire error name); else match says it all. */
-typedef void (*VerifyDoneFn)(int r, bool match, const char *error, void *userdata);
+/* r < 0: the check could not run (verify_sensor_errno() or -EBADMSG); else match says it
+ * all. */
+typedef void (*VerifyDoneFn)(int r, bool match, void *userdata);
 
 /* Starts the check. On failure nothing is called back and -errno is returned: -ENOENT (not
  * enrolled), -EBADMSG, -EBUSY (the reader is in use), -ENOTCONN (no sensor). */

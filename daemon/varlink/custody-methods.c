@@ -60,14 +60,14 @@ confirmation_prompt(const char *prompt, const char *matching_id, void *userdata)
 }
 
 static void
-confirmation_done(int r, const char *error, const char *actor, json_object *people, void *userdata)
+confirmation_done(int r, const char *actor, json_object *people, void *userdata)
 {
 	Confirmation *w = userdata;
 	Conn *c = w->c;
 	if (w->k)
 		conn_set_gone_hook(c, NULL, NULL);
 	if (r < 0)
-		conn_error(c, error, NULL);
+		conn_error(c, r == -ENOENT ? WIRE_ERR_NOT_ENROLLED : errors_from_sensor(r), NULL);
 	else
 		w->then(w->m, c, w->params, actor, people);
 	json_object_put(w->params);
@@ -90,8 +90,9 @@ confirm_two_person(Manager *m, Conn *c, json_object *params, const char *action,
 	if (r < 0) {
 		json_object_put(w->params);
 		free(w);
-		if (no.error)
-			return (void)conn_error(c, no.error, NULL);
+		if (no.reader)
+			return (void)conn_error(
+			    c, r == -ENOENT ? WIRE_ERR_NOT_ENROLLED : errors_from_sensor(r), NULL);
 		if (r == -EINVAL)
 			return reply_invalid(c, no.parameter);
 		if (r == -EACCES)

@@ -22,3 +22,25 @@ errors_from_errno(int r)
 		return WIRE_ERR_INTERNAL;
 	}
 }
+
+const char *
+errors_from_sensor(int r)
+{
+	switch (r) {
+	case -EKEYREJECTED:
+		return WIRE_ERR_NO_MATCH;
+	case -ENODEV:
+		return WIRE_ERR_NO_READER;
+	case -ETIMEDOUT:
+		return WIRE_ERR_TIMEOUT;
+	case -ECANCELED:
+		return WIRE_ERR_CANCELLED;
+	case -EBUSY:
+		return WIRE_ERR_BUSY;
+	case -ENOTCONN:
+	case -EBADMSG:
+		return WIRE_ERR_SENSOR_UNAVAILABLE;
+	default:
+		return errors_from_errno(r);
+	}
+}

@@ -7,3 +7,7 @@
 /* -ENOENT NotFound, -EEXIST AlreadyExists, -EINVAL InvalidParameter (io.biogate), -EPERM
  * Revoked, -EALREADY NotFound, anything else InternalError. */
 const char *errors_from_errno(int r);
+/* The end of work on the reader: -EKEYREJECTED NoMatch, -ENODEV NoReader, -ETIMEDOUT
+ * Timeout, -ECANCELED Cancelled, -EBUSY Busy, -ENOTCONN and -EBADMSG SensorUnavailable,
+ * anything else as errors_from_errno(). */
+const char *errors_from_sensor(int r);

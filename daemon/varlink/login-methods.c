@@ -58,12 +58,12 @@ sensor_progress(json_object *event, void *userdata)
 }
 
 static void
-sensor_done(int r, const char *error, json_object *result, void *userdata)
+sensor_done(int r, json_object *result, void *userdata)
 {
 	Conn *c = userdata;
 	conn_set_gone_hook(c, NULL, NULL);
 	if (r < 0)
-		conn_error(c, error, NULL);
+		conn_error(c, errors_from_sensor(r), NULL);
 	else
 		conn_reply(c, result, false);
 }
