@@ -124,7 +124,7 @@ reap_dead_session(Manager *m, int64_t session_id)
 		return;
 	log_info("Session %lld: leader %d is gone; closing it", (long long)session_id,
 	         (int)s.leader_pid);
-	(void)sessions_stop(m->sessions, session_id, "leader-gone", NULL);
+	(void)sessions_stop(m->sessions, session_id, &s, "leader-gone", NULL);
 }
 
 int
@@ -511,5 +511,5 @@ login_close_session(Manager *m, Caller *c, int64_t session_id)
 		return -ENOENT;
 	if (r < 0)
 		return store_failure(r);
-	return sessions_stop(m->sessions, session_id, "logout", c);
+	return sessions_stop(m->sessions, session_id, &s, "logout", c);
 }

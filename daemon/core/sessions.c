@@ -477,7 +477,7 @@ sessions_end(Sessions *s, Entry *e, const char *reason)
 			e->term_at = now_mono_usec() + TERM_GRACE_USEC;
 		}
 	}
-	(void)sessions_stop(s, e->id, reason, NULL);
+	(void)sessions_stop(s, e->id, NULL, reason, NULL);
 }
 
 /*
@@ -490,12 +490,15 @@ sessions_end(Sessions *s, Entry *e, const char *reason)
  * its reply waits for that record.
  */
 int
-sessions_stop(Sessions *s, int64_t session_id, const char *reason, Caller *c)
+sessions_stop(Sessions *s, int64_t session_id, const StoreSession *known, const char *reason,
+              Caller *c)
 {
 	Manager *m = s->manager;
 	StoreSession row;
-	int r = store_session_get(m->store, session_id, &row);
-	if (r < 0)
+	int r = 0;
+	if (known)
+		row = *known;
+	else if ((r = store_session_get(m->store, session_id, &row)) < 0)
 		return r;
 	int64_t now = now_real_usec();
 	r = store_session_close(m->store, session_id, reason, now);

@@ -37,9 +37,11 @@ void sessions_set_hooks(Sessions *s, SessionsHookFn opened, SessionsHookFn ended
  * hook fires and the session is watched. */
 void sessions_opened(Sessions *s, int64_t session_id, const char *matching_id, int64_t opened_at);
 void sessions_closed(Sessions *s, int64_t session_id);
-/* Ends a session: every way one ends goes through here (see sessions.c). -ENOENT when the
- * store has no such session. c (may be NULL) waits for the record. */
-int sessions_stop(Sessions *s, int64_t session_id, const char *reason, Caller *c);
+/* Ends a session: every way one ends goes through here (see sessions.c). row: the session
+ * as the caller just read it from the store, or NULL to read it here (-ENOENT when the store
+ * has no such session). c (may be NULL) waits for the record. */
+int sessions_stop(Sessions *s, int64_t session_id, const StoreSession *row, const char *reason,
+                  Caller *c);
 
 /* The open session the peer's process belongs to: its logind session (sd_pid_get_session)
  * when logind is there, else the session whose leader is the process or one of its
