@@ -31,6 +31,7 @@
 #include <security/pam_modules.h>
 
 #include "bgclient.h"
+#include "interface.h"
 
 #define BG_TEXTDOMAIN "biogate"
 #define _(s)          dgettext(BG_TEXTDOMAIN, s)
@@ -600,7 +601,7 @@ verify(pam_handle_t *pamh, int flags, const Options *o, BgClient *c, const char 
 		json_object_put(params);
 		return PAM_BUF_ERR;
 	}
-	r = bg_send(c, "io.biogate.Verify", params, true);
+	r = bg_send(c, BIOGATE_METHOD_VERIFY, params, true);
 	if (r < 0) {
 		errno = -r;
 		pam_syslog(pamh, LOG_ERR, "sending Verify failed: %m");
@@ -807,7 +808,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		bg_close(c);
 		return PAM_BUF_ERR;
 	}
-	r = call_simple(pamh, &o, &c, reused, "io.biogate.CheckAccount", params, &msg, &rep);
+	r = call_simple(pamh, &o, &c, reused, BIOGATE_METHOD_CHECK_ACCOUNT, params, &msg, &rep);
 	if (r == 0)
 		keep_daemon(pamh, c);
 	else
@@ -920,7 +921,8 @@ close_daemon_session(pam_handle_t *pamh, const Options *o, const SessionData *s)
 		bg_close(c);
 		return;
 	}
-	if (call_simple(pamh, o, &c, reused, "io.biogate.CloseSession", params, &msg, &rep) == 0) {
+	if (call_simple(pamh, o, &c, reused, BIOGATE_METHOD_CLOSE_SESSION, params, &msg, &rep) ==
+	    0) {
 		if (rep.error)
 			pam_syslog(pamh, LOG_ERR, "CloseSession %s failed: %s", s->id,
 			           log_name(rep.error));
@@ -1009,7 +1011,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	drop_auth_data(pamh);
 	auth = NULL;
 
-	r = call_simple(pamh, &o, &c, reused, "io.biogate.OpenSession", params, &msg, &rep);
+	r = call_simple(pamh, &o, &c, reused, BIOGATE_METHOD_OPEN_SESSION, params, &msg, &rep);
 	bg_close(c);
 	if (r < 0) {
 		say(pamh, flags, PAM_ERROR_MSG, _(MSG_LOST));
