@@ -22,32 +22,19 @@
 #include <systemd/sd-daemon.h>
 
 #include "audit.h"
-#include "daemon.h"
+#include "clock.h"
+#include "conn.h"
 #include "devices.h"
 #include "incidents.h"
 #include "log.h"
+#include "manager.h"
+#include "methods.h"
 #include "policy.h"
 #include "room.h"
+#include "secret.h"
+#include "sensorlink.h"
 #include "sessions.h"
-
-int log_debug_enabled;
-int log_journal;
-
-uint64_t
-now_mono_usec(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-int64_t
-now_real_usec(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+#include "store.h"
 
 typedef struct Args {
 	const char *state_dir;
@@ -184,6 +171,21 @@ open_listen_socket(const char *runtime_dir)
 	return fd;
 }
 
+/* Staff enter the room log when their session opens and leave it when it ends (R14). */
+static void
+manager_session_opened(const char *matching_id, int64_t session_id, int64_t at_usec, void *userdata)
+{
+	Manager *m = userdata;
+	room_staff_login(m->room, matching_id, session_id, at_usec);
+}
+
+static void
+manager_session_ended(const char *matching_id, int64_t session_id, int64_t at_usec, void *userdata)
+{
+	Manager *m = userdata;
+	room_staff_logout(m->room, session_id, at_usec);
+}
+
 static void
 manager_free(Manager *m)
 {
@@ -206,7 +208,7 @@ manager_free(Manager *m)
 	sd_event_unref(m->event);
 	free(m->state_dir);
 	free(m->runtime_dir);
-	explicit_bzero(m->tickets, sizeof(m->tickets));
+	explicit_bzero(&m->tickets, sizeof(m->tickets));
 	free(m);
 }
 
@@ -301,7 +303,7 @@ manager_new(const Args *a, Manager **ret)
 		r = fd;
 		goto fail;
 	}
-	r = server_new(m, fd, &m->server);
+	r = server_new(m, fd, methods_dispatch, &m->server);
 	if (r < 0) {
 		close(fd);
 		goto fail;
@@ -319,6 +321,7 @@ manager_new(const Args *a, Manager **ret)
 	r = room_new(m, &m->room);
 	if (r < 0)
 		goto fail;
+	sessions_set_hooks(m->sessions, manager_session_opened, manager_session_ended, m);
 	/* After incidents: a device blocked at start is an incident too. */
 	r = devices_new(m, &m->devices);
 	if (r < 0) {

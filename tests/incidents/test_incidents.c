@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * incidents and devices (R17, R15) on a real audit trail (SQLite file, sd-event loop) with a
- * Manager built here: the daemon's own incidents.c and devices.c are compiled into this
- * program, and the few server functions they call are stubbed with recording fakes. The
- * monotonic clock is the test's, so windows pass at once; notify commands are real shell
- * scripts run by posix_spawn and reaped by sd-event. USB decisions run on a fake sysfs tree:
- * nothing here touches /sys.
+ * Manager built here: the daemon's core library (incidents.c, devices.c) linked as biogated
+ * links it. Core never sees a connection: the test is the caller, with a Caller whose hold
+ * and release it counts, as the varlink layer would. The monotonic clock is the test's, so windows
+ * pass at once; notify commands are real shell scripts run by posix_spawn and reaped by sd-event.
+ * USB decisions run on a fake sysfs tree: nothing here touches /sys.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,15 +21,16 @@
 #include <unistd.h>
 
 #include "audit.h"
-#include "daemon.h"
+#include "caller.h"
+#include "clock.h"
 #include "devices.h"
 #include "incidents.h"
+#include "interface.h"
+#include "manager.h"
 #include "policy.h"
+#include "errors.h"
 
 #define USEC 1000000LL
-
-int log_debug_enabled;
-int log_journal;
 
 static int failures;
 #define CHECK(cond)                                                                                \
@@ -58,7 +59,8 @@ static int failures;
 		}                                                                                  \
 	} while (0)
 
-/* --- the daemon's clock and server, faked ---------------------------------------------------- */
+/* --- the daemon's clock, the test's; the caller
+ * ---------------------------------------------------------- */
 
 static int64_t fake_mono = 1000000 * USEC; /* far from 0: windows never reach below it */
 static int64_t fake_real_skew;
@@ -84,47 +86,26 @@ advance(int64_t sec)
 	fake_real_skew += sec * USEC;
 }
 
-struct Conn {
-	Peer peer;
+/* The caller core sees; the test counts the holds on its reply, as the server would. */
+typedef struct Conn {
+	Caller caller; /* first: core's Caller * is this Conn * */
 	int holds, releases;
 	bool release_ok;
 	bool answered_while_held; /* the reply came while a record was pending */
 	char error[128];
 	json_object *reply;
-};
+} Conn;
 
-const Peer *
-conn_peer(const Conn *c)
+static void
+conn_hold(Caller *caller)
 {
-	return &c->peer;
+	((Conn *)caller)->holds++;
 }
 
-int
-conn_reply(Conn *c, json_object *params, bool continues)
+static void
+conn_release(Caller *caller, bool ok)
 {
-	c->answered_while_held = c->holds > c->releases;
-	json_object_put(c->reply);
-	c->reply = params;
-	return 0;
-}
-
-int
-conn_error(Conn *c, const char *error, json_object *params)
-{
-	snprintf(c->error, sizeof(c->error), "%s", error);
-	json_object_put(params);
-	return 0;
-}
-
-void
-conn_hold_output(Conn *c)
-{
-	c->holds++;
-}
-
-void
-conn_release_output(Conn *c, bool ok)
-{
+	Conn *c = (Conn *)caller;
 	c->releases++;
 	c->release_ok = ok;
 }
@@ -133,7 +114,54 @@ static void
 conn_reset(Conn *c)
 {
 	json_object_put(c->reply);
-	*c = (Conn){ .peer = { .uid = 0, .pid = getpid() } };
+	*c = (Conn){ .caller = { .peer = { .uid = 0, .pid = getpid() },
+		                 .hold = conn_hold,
+		                 .release = conn_release } };
+}
+
+/* What the varlink layer's handlers do with core's answer (varlink/devices-methods.c). */
+static void
+answer(Conn *c, int r, const char *bad, json_object *o)
+{
+	if (r == -EINVAL || bad)
+		snprintf(c->error, sizeof(c->error), "%s", WIRE_ERR_VARLINK_INVALID);
+	else if (r < 0)
+		snprintf(c->error, sizeof(c->error), "%s", errors_from_errno(r));
+	else {
+		c->answered_while_held = c->holds > c->releases;
+		c->reply = o;
+	}
+}
+
+static void
+usb_change(Manager *m, Conn *c, json_object *params, bool allow)
+{
+	const char *bad = NULL;
+	json_object *o = NULL;
+	const InterfaceMethod *t = allow ? &iface_usb_allow : &iface_usb_revoke;
+	if (wire_check(params, t->fields, t->n_fields, &bad) < 0)
+		return answer(c, -EINVAL, bad, NULL);
+	int r = devices_change(m, &c->caller, wire_str(params, "serial"),
+	                       allow ? wire_str(params, "note") : NULL, allow, &bad, &o);
+	answer(c, r, NULL, o);
+}
+
+static void
+usb_allow(Manager *m, Conn *c, json_object *params)
+{
+	usb_change(m, c, params, true);
+}
+
+static void
+usb_revoke(Manager *m, Conn *c, json_object *params)
+{
+	usb_change(m, c, params, false);
+}
+
+static void
+usb_list(Manager *m, Conn *c, json_object *params)
+{
+	answer(c, 0, NULL, devices_list_json(m));
 }
 
 /* --- helpers ------------------------------------------------------------------------------ */
@@ -704,10 +732,11 @@ test_devices(Manager *m)
 
 	CHECK_EQ_INT(devices_new_offline(m, &m->devices), 0);
 	CHECK(devices_allowlist_ok(m->devices));
-	Conn c = { 0 };
+	Conn c;
+	conn_reset(&c);
 
-	json_object *o = call(m, &c, devices_method_allow,
-	                      "{\"serial\":\"SER-ALLOWED-1\",\"note\":\"counter 2 stick\"}");
+	json_object *o =
+	    call(m, &c, usb_allow, "{\"serial\":\"SER-ALLOWED-1\",\"note\":\"counter 2 stick\"}");
 	CHECK_EQ_STR(c.error, "");
 	CHECK(o && strcmp(field_str(o, "serial"), "SER-ALLOWED-1") == 0);
 	CHECK_EQ_INT(c.holds, 1);
@@ -716,12 +745,12 @@ test_devices(Manager *m)
 	CHECK(stat(listpath, &st) == 0 && (st.st_mode & 07777) == 0600);
 	CHECK_EQ_INT(count_records(m, "usb.allow"), 1);
 
-	call(m, &c, devices_method_allow, "{\"serial\":\"SER-ALLOWED-1\"}");
+	call(m, &c, usb_allow, "{\"serial\":\"SER-ALLOWED-1\"}");
 	CHECK_EQ_STR(c.error, "io.biogate.AlreadyExists");
 	/* A bad serial is refused like any bad parameter: by name. */
-	call(m, &c, devices_method_allow, "{\"serial\":\"has space\"}");
+	call(m, &c, usb_allow, "{\"serial\":\"has space\"}");
 	CHECK_EQ_STR(c.error, "org.varlink.service.InvalidParameter");
-	call(m, &c, devices_method_allow, "{\"serial\":\"X\",\"extra\":1}");
+	call(m, &c, usb_allow, "{\"serial\":\"X\",\"extra\":1}");
 	CHECK_EQ_STR(c.error, "org.varlink.service.InvalidParameter");
 
 	size_t storage_before = count_records(m, "incident.storage-blocked");
@@ -778,7 +807,7 @@ test_devices(Manager *m)
 	}
 	json_object_put(rows);
 
-	o = call(m, &c, devices_method_list, "{}");
+	o = call(m, &c, usb_list, "{}");
 	CHECK_EQ_STR(c.error, "");
 	CHECK_EQ_INT(json_object_array_length(field_json(o, "allowed")), 1);
 	json_object *att = field_json(o, "attempts");
@@ -794,7 +823,7 @@ test_devices(Manager *m)
 	/* The list survives a restart. */
 	reload(m);
 	CHECK(devices_allowlist_ok(m->devices));
-	o = call(m, &c, devices_method_list, "{}");
+	o = call(m, &c, usb_list, "{}");
 	json_object *al = field_json(o, "allowed");
 	CHECK_EQ_INT(json_object_array_length(al), 1);
 	if (json_object_array_length(al) == 1) {
@@ -806,19 +835,19 @@ test_devices(Manager *m)
 	CHECK_EQ_INT(apply(m, "1-1", "1-1:1.0"), 1);
 
 	/* Revoked: blocked from the next attempt. */
-	call(m, &c, devices_method_revoke, "{\"serial\":\"SER-ALLOWED-1\"}");
+	call(m, &c, usb_revoke, "{\"serial\":\"SER-ALLOWED-1\"}");
 	CHECK_EQ_STR(c.error, "");
 	CHECK_EQ_INT(count_records(m, "usb.revoke"), 1);
 	CHECK_EQ_INT(apply(m, "1-1", "1-1:1.0"), 0);
 	a = authorized("1-1", "1-1:1.0");
 	CHECK_EQ_STR(a, "0");
 	free(a);
-	call(m, &c, devices_method_revoke, "{\"serial\":\"SER-ALLOWED-1\"}");
+	call(m, &c, usb_revoke, "{\"serial\":\"SER-ALLOWED-1\"}");
 	CHECK_EQ_STR(c.error, "io.biogate.NotFound");
 	CHECK(stat(listpath, &st) == 0 && (st.st_mode & 07777) == 0600);
 
 	/* A file that is not exactly what the daemon writes is refused, and blocks all. */
-	call(m, &c, devices_method_allow, "{\"serial\":\"SER-ALLOWED-1\"}");
+	call(m, &c, usb_allow, "{\"serial\":\"SER-ALLOWED-1\"}");
 	CHECK_EQ_STR(c.error, "");
 	char *good = read_file(listpath);
 	CHECK(good != NULL);
@@ -866,7 +895,7 @@ test_devices(Manager *m)
 	CHECK(!devices_allowlist_ok(m->devices));
 	CHECK_EQ_INT(apply(m, "1-1", "1-1:1.0"), 0);
 	/* And the daemon does not overwrite what it refused to read. */
-	call(m, &c, devices_method_allow, "{\"serial\":\"SER-NEW\"}");
+	call(m, &c, usb_allow, "{\"serial\":\"SER-NEW\"}");
 	CHECK_EQ_STR(c.error, "io.biogate.InternalError");
 	CHECK(lstat(listpath, &st) == 0 && S_ISLNK(st.st_mode));
 

@@ -89,6 +89,12 @@ check "remote login: PAM_AUTHINFO_UNAVAIL" [ "$(result auth)" = PAM_AUTHINFO_UNA
 login bgtest1 --open-session --close-session
 check "login, open and close: PAM_SUCCESS" \
 	[ "$(result auth)/$(result open)/$(result close)" = PAM_SUCCESS/PAM_SUCCESS/PAM_SUCCESS ]
+# The first session's login process exited without closing it: the login above found its
+# leader gone and ended it, and that end is in the trail like every other (R5, R10).
+"$CTL" --json audit list --matching-id M001 --action session.end >"$T/reaped.json"
+check "a reaped session is recorded: session.end, leader-gone" \
+	jq -e 'any(.[]; .outcome == "ok" and .reason == "leader-gone" and .operator_id == "OP-001")' \
+	"$T/reaped.json"
 
 # --- the sensor dies mid-verify -------------------------------------------------------
 login bgtest1 &

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* roster: see roster.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "caller.h"
+#include "clock.h"
+#include "dates.h"
+#include "log.h"
+#include "manager.h"
+#include "policy.h"
+#include "record.h"
+#include "roster.h"
+
+static json_object *
+param_obj(const char *key, json_object *val)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, key, val);
+	return o;
+}
+
+/* An administrative change: who did it (uid) goes into the detail when none is given. */
+static void
+record_admin(Manager *m, Caller *c, const char *matching_id, const char *operator_id,
+             const char *action, const char *detail)
+{
+	char buf[64];
+	if (!detail) {
+		snprintf(buf, sizeof(buf), "{\"by_uid\":%u}", (unsigned)c->peer.uid);
+		detail = buf;
+	}
+	AuditRecord rec = { .matching_id = matching_id,
+		            .operator_id = operator_id,
+		            .action = action,
+		            .outcome = "ok",
+		            .detail = detail };
+	(void)record_append(m, c, &rec, NULL, NULL);
+}
+
+int
+roster_add(Manager *m, Caller *c, StoreStaffIn *in, json_object **ret)
+{
+	/* Who, for the roster history (R6). */
+	char actor[32];
+	snprintf(actor, sizeof(actor), "uid %u", (unsigned)c->peer.uid);
+	in->actor = actor;
+	int r = store_staff_add(m->store, in, now_real_usec());
+	if (r < 0)
+		return r;
+	log_info("Roster: added matching ID %s (uid %u)", in->matching_id, (unsigned)c->peer.uid);
+	record_admin(m, c, in->matching_id, NULL, "staff.add", NULL);
+	return store_staff_json(m->store, in->matching_id, ret);
+}
+
+int
+roster_get(Manager *m, const char *matching_id, json_object **ret)
+{
+	return store_staff_json(m->store, matching_id, ret);
+}
+
+int
+roster_list(Manager *m, json_object **ret)
+{
+	json_object *arr = NULL;
+	int r = store_staff_list_json(m->store, &arr);
+	if (r < 0)
+		return r;
+	*ret = param_obj("staff", arr);
+	return 0;
+}
+
+int
+roster_grant(Manager *m, Caller *c, const char *mid, const char *oid, const char *role,
+             json_object **ret)
+{
+	/* A role the policy does not define could never do anything: refuse it now rather
+	 * than grant an operator ID that every decision denies (R2). */
+	if (!policy_role_exists(m->policy, role))
+		return -EINVAL;
+	StoreStaff st;
+	int r = store_staff_by_id(m->store, mid, &st);
+	if (r < 0)
+		return r;
+	if (!st.active)
+		return -EPERM;
+	r = store_operator_grant(m->store, mid, oid, role, now_real_usec());
+	if (r < 0)
+		/* -EALREADY reads as the store's NotFound, not as "not on the roster". */
+		return r == -ENOENT ? -EALREADY : r;
+	log_info("Granted operator ID %s (role %s) to matching ID %s", oid, role, mid);
+	char detail[160];
+	snprintf(detail, sizeof(detail), "{\"role\":\"%s\"}", role);
+	record_admin(m, c, mid, oid, "operator.grant", detail);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "matching_id", json_object_new_string(mid));
+	json_object_object_add(o, "operator_id", json_object_new_string(oid));
+	json_object_object_add(o, "role", json_object_new_string(role));
+	*ret = o;
+	return 0;
+}
+
+int
+roster_edit(Manager *m, Caller *c, const char *mid, StoreStaffEdit *e, json_object *fields,
+            json_object **ret)
+{
+	char actor[32];
+	snprintf(actor, sizeof(actor), "uid %u", (unsigned)c->peer.uid);
+	e->actor = actor;
+	int r = store_staff_edit(m->store, mid, e, now_real_usec());
+	if (r < 0)
+		return r;
+	/* Which fields changed, never their values: the record outlives the roster (R5, R6). */
+	json_object *d = param_obj("fields", json_object_get(fields));
+	json_object_object_add(d, "by_uid", json_object_new_int64(c->peer.uid));
+	record_admin(m, c, mid, NULL, "staff.edit", json_object_to_json_string(d));
+	json_object_put(d);
+	r = store_staff_json(m->store, mid, ret);
+	return r == -ENOENT ? -EALREADY : r;
+}
+
+int
+roster_unlock(Manager *m, Caller *c, const char *mid)
+{
+	StoreStaff st;
+	int r = store_staff_by_id(m->store, mid, &st);
+	if (r < 0)
+		return r;
+	r = store_failures_clear(m->store, mid);
+	if (r < 0)
+		return r == -ENOENT ? -EALREADY : r;
+	log_info("Lockout of matching ID %s lifted by uid %u", mid, (unsigned)c->peer.uid);
+	record_admin(m, c, mid, NULL, "staff.unlock", NULL);
+	return 0;
+}
+
+/* --- the schedule ------------------------------------------------------------------------ */
+
+static const WireField shift_fields[] = {
+	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
+	{ "date", WIRE_STRING, true, 10, 0, 0 },
+	{ "start", WIRE_STRING, true, 5, 0, 0 },
+	{ "end", WIRE_STRING, true, 5, 0, 0 },
+};
+
+static int
+parse_hhmm(const char *s)
+{
+	if (!s || strlen(s) != 5 || s[2] != ':' || s[0] < '0' || s[0] > '2' || s[1] < '0' ||
+	    s[1] > '9' || s[3] < '0' || s[3] > '5' || s[4] < '0' || s[4] > '9')
+		return -1;
+	int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+	return h < 24 ? h * 60 + m : -1;
+}
+
+/* Local date + minutes -> microseconds since the epoch, in the terminal's time zone. */
+static int64_t
+local_usec(int32_t ymd, int minutes)
+{
+	struct tm tm = { .tm_year = ymd / 10000 - 1900,
+		         .tm_mon = ymd / 100 % 100 - 1,
+		         .tm_mday = ymd % 100,
+		         .tm_hour = minutes / 60,
+		         .tm_min = minutes % 60,
+		         .tm_isdst = -1 };
+	time_t t = mktime(&tm);
+	return t == (time_t)-1 ? -1 : (int64_t)t * 1000000;
+}
+
+int32_t
+schedule_parse_month(const char *s)
+{
+	char buf[11];
+	if (!s || strlen(s) != 7)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s-01", s);
+	return dates_parse_ymd(buf);
+}
+
+int
+schedule_import(Manager *m, Caller *c, const char *month, json_object *arr, json_object **ret)
+{
+	int32_t first = schedule_parse_month(month);
+	if (!first)
+		return -EINVAL;
+	int32_t next = first / 100 % 100 == 12 ? (first / 10000 + 1) * 10000 + 101 : first + 100;
+	size_t n = json_object_array_length(arr);
+	StoreShift *shifts = calloc(n ? n : 1, sizeof(*shifts));
+	if (!shifts)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		json_object *row = json_object_array_get_idx(arr, i);
+		const char *bad = NULL;
+		if (!json_object_is_type(row, json_type_object) ||
+		    wire_check(row, shift_fields, 4, &bad) < 0) {
+			free(shifts);
+			return -EINVAL;
+		}
+		int32_t date = dates_parse_ymd(wire_str(row, "date"));
+		int start = parse_hhmm(wire_str(row, "start"));
+		int end = parse_hhmm(wire_str(row, "end"));
+		const char *mid = wire_str(row, "matching_id");
+		if (!wire_valid_id(mid) || date < first || date >= next || start < 0 ||
+		    end <= start) {
+			free(shifts);
+			return -EINVAL;
+		}
+		shifts[i] = (StoreShift){ .matching_id = mid,
+			                  .start_usec = local_usec(date, start),
+			                  .end_usec = local_usec(date, end) };
+	}
+	int r = store_schedule_replace(m->store, local_usec(first, 0), local_usec(next, 0), shifts,
+	                               n, now_real_usec());
+	free(shifts);
+	if (r < 0)
+		return r == -EINVAL ? -EIO : r;
+	log_info("Schedule for %s imported: %zu shifts", month, n);
+	char detail[96];
+	snprintf(detail, sizeof(detail), "{\"month\":\"%s\",\"shifts\":%zu,\"by_uid\":%u}", month,
+	         n, (unsigned)c->peer.uid);
+	record_admin(m, c, NULL, NULL, "schedule.import", detail);
+	json_object *o = param_obj("month", json_object_new_string(month));
+	json_object_object_add(o, "shifts", json_object_new_int64((int64_t)n));
+	*ret = o;
+	return 0;
+}
+
+int
+schedule_get(Manager *m, const char *month, const char *mid, json_object **ret)
+{
+	int64_t from = 0, to = 0;
+	if (month) {
+		int32_t first = schedule_parse_month(month);
+		if (!first)
+			return -EINVAL;
+		int32_t next =
+		    first / 100 % 100 == 12 ? (first / 10000 + 1) * 10000 + 101 : first + 100;
+		from = local_usec(first, 0);
+		to = local_usec(next, 0);
+	}
+	json_object *arr = NULL;
+	int r = store_schedule_json(m->store, mid, from, to, &arr);
+	if (r < 0)
+		return r == -EINVAL ? -EIO : r;
+	/* Local date and times, as the schedule was written. */
+	size_t n = json_object_array_length(arr);
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		int64_t st = wire_int(o, "start", 0), en = wire_int(o, "end", 0);
+		time_t ts = (time_t)(st / 1000000), te = (time_t)(en / 1000000);
+		struct tm a, b;
+		char date[16], start[8], end[8];
+		localtime_r(&ts, &a);
+		localtime_r(&te, &b);
+		strftime(date, sizeof(date), "%Y-%m-%d", &a);
+		strftime(start, sizeof(start), "%H:%M", &a);
+		strftime(end, sizeof(end), "%H:%M", &b);
+		json_object_object_add(o, "date", json_object_new_string(date));
+		json_object_object_add(o, "start", json_object_new_string(start));
+		json_object_object_add(o, "end", json_object_new_string(end));
+	}
+	*ret = param_obj("shifts", arr);
+	return 0;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * roster: the people on it (R6), their operator IDs (R2), their lockout (R8) and the monthly
+ * shift schedule (R12). Every change is an audit record naming who made it, never a
+ * personal field's value; the caller's reply waits for it.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "forward.h"
+#include "store.h"
+
+/* The store's -errno except: -ENOENT for "not on the roster" where a person is named. */
+int roster_add(Manager *m, Caller *c, StoreStaffIn *in, json_object **ret);
+int roster_get(Manager *m, const char *matching_id, json_object **ret);
+int roster_list(Manager *m, json_object **ret);
+/* -EINVAL: a role the policy does not define; -ENOENT, -EPERM (revoked). */
+int roster_grant(Manager *m, Caller *c, const char *matching_id, const char *operator_id,
+                 const char *role, json_object **ret);
+/* fields: the names of the fields changed (recorded, never their values). */
+int roster_edit(Manager *m, Caller *c, const char *matching_id, StoreStaffEdit *e,
+                json_object *fields, json_object **ret);
+int roster_unlock(Manager *m, Caller *c, const char *matching_id);
+
+/* "YYYY-MM" -> YYYYMM01, 0 when not a month. */
+int32_t schedule_parse_month(const char *s);
+/* Replaces month's schedule with shifts [{matching_id, date, start, end}] (local times,
+ * checked here: -EINVAL names nothing, the handler says "shifts"). -ENOENT: someone named
+ * is not on the roster. ret {month, shifts}. */
+int schedule_import(Manager *m, Caller *c, const char *month, json_object *shifts,
+                    json_object **ret);
+/* {shifts:[{matching_id, start, end, date, ...}]} of month (NULL: all) and matching_id
+ * (NULL: everyone), with local date and times. */
+int schedule_get(Manager *m, const char *month, const char *matching_id, json_object **ret);

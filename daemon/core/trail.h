@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * trail: what an auditor asks of the audit trail (R5, R19): verify the chain, list records,
+ * export them, search by a key's HMAC. Every question is itself a record (who asked, with
+ * what filter); the caller's reply waits for it.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "audit.h"
+#include "forward.h"
+
+/* Verifies the chain; a broken one is recorded as a failure and an incident. *ret_record:
+ * the first bad record when cheap to find (else NULL). -errno when unreadable (recorded). */
+int trail_verify(Manager *m, Caller *c, AuditVerifyResult *ret, json_object **ret_record);
+/* Records matching f (limit defaults to 100), recorded as audit.list. -EINVAL, -errno. */
+int trail_list(Manager *m, Caller *c, AuditFilter *f, json_object **ret);
+/* Writes the export into a sealed memfd from its start: *ret_fd, *ret_records. */
+int trail_export(Manager *m, const AuditFilter *f, bool csv, int *ret_fd, int64_t *ret_records);
+/* Records the export (audit.export with the filter, actor and confirmers). */
+void trail_exported(Manager *m, Caller *c, const AuditFilter *f, bool csv, const char *actor,
+                    json_object *people);
+
+typedef struct TrailSearch {
+	json_object *hits; /* [{seq, time, terminal, matching_id, operator_id, action, ...}] */
+	bool truncated, searched;
+	int64_t earlier_lookups;
+	const char *key_class;
+} TrailSearch;
+/* Whether key was searched (by its HMAC), recorded as audit.search-key with the HMAC only. */
+int trail_search_key(Manager *m, Caller *c, const char *key, size_t key_len, TrailSearch *ret);

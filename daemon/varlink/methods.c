@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * methods: the table of Varlink methods biogated answers: who may call each (a permission
+ * kind, decided from the kernel's peer credentials and the caller's session only), the
+ * parameter schema of each, and its handler (one file per method group, methods.h). The
+ * dispatcher refuses, and records the refusal, in one place before any handler runs.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+#include "caller.h"
+#include "clock.h"
+#include "devices.h"
+#include "interface.h"
+#include "log.h"
+#include "manager.h"
+#include "handlers.h"
+#include "methods.h"
+#include "policy.h"
+#include "record.h"
+#include "reply.h"
+#include "sensorlink.h"
+#include "sessions.h"
+#include "store.h"
+
+typedef enum Perm {
+	PERM_ANYONE,
+	PERM_ADMIN,   /* root or the admin group */
+	PERM_ROOT,    /* the PAM module inside a login process */
+	PERM_LOGIN,   /* root, admin, or the Unix user the named person maps to (checked later) */
+	PERM_SESSION, /* a process inside an open biogate session */
+	PERM_ADMIN_OR_SESSION, /* admin (the staff at the counter record their visitors) */
+} Perm;
+
+typedef void (*MethodFn)(Manager *m, Conn *c, json_object *params);
+
+/* One bound method: the interface's name and parameter table (common/interface.c), who
+ * may call it, and its handler. */
+typedef struct Method {
+	const InterfaceMethod *iface;
+	Perm perm;
+	MethodFn fn;
+} Method;
+
+/* --- org.varlink.service and status ------------------------------------------------ */
+
+static void
+method_get_info(Manager *m, Conn *c, json_object *params)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "vendor", json_object_new_string("biogate"));
+	json_object_object_add(o, "product", json_object_new_string("biogated"));
+	json_object_object_add(o, "version", json_object_new_string(BIOGATE_VERSION));
+	json_object_object_add(o, "url", json_object_new_string("https://biogate.invalid/"));
+	json_object *ifs = json_object_new_array();
+	json_object_array_add(ifs, json_object_new_string("org.varlink.service"));
+	json_object_array_add(ifs, json_object_new_string(BIOGATE_INTERFACE));
+	json_object_object_add(o, "interfaces", ifs);
+	conn_reply(c, o, false);
+}
+
+static void
+method_get_status(Manager *m, Conn *c, json_object *params)
+{
+	json_object *o = sensorlink_status(m->sensor);
+	int64_t staff = 0, sessions = 0;
+	(void)store_staff_count(m->store, &staff);
+	(void)store_sessions_open_count(m->store, &sessions);
+	json_object_object_add(o, "version", json_object_new_string(BIOGATE_VERSION));
+	json_object_object_add(o, "staff", json_object_new_int64(staff));
+	json_object_object_add(o, "open_sessions", json_object_new_int64(sessions));
+	json_object_object_add(o, "connections",
+	                       json_object_new_int64(server_connections(m->server)));
+	json_object_object_add(
+	    o, "uptime_ms",
+	    json_object_new_int64((int64_t)((now_mono_usec() - m->started_usec) / 1000)));
+	conn_reply(c, o, false);
+}
+
+static const Method methods[] = {
+	{ &iface_get_info, PERM_ANYONE, method_get_info },
+	{ &iface_get_status, PERM_ANYONE, method_get_status },
+	{ &iface_add_staff, PERM_ADMIN, staff_method_add },
+	{ &iface_get_staff, PERM_ADMIN, staff_method_get },
+	{ &iface_list_staff, PERM_ADMIN, staff_method_list },
+	{ &iface_grant_operator, PERM_ADMIN, staff_method_grant },
+	{ &iface_enroll, PERM_ADMIN, login_method_enroll },
+	{ &iface_check_account, PERM_LOGIN, login_method_check_account },
+	{ &iface_verify, PERM_LOGIN, login_method_verify },
+	{ &iface_open_session, PERM_ROOT, login_method_open_session },
+	{ &iface_close_session, PERM_ROOT, login_method_close_session },
+	{ &iface_list_sessions, PERM_ADMIN, login_method_list_sessions },
+	{ &iface_edit_staff, PERM_ADMIN, staff_method_edit },
+	{ &iface_unlock, PERM_ADMIN, staff_method_unlock },
+	{ &iface_import_schedule, PERM_ADMIN, staff_method_import_schedule },
+	{ &iface_get_schedule, PERM_ADMIN, staff_method_get_schedule },
+	{ &iface_authorize, PERM_ANYONE, authorize_method_authorize },
+	{ &iface_who_am_i, PERM_ANYONE, authorize_method_whoami },
+	{ &iface_lock, PERM_SESSION, sessions_method_lock },
+	{ &iface_logoff, PERM_SESSION, sessions_method_logoff },
+	{ &iface_revoke, PERM_ADMIN, custody_method_revoke },
+	{ &iface_staff_nationality, PERM_ADMIN, custody_method_nationality },
+	{ &iface_staff_history, PERM_ADMIN, custody_method_history },
+	{ &iface_disposal_plan, PERM_ADMIN, custody_method_disposal_plan },
+	{ &iface_disposal_approve, PERM_ADMIN, custody_method_disposal_approve },
+	{ &iface_disposal_execute, PERM_ADMIN, custody_method_disposal_execute },
+	{ &iface_disposal_report, PERM_ADMIN, custody_method_disposal_report },
+	{ &iface_audit_verify, PERM_ADMIN, audit_method_verify },
+	{ &iface_audit_list, PERM_ADMIN, audit_method_list },
+	{ &iface_audit_export, PERM_ADMIN, audit_method_export },
+	{ &iface_audit_search_key, PERM_ADMIN, audit_method_search_key },
+	{ &iface_room_enter, PERM_ADMIN_OR_SESSION, room_method_enter },
+	{ &iface_room_leave, PERM_ADMIN_OR_SESSION, room_method_leave },
+	{ &iface_room_list, PERM_ADMIN, room_method_list },
+	{ &iface_monthly_report, PERM_ADMIN, report_method_monthly },
+	{ &iface_usb_allow, PERM_ADMIN, devices_method_allow },
+	{ &iface_usb_revoke, PERM_ADMIN, devices_method_revoke },
+	{ &iface_usb_list, PERM_ADMIN, devices_method_list },
+};
+
+void
+methods_dispatch(Manager *m, Conn *c, const WireCall *call)
+{
+	const Method *meth = NULL;
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(call->method, methods[i].iface->name) == 0) {
+			meth = &methods[i];
+			break;
+		}
+	if (!meth) {
+		const char *dot = strrchr(call->method, '.');
+		size_t iflen = dot ? (size_t)(dot - call->method) : 0;
+		bool known_if =
+		    (iflen == strlen(BIOGATE_INTERFACE) &&
+		     strncmp(call->method, BIOGATE_INTERFACE, iflen) == 0) ||
+		    (iflen == 19 && strncmp(call->method, "org.varlink.service", 19) == 0);
+		if (!known_if)
+			return (void)conn_error(c, WIRE_ERR_INTERFACE_NOT_FOUND, NULL);
+		return (void)conn_error(c, WIRE_ERR_METHOD_NOT_FOUND, NULL);
+	}
+
+	const Peer *p = conn_peer(c);
+	bool allowed = false;
+	const char *why = "not-admin";
+	switch (meth->perm) {
+	case PERM_ANYONE:
+	case PERM_LOGIN:
+		allowed = true;
+		break;
+	case PERM_ROOT:
+		allowed = p->uid == 0;
+		why = "not-root";
+		break;
+	case PERM_ADMIN:
+		allowed = caller_is_admin(m, conn_caller(c));
+		break;
+	case PERM_SESSION:
+	case PERM_ADMIN_OR_SESSION: {
+		StoreSession ss;
+		allowed =
+		    (meth->perm == PERM_ADMIN_OR_SESSION && caller_is_admin(m, conn_caller(c))) ||
+		    (m->sessions && sessions_find_by_peer(m->sessions, p, &ss) == 0);
+		why = meth->perm == PERM_SESSION ? "no-session" : "not-admin-or-session";
+		break;
+	}
+	}
+	if (allowed && meth->perm == PERM_ADMIN &&
+	    policy_settings(m->policy)->admin_requires_session) {
+		/* The policy wants administration done in an admin-role session too. */
+		PeerSession ps;
+		allowed = sessions_of_caller(m, conn_caller(c), &ps) &&
+		          policy_is_admin_role(m->policy, ps.role);
+		why = "no-admin-session";
+	}
+	if (!allowed) {
+		log_info("Refused %s to uid %u pid %d", meth->iface->name, (unsigned)p->uid,
+		         (int)p->pid);
+		char detail[64];
+		snprintf(detail, sizeof(detail), "{\"uid\":%u,\"pid\":%d}", (unsigned)p->uid,
+		         (int)p->pid);
+		AuditRecord rec = { .action = meth->iface->name,
+			            .outcome = "deny",
+			            .reason = why,
+			            .detail = detail };
+		(void)record_append(m, conn_caller(c), &rec, NULL, NULL);
+		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
+	}
+
+	const char *bad = NULL;
+	if (wire_check(call->parameters, meth->iface->fields, meth->iface->n_fields, &bad) < 0)
+		return reply_invalid(c, bad);
+	meth->fn(m, c, call->parameters);
+}

@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * server: the Varlink listener. Accepts connections, takes the peer's credentials from the
+ * kernel (SO_PEERCRED, SO_PEERGROUPS), caps connections per uid and in total, frames and
+ * parses input with the wire codec, and hands complete calls to methods_dispatch() one at a time
+ * per connection. A message over the cap, a malformed message, a client idle too long or one that
+ * does not read its replies is disconnected; none of them can stall another client or abort the
+ * daemon.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <stddef.h>
+
+#include "clock.h"
+#include "conn.h"
+#include "log.h"
+#include "manager.h"
+
+/* A client that leaves this much unread output is dropped rather than buffered forever. */
+#define CONN_MAX_PENDING_OUTPUT (1024u * 1024u)
+
+struct Conn {
+	Server *server;
+	Conn *prev, *next;
+	int fd;
+	sd_event_source *io;
+	uint64_t idle_since; /* CLOCK_MONOTONIC usec of the last finished call; 0 in a call */
+	Caller caller;       /* what core is given: credentials, session cache, output hold */
+	WireBuf in;
+	char *out;
+	size_t out_len, out_off;
+	bool in_call; /* a call is being answered; further calls wait in the buffer */
+	bool more;    /* the current call asked for "more" */
+	bool oneway;  /* the current call wants no reply */
+	bool closing; /* close once the output is flushed */
+	bool dead;    /* freed at the next safe point */
+	bool dispatching;
+	unsigned hold; /* records not yet durable: output waits for them */
+	unsigned refs; /* holders besides the server (pending audit callbacks) */
+	ConnGoneFn gone;
+	void *gone_data;
+};
+
+struct Server {
+	Manager *manager;
+	ServerDispatchFn dispatch;
+	int fd;
+	sd_event_source *listen;
+	Conn *conns;
+	unsigned n_conns;
+	/* One sweep a second closes idle clients: a timer per connection would re-arm the
+	 * kernel timer on every call of every client. */
+	sd_event_source *sweep;
+};
+
+static void conn_free(Conn *c);
+static int conn_process(Conn *c);
+static int conn_flush(Conn *c);
+
+const Peer *
+conn_peer(const Conn *c)
+{
+	return &c->caller.peer;
+}
+
+Manager *
+conn_manager(const Conn *c)
+{
+	return c->server->manager;
+}
+
+Caller *
+conn_caller(Conn *c)
+{
+	return &c->caller;
+}
+
+bool
+conn_wants_more(const Conn *c)
+{
+	return c->more;
+}
+
+unsigned
+server_connections(const Server *s)
+{
+	return s->n_conns;
+}
+
+static void
+conn_update_events(Conn *c)
+{
+	uint32_t ev = EPOLLRDHUP;
+	if (!c->closing)
+		ev |= EPOLLIN;
+	if (c->out_len > c->out_off && c->hold == 0)
+		ev |= EPOLLOUT;
+	(void)sd_event_source_set_io_events(c->io, ev);
+}
+
+static void
+conn_arm_idle(Conn *c)
+{
+	uint64_t now = 0;
+	(void)sd_event_now(c->server->manager->event, CLOCK_MONOTONIC, &now);
+	c->idle_since = c->in_call ? 0 : now;
+}
+/* Frees now unless we are inside this connection's own dispatch or records still hold it;
+ * then marks it and stops its event sources. */
+static void
+conn_kill(Conn *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	(void)sd_event_source_set_enabled(c->io, SD_EVENT_OFF);
+	if (c->gone) {
+		ConnGoneFn fn = c->gone;
+		c->gone = NULL;
+		fn(c, c->gone_data);
+	}
+	if (!c->dispatching && c->refs == 0)
+		conn_free(c);
+}
+
+/* Holds the connection's output until release: a reply is not sent before the audit record
+ * it depends on is durable (core's record_append() through the Caller). Release with
+ * ok=false drops the connection instead. The Conn stays valid (possibly dead) until
+ * released. */
+static void
+conn_hold_output(Conn *c)
+{
+	c->hold++;
+	c->refs++;
+}
+
+static void
+conn_release_output(Conn *c, bool ok)
+{
+	c->hold--;
+	c->refs--;
+	if (c->dead) {
+		if (c->refs == 0 && !c->dispatching)
+			conn_free(c);
+		return;
+	}
+	if (!ok) {
+		/* Not durable means not said: the caller hears nothing rather than a reply the
+		 * audit trail does not back. */
+		conn_kill(c);
+		return;
+	}
+	if (c->hold == 0 && conn_flush(c) < 0)
+		conn_kill(c);
+}
+
+static Conn *
+conn_of_caller(Caller *caller)
+{
+	return (Conn *)((char *)caller - offsetof(Conn, caller));
+}
+
+static void
+conn_caller_hold(Caller *caller)
+{
+	conn_hold_output(conn_of_caller(caller));
+}
+
+static void
+conn_caller_release(Caller *caller, bool ok)
+{
+	conn_release_output(conn_of_caller(caller), ok);
+}
+
+static int
+conn_flush(Conn *c)
+{
+	/* A reply may not overtake the audit record of what it reports. */
+	if (c->hold > 0)
+		return 0;
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+		                 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			return -errno;
+		}
+		c->out_off += (size_t)n;
+	}
+	if (c->out_off == c->out_len) {
+		free(c->out);
+		c->out = NULL;
+		c->out_len = c->out_off = 0;
+		if (c->closing)
+			return -ECONNRESET;
+	}
+	conn_update_events(c);
+	return 0;
+}
+
+static int
+conn_queue(Conn *c, json_object *msg)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	int r = wire_serialize(msg, &buf, &n);
+	json_object_put(msg);
+	if (r < 0)
+		return r;
+	size_t pending = c->out_len - c->out_off;
+	if (pending + n > CONN_MAX_PENDING_OUTPUT) {
+		free(buf);
+		return -ENOBUFS;
+	}
+	if (pending == 0) {
+		free(c->out);
+		c->out = buf;
+		c->out_len = n;
+		c->out_off = 0;
+	} else {
+		char *nb = realloc(c->out, c->out_len + n);
+		if (!nb) {
+			free(buf);
+			return -ENOMEM;
+		}
+		memcpy(nb + c->out_len, buf, n);
+		free(buf);
+		c->out = nb;
+		c->out_len += n;
+	}
+	return conn_flush(c);
+}
+
+/* A final reply ends the call: re-arm the idle timer and look for the next queued call. */
+static int
+conn_end_call(Conn *c)
+{
+	c->in_call = false;
+	c->more = c->oneway = false;
+	c->gone = NULL;
+	c->gone_data = NULL;
+	conn_arm_idle(c);
+	if (!c->dispatching && !c->dead)
+		return conn_process(c);
+	return 0;
+}
+
+static int
+conn_send(Conn *c, json_object *msg, bool final)
+{
+	if (c->dead) {
+		json_object_put(msg);
+		return -ECONNRESET;
+	}
+	if (!msg)
+		return -ENOMEM;
+	int r = 0;
+	if (c->oneway)
+		json_object_put(msg);
+	else
+		r = conn_queue(c, msg);
+	if (r < 0) {
+		if (r != -ECONNRESET)
+			log_debug("Dropping client pid %d: %s", (int)c->caller.peer.pid,
+			          strerror(-r));
+		conn_kill(c);
+		return r;
+	}
+	if (final)
+		return conn_end_call(c);
+	return 0;
+}
+
+int
+conn_reply(Conn *c, json_object *params, bool continues)
+{
+	/* A call without "more" gets exactly one reply: drop progress it did not ask for. */
+	if (continues && !c->more) {
+		json_object_put(params);
+		return 0;
+	}
+	return conn_send(c, wire_new_reply(params, continues), !continues);
+}
+
+int
+conn_error(Conn *c, const char *error, json_object *params)
+{
+	return conn_send(c, wire_new_error(error, params), true);
+}
+
+void
+conn_defer(Conn *c)
+{
+	/* Nothing to do: in_call stays set until the final reply. Kept as a marker. */
+	(void)c;
+}
+
+void
+conn_set_gone_hook(Conn *c, ConnGoneFn fn, void *userdata)
+{
+	c->gone = fn;
+	c->gone_data = userdata;
+}
+
+/* Handles every complete call held, one at a time; stops while a call is outstanding. */
+static int
+conn_process(Conn *c)
+{
+	Manager *m = c->server->manager;
+	while (!c->in_call && !c->dead && !c->closing) {
+		json_object *msg = NULL;
+		int r = wire_buf_next(&c->in, &msg);
+		if (r == 0)
+			return 0;
+		if (r < 0) {
+			log_debug("Client pid %d sent a %s message; closing",
+			          (int)c->caller.peer.pid,
+			          r == -EMSGSIZE ? "too large" : "malformed");
+			conn_kill(c);
+			return r;
+		}
+		WireCall call;
+		if (wire_parse_call(msg, &call) < 0) {
+			json_object_put(msg);
+			conn_kill(c);
+			return -EBADMSG;
+		}
+		c->in_call = true;
+		c->more = call.more;
+		c->oneway = call.oneway;
+		c->idle_since = 0;
+		c->dispatching = true;
+		c->server->dispatch(m, c, &call);
+		c->dispatching = false;
+		json_object_put(msg);
+		if (c->dead) {
+			if (c->refs == 0)
+				conn_free(c);
+			return -ECONNRESET;
+		}
+	}
+	return 0;
+}
+
+static int
+conn_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	Conn *c = userdata;
+
+	if (revents & EPOLLOUT) {
+		if (conn_flush(c) < 0) {
+			conn_kill(c);
+			return 0;
+		}
+	}
+	if (revents & EPOLLIN) {
+		ssize_t n = wire_buf_fill(&c->in, fd);
+		if (n == -EAGAIN || n == -EINTR)
+			return 0;
+		if (n <= 0) {
+			conn_kill(c);
+			return 0;
+		}
+		(void)conn_process(c);
+		return 0;
+	}
+	if (revents & (EPOLLHUP | EPOLLERR | EPOLLRDHUP))
+		conn_kill(c);
+	return 0;
+}
+
+static int
+server_on_sweep(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	Server *s = userdata;
+	uint64_t limit = (uint64_t)s->manager->config.client_idle_timeout_sec * 1000000u;
+	uint64_t now = usec;
+	(void)sd_event_now(s->manager->event, CLOCK_MONOTONIC, &now);
+	for (Conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		if (!c->dead && c->idle_since && now > c->idle_since &&
+		    now - c->idle_since >= limit) {
+			log_debug("Client pid %d idle; closing", (int)c->caller.peer.pid);
+			conn_kill(c);
+		}
+	}
+	(void)sd_event_source_set_time(es, now + 1000000u);
+	return 0;
+}
+static void
+conn_free(Conn *c)
+{
+	Server *s = c->server;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->n_conns--;
+	sd_event_source_disable_unref(c->io);
+	close(c->fd);
+	wire_buf_clear(&c->in);
+	free(c->out);
+	free(c);
+}
+
+static unsigned
+server_count_uid(const Server *s, uid_t uid)
+{
+	unsigned n = 0;
+	for (const Conn *c = s->conns; c; c = c->next)
+		if (c->caller.peer.uid == uid && !c->dead)
+			n++;
+	return n;
+}
+
+static int
+server_on_accept(sd_event_source *es, int fd, uint32_t revents, void *userdata)
+{
+	Server *s = userdata;
+	Manager *m = s->manager;
+
+	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warning("accept failed: %m");
+		return 0;
+	}
+
+	Peer peer = { .n_groups = -1 };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0) {
+		close(cfd);
+		return 0;
+	}
+	peer.pid = cred.pid;
+	peer.uid = cred.uid;
+	peer.gid = cred.gid;
+	len = sizeof(peer.groups);
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERGROUPS, peer.groups, &len) == 0)
+		peer.n_groups = (int)(len / sizeof(gid_t));
+
+	if (s->n_conns >= m->config.max_connections ||
+	    server_count_uid(s, peer.uid) >= m->config.max_connections_per_uid) {
+		log_warning("Refusing connection from uid %u pid %d: too many connections",
+		            (unsigned)peer.uid, (int)peer.pid);
+		close(cfd);
+		return 0;
+	}
+
+	Conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(cfd);
+		return 0;
+	}
+	c->server = s;
+	c->fd = cfd;
+	c->caller =
+	    (Caller){ .peer = peer, .hold = conn_caller_hold, .release = conn_caller_release };
+	wire_buf_init(&c->in, WIRE_MAX_MESSAGE);
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->n_conns++;
+
+	int r = sd_event_add_io(m->event, &c->io, cfd, EPOLLIN | EPOLLRDHUP, conn_on_io, c);
+	conn_arm_idle(c);
+	if (r < 0) {
+		log_error_errno(r, "Failed to watch a connection: %m");
+		conn_free(c);
+	}
+	return 0;
+}
+
+int
+server_new(Manager *m, int listen_fd, ServerDispatchFn dispatch, Server **ret)
+{
+	Server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->manager = m;
+	s->dispatch = dispatch;
+	s->fd = listen_fd;
+	int r = sd_event_add_io(m->event, &s->listen, listen_fd, EPOLLIN, server_on_accept, s);
+	if (r >= 0) {
+		r = sd_event_add_time_relative(m->event, &s->sweep, CLOCK_MONOTONIC, 1000000u,
+		                               100000u, server_on_sweep, s);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(s->sweep, SD_EVENT_ON);
+		if (r < 0)
+			s->listen = sd_event_source_disable_unref(s->listen);
+	}
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+void
+server_free(Server *s)
+{
+	if (!s)
+		return;
+	while (s->conns) {
+		Conn *c = s->conns;
+		c->dispatching = false;
+		if (c->gone) {
+			ConnGoneFn fn = c->gone;
+			c->gone = NULL;
+			fn(c, c->gone_data);
+		}
+		conn_free(c);
+	}
+	sd_event_source_disable_unref(s->listen);
+	sd_event_source_disable_unref(s->sweep);
+	close(s->fd);
+	free(s);
+}
