@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "ctl-call.h"
+#include "interface.h"
 #include "ctl-util.h"
 
 /* --- errors and exit codes ------------------------------------------------------------ */
@@ -45,6 +46,10 @@ static const CtlError ctl_errors[] = {
 	     "--training-date)"),
 	  CTL_EXIT_REFUSED },
 	{ WIRE_ERR_IN_SESSION, N_("this matching ID is already in use in a session at a terminal"),
+	  CTL_EXIT_REFUSED },
+	{ WIRE_ERR_CENTER_UNREACHABLE,
+	  N_("the fleet center cannot be reached and this terminal's offline rules refuse the "
+	     "login"),
 	  CTL_EXIT_REFUSED },
 	{ WIRE_ERR_NOT_PERMITTED, NULL /* names the admin group; printed in ctl_fail_reply() */,
 	  CTL_EXIT_REFUSED },

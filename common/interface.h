@@ -63,6 +63,8 @@
 /* Errors besides wire.h's WIRE_ERR_*: every name either side may see is in
  * interface_errors[]. */
 #define WIRE_ERR_CANNOT_LOCK "io.biogate.CannotLock" /* Lock where nothing can lock */
+/* A fleet terminal that cannot reach the center and whose offline rules refuse the login. */
+#define WIRE_ERR_CENTER_UNREACHABLE "io.biogate.CenterUnreachable"
 
 typedef struct InterfaceMethod {
 	const char *name;

@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "devices.h"
+#include "fleet.h"
 #include "incidents.h"
 #include "log.h"
 #include "manager.h"
@@ -184,6 +185,8 @@ manager_session_ended(const char *matching_id, int64_t session_id, int64_t at_us
 {
 	Manager *m = userdata;
 	room_staff_logout(m->room, session_id, at_usec);
+	/* R12 across terminals: the person may log in elsewhere now. */
+	fleet_session_closed(m->fleet, matching_id, "ended");
 }
 
 static void
@@ -192,6 +195,9 @@ manager_free(Manager *m)
 	if (!m)
 		return;
 	devices_free(m->devices);
+	/* Before sessions: ending them tells the fleet, which must not be half gone. */
+	fleet_free(m->fleet);
+	m->fleet = NULL;
 	sessions_free(m->sessions);
 	/* Before the audit trail: records still queued then only free their room ops. */
 	room_free(m->room);
@@ -322,6 +328,12 @@ manager_new(const Args *a, Manager **ret)
 	if (r < 0)
 		goto fail;
 	sessions_set_hooks(m->sessions, manager_session_opened, manager_session_ended, m);
+	/* After sessions, incidents and the trail: the fleet applies revocations to all three. */
+	r = fleet_new(m, &m->fleet);
+	if (r < 0) {
+		log_error_errno(r, "Failed to start the fleet connection: %m");
+		goto fail;
+	}
 	/* After incidents: a device blocked at start is an incident too. */
 	r = devices_new(m, &m->devices);
 	if (r < 0) {

@@ -442,7 +442,7 @@ static void
 on_open(int r, int64_t id, const char *holder, void *userdata)
 {
 	OpenCall *oc = userdata;
-	FleetOpen res;
+	FleetOpenResult res;
 
 	if (r == 0 && holder)
 		res = FLEET_OPEN_HELD;

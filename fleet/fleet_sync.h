@@ -70,13 +70,13 @@ int fleet_sync_new(sd_event *event, const FleetSyncConfig *cfg, const FleetSyncH
 int fleet_sync_start(FleetSync *s);
 FleetSync *fleet_sync_free(FleetSync *s);
 
-typedef enum FleetOpen {
+typedef enum FleetOpenResult {
 	FLEET_OPEN_OK,      /* registered at the center */
 	FLEET_OPEN_HELD,    /* in an open session at another terminal (holder) */
 	FLEET_OPEN_REFUSED, /* the center says revoked or unknown */
 	FLEET_OPEN_OFFLINE, /* no answer within the bound: the offline rules decide */
-} FleetOpen;
-typedef void (*fleet_sync_open_cb_t)(FleetOpen result, const char *holder, void *userdata);
+} FleetOpenResult;
+typedef void (*fleet_sync_open_cb_t)(FleetOpenResult result, const char *holder, void *userdata);
 
 /* Registers a session about to open here. 0: cb runs exactly once, within wait_usec (plus a
  * loop turn). -ENOTCONN: the center is away now, nothing is called back (offline rules). */

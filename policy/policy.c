@@ -84,6 +84,12 @@ policy_new_defaults(Policy **ret)
 		.forbidden_search_threshold = 3,
 		.failed_match_threshold = 5,
 		.admin_role = "admin",
+		/* SSSD's offline_credentials_expiration is in days; a counter's shift is the
+		 * unit here: a terminal cut off for a working day stops admitting anyone. */
+		.fleet_offline_login = true,
+		.fleet_offline_max_sec = 8 * 3600,
+		.fleet_lease_sec = 60,
+		.fleet_wait_ms = 500,
 	};
 	static const char *const two_person[] = { "revoke", "audit-export", "nationality-read",
 		                                  "disposal-approve" };

@@ -185,6 +185,12 @@ typedef struct PolicySettings {
 	uint32_t incident_window_sec, forbidden_search_threshold, failed_match_threshold;
 	char notify[POLICY_MAX_NOTIFY]; /* empty when unset */
 	char admin_role[POLICY_MAX_NAME + 1];
+	/* [fleet]: when the center cannot be reached, whether a person this terminal already
+	 * knows may log in, and for how long after the last contact with the center. */
+	bool fleet_offline_login;
+	uint32_t fleet_offline_max_sec;
+	uint32_t fleet_lease_sec; /* how long a dead terminal's session holds its person */
+	uint32_t fleet_wait_ms;   /* a login's bound on waiting for the center */
 } PolicySettings;
 
 const PolicySettings *policy_settings(const Policy *p);

@@ -129,6 +129,7 @@ typedef enum AuditStmt {
 	AS_QUERY,
 	AS_QUERY_NEWEST,
 	AS_COUNT,
+	AS_AFTER,
 	_AS_MAX,
 } AuditStmt;
 
@@ -162,6 +163,8 @@ static const char *const audit_sql[_AS_MAX] = {
 	    "(?5 IS NULL OR time >= ?5) AND (?6 IS NULL OR time < ?6) AND "
 	    "(?7 IS NULL OR key_hmac = ?7) ORDER BY seq DESC LIMIT ?8",
 	[AS_COUNT] = "SELECT count(*) FROM records",
+	[AS_AFTER] =
+	    "SELECT " AUDIT_COLUMNS ", mac FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2",
 };
 
 /* A queued record: one allocation holding the strings it points to. */
@@ -1365,4 +1368,45 @@ audit_count(Audit *a)
 	if (rc != SQLITE_ROW)
 		return audit_fail(a->db, rc, "count");
 	return sqlite3_column_int64(st, 0);
+}
+
+int64_t
+audit_last_seq(const Audit *a)
+{
+	return a ? a->last_seq : 0;
+}
+
+int
+audit_read_after(Audit *a, int64_t after, size_t max, AuditRowFn fn, void *userdata)
+{
+	if (!a || !fn || after < 0 || max == 0 || max > INT32_MAX)
+		return -EINVAL;
+	STMT(a, AS_AFTER);
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	int n = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *f[AUDIT_N_FIELDS];
+		for (int i = 0; i < AUDIT_N_FIELDS; i++)
+			f[i] = (const char *)sqlite3_column_text(st, 2 + i);
+		if (sqlite3_column_bytes(st, 2 + AUDIT_N_FIELDS) != AUDIT_MAC_LEN)
+			return -EBADMSG;
+		AuditRecord rec = { .time_usec = sqlite3_column_int64(st, 1),
+			            .terminal = f[AF_TERMINAL],
+			            .matching_id = f[AF_MATCHING_ID],
+			            .operator_id = f[AF_OPERATOR_ID],
+			            .action = f[AF_ACTION],
+			            .outcome = f[AF_OUTCOME],
+			            .reason = f[AF_REASON],
+			            .detail = f[AF_DETAIL],
+			            .key_hmac = f[AF_KEY_HMAC] };
+		int r = fn(sqlite3_column_int64(st, 0), &rec,
+		           sqlite3_column_blob(st, 2 + AUDIT_N_FIELDS), userdata);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	if (rc != SQLITE_DONE)
+		return audit_fail(a->db, rc, "read");
+	return n;
 }

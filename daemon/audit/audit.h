@@ -112,3 +112,11 @@ int audit_query_json(Audit *a, const AuditFilter *f, json_object **ret);
 int audit_export(Audit *a, const AuditFilter *f, bool csv, int fd);
 /* Committed records, or -errno. */
 int64_t audit_count(Audit *a);
+
+/* The fleet upload (fleet/): the last committed seq (0 when none), and up to max committed
+ * records with seq > after, oldest first, each handed to fn with its chain MAC (32 bytes);
+ * rec's strings live only during the call. fn returning < 0 stops the walk with that value.
+ * Returns how many were handed over. */
+int64_t audit_last_seq(const Audit *a);
+typedef int (*AuditRowFn)(int64_t seq, const AuditRecord *rec, const uint8_t *mac, void *userdata);
+int audit_read_after(Audit *a, int64_t after, size_t max, AuditRowFn fn, void *userdata);

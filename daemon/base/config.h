@@ -19,6 +19,10 @@ typedef struct Config {
 	uint32_t max_connections;
 	uint32_t max_connections_per_uid;
 	uint32_t ticket_lifetime_sec;
+	/* [fleet]: both set, or the terminal stands alone (fleet_terminal empty). The
+	 * connection string holds no password: that comes from a credential (fleet.h). */
+	char fleet_conninfo[1024];
+	char fleet_terminal[41];
 } Config;
 
 void config_defaults(Config *c);

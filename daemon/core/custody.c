@@ -16,6 +16,7 @@
 #include "caller.h"
 #include "clock.h"
 #include "custody.h"
+#include "fleet.h"
 #include "dates.h"
 #include "incidents.h"
 #include "log.h"
@@ -295,6 +296,8 @@ custody_revoke(Manager *m, Caller *c, const char *mid, const char *reason, const
 	}
 	/* At once: the person's IDs stopped working in the store; now their sessions end. */
 	int ended = sessions_end_matching_id(m->sessions, mid, "revoked");
+	/* And on every other terminal of a fleet (filed when the center is back if it is away). */
+	fleet_revoked(m->fleet, mid, reason);
 	log_info("Revoked matching ID %s (%s) by %s: %d template(s) erased, %d session(s) ended",
 	         mid, reason, actor, erased, ended < 0 ? 0 : ended);
 	json_object *d = obj1("reason", json_object_new_string(reason));

@@ -23,6 +23,9 @@ typedef struct Incidents Incidents;
 #define INCIDENT_FAILED_MATCHES       "failed-matches"
 #define INCIDENT_AUDIT_TAMPERED       "audit-chain-broken"
 #define INCIDENT_STORAGE_BLOCKED      "storage-blocked"
+/* The fleet center and this terminal disagree (a person in session at two terminals after a
+ * cut, a session the center refuses, the center's copy of this trail differs). */
+#define INCIDENT_FLEET_CONFLICT "fleet-conflict"
 
 /* Bounds. Per rule at most this many people (keys) are tracked; when full, the one whose
  * last event is oldest is forgotten. Each rule keeps the times of its latest events, at
@@ -56,6 +59,7 @@ void incidents_free(Incidents *i);
  *                                against failed-match-threshold
  *   audit-chain-broken,
  *   storage-blocked              an incident for every event; notified once per window
+ *   fleet-conflict               the same, per person
  * An unknown rule is logged and ignored.
  */
 void incidents_note(Incidents *i, const char *rule, const char *matching_id,

@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "caller.h"
 #include "clock.h"
+#include "fleet.h"
 #include "incidents.h"
 #include "log.h"
 #include "login.h"
@@ -251,6 +252,9 @@ sensor_op_enrolled(LoginSensorOp *op, json_object *msg)
 		return sensor_op_end(op, -EIO, NULL);
 	r = store_finger_put(m->store, op->matching_id, op->finger, sealed, sealed_len,
 	                     now_real_usec());
+	/* Enroll once, log in anywhere: sealed under the fleet's template key. */
+	if (r >= 0)
+		fleet_enrolled(m->fleet, op->matching_id, op->finger, sealed, sealed_len);
 	free(sealed);
 	if (r < 0)
 		return sensor_op_end(op, store_end_failure(r), NULL);
@@ -447,12 +451,129 @@ login_verify_start(Manager *m, Caller *c, const StoreStaff *st, LoginProgressFn 
 
 /* --- the session ----------------------------------------------------------------------- */
 
+/* What an OpenSession holds while the fleet center is asked (R12 across terminals). */
+struct LoginOpen {
+	Manager *m;
+	Caller *caller; /* NULL once the caller went away */
+	LoginOpenDoneFn done;
+	void *userdata;
+	bool sync; /* still inside login_open_session_start() */
+	bool finished;
+	FleetOpen *fleet;
+	char mid[WIRE_MAX_ID + 1];
+	char operator_id[WIRE_MAX_ID + 1];
+	char role[WIRE_MAX_ID + 1];
+	uid_t uid;
+	pid_t pid;
+	char *tty, *service, *logind_session;
+};
+
+static void
+login_open_free(LoginOpen *op)
+{
+	free(op->tty);
+	free(op->service);
+	free(op->logind_session);
+	free(op);
+}
+
+/* Opens the session in the store and records it; *ret {session_id, operator_id, role}. */
+static int
+login_open_commit(LoginOpen *op, bool offline, json_object **ret)
+{
+	Manager *m = op->m;
+	/* The center may have taken a while: a revocation heard meanwhile wins. */
+	StoreStaff st;
+	int r = store_staff_by_id(m->store, op->mid, &st);
+	if (r < 0)
+		return -ENOENT;
+	if (!st.active)
+		return -EPERM;
+	StoreSessionIn in = {
+		.matching_id = op->mid,
+		.operator_id = op->operator_id,
+		.uid = op->uid,
+		.leader_pid = op->pid,
+		.tty = op->tty,
+		.service = op->service,
+		.logind_session = op->logind_session,
+		.opened_at = now_real_usec(),
+	};
+	int64_t id = 0;
+	r = store_session_open(m->store, &in, &id);
+	if (r < 0)
+		return r == -EPERM || r == -EACCES || r == -ENOENT || r == -ENXIO ? -EIO : r;
+	log_info("Session %lld opened: matching ID %s as operator ID %s (role %s), tty %s%s",
+	         (long long)id, op->mid, op->operator_id, op->role, in.tty ? in.tty : "-",
+	         offline ? ", fleet center offline" : "");
+	char detail[160];
+	snprintf(detail, sizeof(detail), "{\"session_id\":%lld,\"role\":\"%s\"%s}", (long long)id,
+	         op->role, offline ? ",\"offline\":true" : "");
+	AuditRecord rec = { .matching_id = op->mid,
+		            .operator_id = op->operator_id,
+		            .action = "session.open",
+		            .outcome = "ok",
+		            .reason = offline ? "fleet-offline" : NULL,
+		            .detail = detail };
+	(void)record_append(m, op->caller, &rec, NULL, NULL);
+	/* After its record: the room log's entry follows the session.open record. */
+	sessions_opened(m->sessions, id, op->mid, in.opened_at);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "session_id", json_object_new_int64(id));
+	json_object_object_add(o, "operator_id", json_object_new_string(op->operator_id));
+	json_object_object_add(o, "role", json_object_new_string(op->role));
+	if (offline)
+		json_object_object_add(o, "offline", json_object_new_boolean(true));
+	*ret = o;
+	return 0;
+}
+
+static void
+login_open_fleet_done(int r, const char *holder, bool offline, void *userdata)
+{
+	LoginOpen *op = userdata;
+	Manager *m = op->m;
+	json_object *o = NULL;
+
+	op->fleet = NULL;
+	if (!op->caller && !op->sync) {
+		/* The caller went away while the center answered: nothing to open. */
+		login_open_free(op);
+		return;
+	}
+	if (r == 0) {
+		r = login_open_commit(op, offline, &o);
+		if (r < 0 && !offline)
+			/* Registered at the center, not opened here: give the person back. */
+			fleet_session_closed(m->fleet, op->mid, "open-failed");
+	} else {
+		/* Refused because of another terminal, or by the offline rules: recorded. */
+		char detail[128];
+		snprintf(detail, sizeof(detail), "{\"terminal\":\"%s\"}", holder ? holder : "");
+		AuditRecord rec = { .matching_id = op->mid,
+			            .operator_id = op->operator_id,
+			            .action = "session.open",
+			            .outcome = "deny",
+			            .reason = r == -EBUSY         ? "already-in-session"
+			                      : r == -ENETUNREACH ? "fleet-offline"
+			                                          : "revoked",
+			            .detail = r == -EBUSY ? detail : NULL };
+		(void)record_append(m, op->caller, &rec, NULL, NULL);
+	}
+	op->finished = true;
+	op->done(r, o, holder, op->userdata);
+	if (!op->sync)
+		login_open_free(op);
+}
+
 int
-login_open_session(Manager *m, Caller *c, const LoginSessionIn *li, json_object **ret)
+login_open_session_start(Manager *m, Caller *c, const LoginSessionIn *li, LoginOpenDoneFn done,
+                         void *userdata, LoginOpen **ret)
 {
 	const Peer *p = &c->peer;
 	char mid[WIRE_MAX_ID + 1];
 	uid_t uid = (uid_t)-1;
+	*ret = NULL;
 	if (!ticket_take(&m->tickets, li->ticket, p->pid, p->uid, mid, &uid))
 		return -EACCES;
 
@@ -462,44 +583,58 @@ login_open_session(Manager *m, Caller *c, const LoginSessionIn *li, json_object 
 		return -ENOENT;
 	if (!st.active)
 		return -EPERM;
-	char role[WIRE_MAX_ID + 1];
-	r = store_operator_role(m->store, mid, li->operator_id, role);
-	if (r < 0)
+	LoginOpen *op = calloc(1, sizeof(*op));
+	if (!op)
+		return -ENOMEM;
+	r = store_operator_role(m->store, mid, li->operator_id, op->role);
+	if (r < 0) {
+		free(op);
 		return -ENXIO;
-
-	StoreSessionIn in = {
-		.matching_id = mid,
-		.operator_id = li->operator_id,
-		.uid = uid,
-		.leader_pid = p->pid,
-		.tty = li->tty,
-		.service = li->service,
-		.logind_session = li->logind_session,
-		.opened_at = now_real_usec(),
-	};
-	int64_t id = 0;
-	r = store_session_open(m->store, &in, &id);
-	if (r < 0)
-		return r == -EPERM || r == -EACCES || r == -ENOENT || r == -ENXIO ? -EIO : r;
-	log_info("Session %lld opened: matching ID %s as operator ID %s (role %s), tty %s",
-	         (long long)id, mid, li->operator_id, role, in.tty ? in.tty : "-");
-	char detail[128];
-	snprintf(detail, sizeof(detail), "{\"session_id\":%lld,\"role\":\"%s\"}", (long long)id,
-	         role);
-	AuditRecord rec = { .matching_id = mid,
-		            .operator_id = li->operator_id,
-		            .action = "session.open",
-		            .outcome = "ok",
-		            .detail = detail };
-	(void)record_append(m, c, &rec, NULL, NULL);
-	/* After its record: the room log's entry follows the session.open record. */
-	sessions_opened(m->sessions, id, mid, in.opened_at);
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "session_id", json_object_new_int64(id));
-	json_object_object_add(o, "operator_id", json_object_new_string(li->operator_id));
-	json_object_object_add(o, "role", json_object_new_string(role));
-	*ret = o;
+	}
+	op->m = m;
+	op->caller = c;
+	op->done = done;
+	op->userdata = userdata;
+	op->uid = uid;
+	op->pid = p->pid;
+	snprintf(op->mid, sizeof(op->mid), "%s", mid);
+	snprintf(op->operator_id, sizeof(op->operator_id), "%s", li->operator_id);
+	op->tty = li->tty ? strdup(li->tty) : NULL;
+	op->service = li->service ? strdup(li->service) : NULL;
+	op->logind_session = li->logind_session ? strdup(li->logind_session) : NULL;
+	if ((li->tty && !op->tty) || (li->service && !op->service) ||
+	    (li->logind_session && !op->logind_session)) {
+		login_open_free(op);
+		return -ENOMEM;
+	}
+	/* Without a fleet (or with the center known away) this answers at once. */
+	op->sync = true;
+	r = fleet_open_session(m->fleet, mid, li->operator_id, login_open_fleet_done, op,
+	                       &op->fleet);
+	op->sync = false;
+	if (r < 0) {
+		login_open_free(op);
+		return r;
+	}
+	if (op->finished) {
+		login_open_free(op);
+		return 0;
+	}
+	*ret = op;
 	return 0;
+}
+
+void
+login_open_cancel(Manager *m, LoginOpen *op)
+{
+	if (!op)
+		return;
+	op->caller = NULL;
+	fleet_open_cancel(m->fleet, op->fleet);
+	/* The fleet calls back once more (cancelled: it undoes a registration itself) only when
+	 * it was still asking; otherwise nothing is pending and op is ours to free. */
+	if (op->fleet)
+		login_open_free(op);
 }
 
 int

@@ -17,6 +17,7 @@
 #include "login.h"
 #include "manager.h"
 #include "handlers.h"
+#include "interface.h"
 #include "reply.h"
 #include "store.h"
 #include "tickets.h"
@@ -195,6 +196,34 @@ login_method_verify(Manager *m, Conn *c, json_object *params)
 
 /* --- sessions ----------------------------------------------------------------------- */
 
+static void
+open_session_gone(Conn *c, void *userdata)
+{
+	login_open_cancel(conn_manager(c), userdata);
+}
+
+static void
+open_session_done(int r, json_object *o, const char *holder, void *userdata)
+{
+	Conn *c = userdata;
+	conn_set_gone_hook(c, NULL, NULL);
+	if (r == 0)
+		return (void)conn_reply(c, o, false);
+	if (r == -EBUSY) {
+		/* R12 across terminals: the error names where the person is. */
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "terminal", json_object_new_string(holder ? holder : ""));
+		return (void)conn_error(c, WIRE_ERR_IN_SESSION, p);
+	}
+	if (r == -EPERM)
+		return (void)conn_error(c, WIRE_ERR_REVOKED, NULL);
+	if (r == -ENOENT)
+		return (void)conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
+	if (r == -ENETUNREACH)
+		return (void)conn_error(c, WIRE_ERR_CENTER_UNREACHABLE, NULL);
+	reply_errno(c, r);
+}
+
 void
 login_method_open_session(Manager *m, Conn *c, json_object *params)
 {
@@ -211,8 +240,8 @@ login_method_open_session(Manager *m, Conn *c, json_object *params)
 		              .logind_session = wire_str(params, "logind_session") };
 	if (!wire_valid_id(in.operator_id))
 		return reply_invalid(c, "operator_id");
-	json_object *o = NULL;
-	int r = login_open_session(m, conn_caller(c), &in, &o);
+	LoginOpen *op = NULL;
+	int r = login_open_session_start(m, conn_caller(c), &in, open_session_done, c, &op);
 	if (r == -EACCES)
 		return (void)conn_error(c, WIRE_ERR_TICKET, NULL);
 	if (r == -ENOENT)
@@ -223,7 +252,11 @@ login_method_open_session(Manager *m, Conn *c, json_object *params)
 		return (void)conn_error(c, WIRE_ERR_NO_OPERATOR, NULL);
 	if (r < 0)
 		return reply_errno(c, r);
-	conn_reply(c, o, false);
+	if (op) {
+		/* Waiting for the fleet center (bounded by the policy's wait-ms). */
+		conn_set_gone_hook(c, open_session_gone, op);
+		conn_defer(c);
+	}
 }
 
 void

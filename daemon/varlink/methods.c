@@ -12,6 +12,7 @@
 #include "caller.h"
 #include "clock.h"
 #include "devices.h"
+#include "fleet.h"
 #include "interface.h"
 #include "log.h"
 #include "manager.h"
@@ -75,6 +76,9 @@ method_get_status(Manager *m, Conn *c, json_object *params)
 	json_object_object_add(
 	    o, "uptime_ms",
 	    json_object_new_int64((int64_t)((now_mono_usec() - m->started_usec) / 1000)));
+	json_object *fleet = fleet_status_json(m->fleet);
+	if (fleet)
+		json_object_object_add(o, "fleet", fleet);
 	conn_reply(c, o, false);
 }
 

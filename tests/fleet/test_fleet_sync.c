@@ -225,12 +225,12 @@ uploaded_to(void *userdata)
 
 typedef struct Opened {
 	bool done;
-	FleetOpen res;
+	FleetOpenResult res;
 	char holder[32];
 } Opened;
 
 static void
-on_open(FleetOpen res, const char *holder, void *userdata)
+on_open(FleetOpenResult res, const char *holder, void *userdata)
 {
 	Opened *o = userdata;
 
