@@ -112,6 +112,12 @@ static const char *const audit_migrations[] = {
 	"CREATE TRIGGER records_no_delete BEFORE DELETE ON records "
 	"BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;"
 	"PRAGMA user_version = 1;",
+	/* 1 -> 2: the head also records the store's generation (anchor.c: a store rolled back
+	 * below it is refused at start); the index serves what start-up and reports ask of the
+	 * trail by action and time (the room log of the last days) without reading all of it. */
+	"ALTER TABLE head ADD COLUMN store_generation INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX records_by_action_time ON records(action, time);"
+	"PRAGMA user_version = 2;",
 };
 
 #define AUDIT_SCHEMA_VERSION ((int)(sizeof(audit_migrations) / sizeof(audit_migrations[0])))
@@ -129,6 +135,9 @@ typedef enum AuditStmt {
 	AS_QUERY,
 	AS_QUERY_NEWEST,
 	AS_COUNT,
+	AS_MAC_AT,
+	AS_HEAD_SET_GEN,
+	AS_QUERY_ACTION,
 	_AS_MAX,
 } AuditStmt;
 
@@ -142,10 +151,12 @@ static const char *const audit_sql[_AS_MAX] = {
 	[AS_ROLLBACK] = "ROLLBACK",
 	[AS_INSERT] = "INSERT INTO records (" AUDIT_COLUMNS ", mac) "
 	              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-	[AS_HEAD_GET] = "SELECT seq, mac, head_mac FROM head WHERE id = 1",
-	[AS_HEAD_PUT] = "INSERT INTO head (id, seq, mac, head_mac) VALUES (1, ?1, ?2, ?3) "
+	[AS_HEAD_GET] = "SELECT seq, mac, head_mac, store_generation FROM head WHERE id = 1",
+	[AS_HEAD_PUT] = "INSERT INTO head (id, seq, mac, head_mac, store_generation) "
+	                "VALUES (1, ?1, ?2, ?3, ?4) "
 	                "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac, "
-	                "head_mac = excluded.head_mac",
+	                "head_mac = excluded.head_mac, "
+	                "store_generation = max(store_generation, excluded.store_generation)",
 	[AS_LAST] = "SELECT seq, mac FROM records ORDER BY seq DESC LIMIT 1",
 	[AS_WALK] = "SELECT " AUDIT_COLUMNS ", mac FROM records ORDER BY seq",
 	/* One fixed statement for every filter: an absent filter binds NULL. */
@@ -162,6 +173,16 @@ static const char *const audit_sql[_AS_MAX] = {
 	    "(?5 IS NULL OR time >= ?5) AND (?6 IS NULL OR time < ?6) AND "
 	    "(?7 IS NULL OR key_hmac = ?7) ORDER BY seq DESC LIMIT ?8",
 	[AS_COUNT] = "SELECT count(*) FROM records",
+	[AS_MAC_AT] = "SELECT mac FROM records WHERE seq = ?1",
+	[AS_HEAD_SET_GEN] = "UPDATE head SET store_generation = ?1 WHERE id = 1",
+	/* A query naming its action: the (action, time) index, so that the cost follows the
+	 * rows asked for, not the size of the trail. ?5/?6 are always bound (open ends as the
+	 * int64 extremes) so that the range can use the index. */
+	[AS_QUERY_ACTION] =
+	    "SELECT " AUDIT_COLUMNS " FROM records INDEXED BY records_by_action_time WHERE "
+	    "action = ?3 AND time >= ?5 AND time < ?6 AND "
+	    "(?1 IS NULL OR matching_id = ?1) AND (?2 IS NULL OR operator_id = ?2) AND "
+	    "(?4 IS NULL OR outcome = ?4) AND (?7 IS NULL OR key_hmac = ?7) ORDER BY seq LIMIT ?8",
 };
 
 /* A queued record: one allocation holding the strings it points to. */
@@ -199,6 +220,22 @@ struct Audit {
 	bool committing;
 	bool journal;
 	uint64_t commits;
+
+	/* What open found (anchor.c judges it at the daemon's start). */
+	AuditOpenState open_state;
+	/* The other half of the cross-check: the store's generation goes into every head, and
+	 * every committed position goes to the store (see audit_set_anchor). */
+	const AuditAnchorOps *anchor_ops;
+	void *anchor_userdata;
+	int64_t store_generation;
+
+	/* A full disk: the WAL is checkpointed and cut back, the reserve file released, and the
+	 * condition logged once per window, not once per record. */
+	char *reserve_path;
+	bool reserve_held;
+	uint64_t full_logged_usec;
+	uint64_t full_events;
+	uint64_t checkpoint_usec;
 
 	uint8_t canon[AUDIT_CANON_MAX];
 };
@@ -475,7 +512,10 @@ audit_head_put(Audit *a, sqlite3_stmt *st, int64_t seq, const uint8_t mac[static
 		return r;
 	if (sqlite3_bind_int64(st, 1, seq) != SQLITE_OK ||
 	    sqlite3_bind_blob(st, 2, mac, AUDIT_MAC_LEN, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 3, hm, AUDIT_MAC_LEN, SQLITE_TRANSIENT) != SQLITE_OK)
+	    sqlite3_bind_blob(st, 3, hm, AUDIT_MAC_LEN, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    /* The schema's first step writes the head before the column exists. */
+	    (sqlite3_bind_parameter_count(st) >= 4 &&
+	     sqlite3_bind_int64(st, 4, a->store_generation) != SQLITE_OK))
 		return -ENOMEM;
 	int rc = sqlite3_step(st);
 	return rc == SQLITE_DONE ? 0 : audit_fail(a->db, rc, "head");
@@ -490,7 +530,9 @@ audit_head_init(void *userdata, sqlite3_int64 from_version)
 	if (from_version != 0)
 		return 0;
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(a->db, audit_sql[AS_HEAD_PUT], -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(
+	    a->db, "INSERT INTO head (id, seq, mac, head_mac) VALUES (1, ?1, ?2, ?3)", -1, &st,
+	    NULL);
 	static const uint8_t zero[AUDIT_MAC_LEN];
 	int r = rc == SQLITE_OK ? audit_head_put(a, st, 0, zero) : audit_fail(a->db, rc, "prepare");
 	sqlite3_finalize(st);
@@ -500,6 +542,11 @@ audit_head_init(void *userdata, sqlite3_int64 from_version)
 static int
 audit_migrate(Audit *a)
 {
+	sqlite3_int64 version = 0;
+	int r = audit_pragma_get(a, "PRAGMA user_version", &version, NULL, 0);
+	if (r < 0)
+		return r;
+	a->open_state.created = version == 0;
 	return dbutil_migrate("audit", a->db, audit_migrations, AUDIT_SCHEMA_VERSION,
 	                      audit_head_init, a);
 }
@@ -511,13 +558,25 @@ audit_load_position(Audit *a)
 {
 	a->last_seq = 0;
 	memset(a->last_mac, 0, sizeof(a->last_mac));
+	AuditOpenState *os = &a->open_state;
 	{
 		STMT(a, AS_HEAD_GET);
 		int rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW) {
+			os->head_present = true;
+			os->head_seq = sqlite3_column_int64(st, 0);
+			os->head_store_generation = sqlite3_column_int64(st, 3);
+			a->store_generation = os->head_store_generation;
 			if (sqlite3_column_bytes(st, 1) == AUDIT_MAC_LEN) {
 				a->last_seq = sqlite3_column_int64(st, 0);
 				memcpy(a->last_mac, sqlite3_column_blob(st, 1), AUDIT_MAC_LEN);
+				memcpy(os->head_mac, a->last_mac, AUDIT_MAC_LEN);
+				uint8_t want[AUDIT_MAC_LEN];
+				os->head_ok =
+				    sqlite3_column_bytes(st, 2) == AUDIT_MAC_LEN &&
+				    audit_head_mac(a, a->last_seq, a->last_mac, want) >= 0 &&
+				    CRYPTO_memcmp(want, sqlite3_column_blob(st, 2),
+				                  AUDIT_MAC_LEN) == 0;
 			}
 		} else if (rc != SQLITE_DONE) {
 			return audit_fail(a->db, rc, "head");
@@ -528,6 +587,7 @@ audit_load_position(Audit *a)
 	int64_t present = 0;
 	if (rc == SQLITE_ROW)
 		present = sqlite3_column_int64(st, 0);
+	os->last_present = present;
 	if (a->last_seq > present) {
 		a->truncated_from = present + 1;
 		a->truncated_to = a->last_seq;
@@ -627,29 +687,94 @@ audit_journal(const AuditPending *p)
 	(void)sd_journal_sendv(iov, (int)n);
 }
 
-/* Commits everything queued in one transaction, then tells each caller in queue order. The
- * queue is detached first, so a callback may append (that record goes to the next commit). */
-static int
-audit_commit(Audit *a)
+/* ---- a full disk ---- */
+
+/* What the reserve file holds back: enough for the records a full disk must still let the
+ * daemon write (the failure itself, a stop, a start) and for SQLite to open both databases
+ * again, small enough for a 2 MB volume. */
+#define AUDIT_RESERVE_BYTES (256 * 1024)
+#define AUDIT_FULL_LOG_USEC (60ull * 1000000ull)
+
+static uint64_t
+audit_mono_usec(void)
 {
-	if (a->n_queue == 0 || a->committing)
-		return 0;
-	a->committing = true;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
-	AuditPending **batch = a->queue;
-	size_t n = a->n_queue;
-	a->queue = a->batch;
-	a->batch = batch;
-	a->n_queue = 0;
+/* Takes the reserve back when there is room for it again; a partial one is removed. */
+static void
+audit_reserve_take(Audit *a)
+{
+	if (!a->reserve_path || a->reserve_held)
+		return;
+	int fd = open(a->reserve_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0)
+		return;
+	int e = posix_fallocate(fd, 0, AUDIT_RESERVE_BYTES);
+	close(fd);
+	if (e != 0) {
+		(void)unlink(a->reserve_path);
+		return;
+	}
+	a->reserve_held = true;
+}
 
-	int64_t seq = a->last_seq;
-	uint8_t mac[AUDIT_MAC_LEN];
-	memcpy(mac, a->last_mac, sizeof(mac));
+static void
+audit_reserve_release(Audit *a)
+{
+	if (!a->reserve_path)
+		return;
+	if (unlink(a->reserve_path) == 0 || errno == ENOENT)
+		a->reserve_held = false;
+}
 
+static int
+audit_checkpoint(Audit *a)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(a->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	int busy = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 1;
+	sqlite3_finalize(st);
+	a->checkpoint_usec = audit_mono_usec();
+	if (rc != SQLITE_ROW)
+		return -EIO;
+	return busy ? -EBUSY : 0;
+}
+
+/* A commit failed for space: said once per window (with how often since), then the WAL is
+ * folded in and cut back (a WAL grown by earlier commits is usually what ate the space) and
+ * the reserve released, so that the retry, and the next start, find room. */
+static void
+audit_on_full(Audit *a)
+{
+	a->full_events++;
+	uint64_t now = audit_mono_usec();
+	if (a->full_logged_usec == 0 || now - a->full_logged_usec >= AUDIT_FULL_LOG_USEC) {
+		fprintf(stderr,
+		        "biogated: audit: the disk holding %s is full (ENOSPC, %" PRIu64
+		        " failed commits so far): records cannot be written and the requests "
+		        "that need them are refused until space is freed\n",
+		        sqlite3_db_filename(a->db, "main"), a->full_events);
+		a->full_logged_usec = now;
+	}
+	(void)audit_checkpoint(a);
+	audit_reserve_release(a);
+}
+
+/* Writes the batch as records seq+1.. in one transaction with the head; on success *seq and
+ * mac hold the new position. Nothing of a failed attempt remains. */
+static int
+audit_write_batch(Audit *a, AuditPending **batch, size_t n, int64_t *seq,
+                  uint8_t mac[static AUDIT_MAC_LEN])
+{
 	int r = audit_exec(a, AS_BEGIN_IMMEDIATE, "begin");
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		AuditPending *p = batch[i];
-		p->seq = ++seq;
+		p->seq = ++*seq;
 		size_t len = audit_canonical(a, p->seq, p->time_usec, p->f, p->len, mac);
 		r = audit_mac(a->chain, a->canon, len, mac);
 		if (r < 0)
@@ -671,16 +796,60 @@ audit_commit(Audit *a)
 	}
 	if (r >= 0) {
 		STMT(a, AS_HEAD_PUT);
-		r = audit_head_put(a, st, seq, mac);
+		r = audit_head_put(a, st, *seq, mac);
 	}
 	if (r >= 0)
 		r = audit_exec(a, AS_COMMIT, "commit");
+	if (r < 0)
+		audit_rollback(a);
+	return r;
+}
+
+/* Commits everything queued in one transaction, then tells each caller in queue order. The
+ * queue is detached first, so a callback may append (that record goes to the next commit). */
+static int
+audit_commit(Audit *a)
+{
+	if (a->n_queue == 0 || a->committing)
+		return 0;
+	a->committing = true;
+
+	AuditPending **batch = a->queue;
+	size_t n = a->n_queue;
+	a->queue = a->batch;
+	a->batch = batch;
+	a->n_queue = 0;
+
+	/* The store's generation as of now: everything it counts is already durable. */
+	if (a->anchor_ops && a->anchor_ops->generation) {
+		int64_t g = 0;
+		if (a->anchor_ops->generation(a->anchor_userdata, &g) >= 0 &&
+		    g > a->store_generation)
+			a->store_generation = g;
+	}
+
+	int64_t seq = a->last_seq;
+	uint8_t mac[AUDIT_MAC_LEN];
+	memcpy(mac, a->last_mac, sizeof(mac));
+	int r = audit_write_batch(a, batch, n, &seq, mac);
+	if (r == -ENOSPC) {
+		audit_on_full(a);
+		seq = a->last_seq;
+		memcpy(mac, a->last_mac, sizeof(mac));
+		r = audit_write_batch(a, batch, n, &seq, mac);
+	}
 	if (r >= 0) {
 		a->last_seq = seq;
 		memcpy(a->last_mac, mac, sizeof(mac));
 		a->commits++;
-	} else {
-		audit_rollback(a);
+		/* Told before any callback, so the anchor is written before any reply. */
+		if (a->anchor_ops && a->anchor_ops->committed)
+			a->anchor_ops->committed(a->anchor_userdata, seq, mac);
+		if (!a->reserve_held && a->reserve_path &&
+		    audit_mono_usec() - a->checkpoint_usec >= 10u * 1000000u) {
+			(void)audit_checkpoint(a);
+			audit_reserve_take(a);
+		}
 	}
 	a->committing = false;
 
@@ -829,6 +998,12 @@ audit_open(sd_event *event, const char *db_path, const char *key_dir, Audit **re
 	r = audit_prepare_file(db_path);
 	if (r < 0)
 		goto fail;
+	/* The reserve lives beside the trail, on the same filesystem. */
+	if (asprintf(&a->reserve_path, "%s.reserve", db_path) < 0) {
+		a->reserve_path = NULL;
+		r = -ENOMEM;
+		goto fail;
+	}
 	int rc = sqlite3_open_v2(db_path, &a->db,
 	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
 	                             SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE,
@@ -858,7 +1033,11 @@ audit_open(sd_event *event, const char *db_path, const char *key_dir, Audit **re
 	 * (about a fifth of verify's time). SQLite still writes with write(). */
 	r = audit_pragma(a, "PRAGMA trusted_schema = OFF;"
 	                    "PRAGMA synchronous = FULL;"
-	                    "PRAGMA mmap_size = 1073741824;");
+	                    "PRAGMA mmap_size = 1073741824;"
+	                    /* The WAL is bounded: folded in every 256 pages (1 MiB) and cut
+	                     * back to 1 MiB after, so that it never eats a small disk. */
+	                    "PRAGMA wal_autocheckpoint = 256;"
+	                    "PRAGMA journal_size_limit = 1048576;");
 	if (r < 0)
 		goto fail;
 	/* Exclusive: the log belongs to the daemon alone (no -shm file, no per-transaction file
@@ -888,6 +1067,11 @@ audit_open(sd_event *event, const char *db_path, const char *key_dir, Audit **re
 	r = audit_load_position(a);
 	if (r < 0)
 		goto fail;
+	/* Only a daemon (with a loop) keeps a reserve; offline tools must not leave one. */
+	if (event) {
+		a->checkpoint_usec = audit_mono_usec();
+		audit_reserve_take(a);
+	}
 	if (a->truncated_from) {
 		fprintf(stderr,
 		        "biogated: audit: records %" PRId64 " to %" PRId64
@@ -957,6 +1141,7 @@ audit_close(Audit *a)
 	EVP_MAC_free(a->hmac);
 	free(a->queue);
 	free(a->batch);
+	free(a->reserve_path);
 	OPENSSL_cleanse(a, sizeof(*a));
 	free(a);
 }
@@ -1148,6 +1333,14 @@ audit_verify(Audit *a, AuditVerifyResult *ret)
 
 /* ---- query and export ---- */
 
+static AuditStmt
+audit_query_stmt(const AuditFilter *f)
+{
+	if (f && f->newest_first)
+		return AS_QUERY_NEWEST;
+	return f && f->action ? AS_QUERY_ACTION : AS_QUERY;
+}
+
 static int
 audit_query_bind(sqlite3_stmt *st, const AuditFilter *f)
 {
@@ -1161,10 +1354,14 @@ audit_query_bind(sqlite3_stmt *st, const AuditFilter *f)
 	r = r ?: audit_bind_text(st, 4, f->outcome, -1);
 	if (r < 0)
 		return r;
-	if ((f->since_usec ? sqlite3_bind_int64(st, 5, f->since_usec) : sqlite3_bind_null(st, 5)) !=
-	        SQLITE_OK ||
-	    (f->until_usec ? sqlite3_bind_int64(st, 6, f->until_usec) : sqlite3_bind_null(st, 6)) !=
-	        SQLITE_OK)
+	/* The indexed statement needs both ends of the range as numbers. */
+	bool range = f->action && !f->newest_first;
+	if ((f->since_usec || range
+	         ? sqlite3_bind_int64(st, 5, f->since_usec ? f->since_usec : INT64_MIN)
+	         : sqlite3_bind_null(st, 5)) != SQLITE_OK ||
+	    (f->until_usec || range
+	         ? sqlite3_bind_int64(st, 6, f->until_usec ? f->until_usec : INT64_MAX)
+	         : sqlite3_bind_null(st, 6)) != SQLITE_OK)
 		return -ENOMEM;
 	r = audit_bind_text(st, 7, f->key_hmac, -1);
 	if (r < 0)
@@ -1214,7 +1411,7 @@ audit_query_json(Audit *a, const AuditFilter *f, json_object **ret)
 	json_object *arr = json_object_new_array();
 	if (!arr)
 		return -ENOMEM;
-	STMT(a, f && f->newest_first ? AS_QUERY_NEWEST : AS_QUERY);
+	STMT(a, audit_query_stmt(f));
 	r = audit_query_bind(st, f);
 	while (r >= 0) {
 		int rc = sqlite3_step(st);
@@ -1305,7 +1502,7 @@ audit_export(Audit *a, const AuditFilter *f, bool csv, int fd)
 		                             "outcome,reason,detail,key_hmac\r\n";
 		audit_out(o, header, sizeof(header) - 1);
 	}
-	STMT(a, AS_QUERY);
+	STMT(a, audit_query_stmt(f));
 	r = audit_query_bind(st, f);
 	while (r >= 0 && o->r >= 0) {
 		int rc = sqlite3_step(st);
@@ -1365,4 +1562,79 @@ audit_count(Audit *a)
 	if (rc != SQLITE_ROW)
 		return audit_fail(a->db, rc, "count");
 	return sqlite3_column_int64(st, 0);
+}
+
+/* ---- anchoring ---- */
+
+void
+audit_open_state(const Audit *a, AuditOpenState *ret)
+{
+	if (a && ret)
+		*ret = a->open_state;
+}
+
+int
+audit_mac_at(Audit *a, int64_t seq, uint8_t ret[static AUDIT_MAC_BYTES])
+{
+	if (!a || !ret)
+		return -EINVAL;
+	STMT(a, AS_MAC_AT);
+	if (sqlite3_bind_int64(st, 1, seq) != SQLITE_OK)
+		return -ENOMEM;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return audit_fail(a->db, rc, "mac");
+	if (sqlite3_column_bytes(st, 0) != AUDIT_MAC_LEN)
+		return -EBADMSG;
+	memcpy(ret, sqlite3_column_blob(st, 0), AUDIT_MAC_LEN);
+	return 0;
+}
+
+void
+audit_set_anchor(Audit *a, const AuditAnchorOps *ops, void *userdata)
+{
+	if (!a)
+		return;
+	a->anchor_ops = ops;
+	a->anchor_userdata = userdata;
+}
+
+int
+audit_set_store_generation(Audit *a, int64_t generation)
+{
+	if (!a || generation < 0)
+		return -EINVAL;
+	STMT(a, AS_HEAD_SET_GEN);
+	if (sqlite3_bind_int64(st, 1, generation) != SQLITE_OK)
+		return -ENOMEM;
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		return audit_fail(a->db, rc, "head");
+	a->store_generation = generation;
+	a->open_state.head_store_generation = generation;
+	return 0;
+}
+
+void
+audit_abandon(Audit *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n_queue; i++) {
+		if (a->queue[i]->done)
+			a->queue[i]->done(-ECANCELED, 0, a->queue[i]->userdata);
+		free(a->queue[i]);
+		a->queue[i] = NULL;
+	}
+	a->n_queue = 0;
+	if (a->defer)
+		(void)sd_event_source_set_enabled(a->defer, SD_EVENT_OFF);
+}
+
+uint64_t
+audit_disk_full_events(const Audit *a)
+{
+	return a ? a->full_events : 0;
 }
