@@ -35,13 +35,6 @@
  * one IMMEDIATE transaction together with its user_version bump, so a crash leaves either
  * the old or the new schema. Steps are only ever appended; a shipped step never changes.
  */
-#define STORE_GENERATION_TRIGGER(table, op)                                                        \
-	"CREATE TRIGGER " table "_gen_" op " AFTER " op " ON " table " BEGIN "                     \
-	"UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
-#define STORE_GENERATION_TRIGGERS(table)                                                           \
-	STORE_GENERATION_TRIGGER(table, "INSERT")                                                  \
-	STORE_GENERATION_TRIGGER(table, "UPDATE") STORE_GENERATION_TRIGGER(table, "DELETE")
-
 static const char *const store_migrations[] = {
 	/* 0 -> 1: roster, operator IDs, templates, sessions. STRICT makes SQLite refuse values
 	 * of the wrong type instead of silently storing them. */
@@ -193,11 +186,44 @@ static const char *const store_migrations[] = {
 	"  audit_mac BLOB,"
 	"  template_key_id BLOB"
 	") STRICT;"
-	"INSERT INTO anchor (id, generation, audit_seq) VALUES (1, 0, "
-	"0);" STORE_GENERATION_TRIGGERS("staff") STORE_GENERATION_TRIGGERS("operators")
-	    STORE_GENERATION_TRIGGERS("fingers") STORE_GENERATION_TRIGGERS("shifts")
-	        STORE_GENERATION_TRIGGERS("failures")
-	            STORE_GENERATION_TRIGGERS("disposals") "PRAGMA user_version = 4;",
+	"INSERT INTO anchor (id, generation, audit_seq) VALUES (1, 0, 0);"
+	"CREATE TRIGGER staff_gen_insert AFTER INSERT ON staff BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER staff_gen_update AFTER UPDATE ON staff BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER staff_gen_delete AFTER DELETE ON staff BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER operators_gen_insert AFTER INSERT ON operators BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER operators_gen_update AFTER UPDATE ON operators BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER operators_gen_delete AFTER DELETE ON operators BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER fingers_gen_insert AFTER INSERT ON fingers BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER fingers_gen_update AFTER UPDATE ON fingers BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER fingers_gen_delete AFTER DELETE ON fingers BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER shifts_gen_insert AFTER INSERT ON shifts BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER shifts_gen_update AFTER UPDATE ON shifts BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER shifts_gen_delete AFTER DELETE ON shifts BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER failures_gen_insert AFTER INSERT ON failures BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER failures_gen_update AFTER UPDATE ON failures BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER failures_gen_delete AFTER DELETE ON failures BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER disposals_gen_insert AFTER INSERT ON disposals BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER disposals_gen_update AFTER UPDATE ON disposals BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER disposals_gen_delete AFTER DELETE ON disposals BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"PRAGMA user_version = 4;",
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
