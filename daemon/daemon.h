@@ -107,6 +107,9 @@ bool conn_wants_more(const Conn *c);
  * stays valid (possibly dead) until released. */
 void conn_hold_output(Conn *c);
 void conn_release_output(Conn *c, bool ok);
+/* As conn_release_output(c, false) when the record failed for lack of space: the held reply
+ * is withdrawn and the caller hears io.biogate.DiskFull instead of a closed connection. */
+void conn_release_output_disk_full(Conn *c);
 
 /* methods.c: dispatches one parsed call. Always answers (now or deferred). */
 void methods_dispatch(Manager *m, Conn *c, const WireCall *call);

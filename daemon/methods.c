@@ -128,9 +128,12 @@ reply_store_error(Conn *c, int r)
 static void
 record_done(int r, int64_t seq, void *userdata)
 {
-	if (r < 0)
+	/* A full disk is logged by the audit trail once per window, not once per record. */
+	if (r < 0 && r != -ENOSPC)
 		log_error("An audit record could not be written: %s", strerror(-r));
-	if (userdata)
+	if (userdata && r == -ENOSPC)
+		conn_release_output_disk_full(userdata);
+	else if (userdata)
 		conn_release_output(userdata, r >= 0);
 }
 

@@ -57,6 +57,7 @@ struct Server {
 static void conn_free(Conn *c);
 static int conn_process(Conn *c);
 static int conn_flush(Conn *c);
+static int conn_queue(Conn *c, json_object *msg);
 
 const Peer *
 conn_peer(const Conn *c)
@@ -143,6 +144,22 @@ conn_release_output(Conn *c, bool ok)
 	}
 	if (c->hold == 0 && conn_flush(c) < 0)
 		conn_kill(c);
+}
+
+void
+conn_release_output_disk_full(Conn *c)
+{
+	if (c->dead || c->hold != 1 || c->oneway) {
+		conn_release_output(c, false);
+		return;
+	}
+	/* Not durable means not said: the held reply goes, an error the client can show
+	 * ("the terminal's disk is full") takes its place. */
+	c->out_len = c->out_off;
+	c->hold--;
+	int r = conn_queue(c, wire_new_error(WIRE_ERR_DISK_FULL, NULL));
+	c->hold++;
+	conn_release_output(c, r >= 0);
 }
 
 static int
