@@ -102,6 +102,8 @@ void conn_defer(Conn *c);
 typedef void (*ConnGoneFn)(Conn *c, void *userdata);
 void conn_set_gone_hook(Conn *c, ConnGoneFn fn, void *userdata);
 bool conn_wants_more(const Conn *c);
+/* Bytes queued for the peer and not yet taken by it (streams pace themselves on it). */
+size_t conn_pending_output(const Conn *c);
 /* Holds the connection's output until release: a reply is not sent before the audit record
  * it depends on is durable. Release with ok=false drops the connection instead. The Conn
  * stays valid (possibly dead) until released. */

@@ -146,6 +146,12 @@ conn_release_output(Conn *c, bool ok)
 		conn_kill(c);
 }
 
+size_t
+conn_pending_output(const Conn *c)
+{
+	return c->out_len - c->out_off;
+}
+
 void
 conn_release_output_disk_full(Conn *c)
 {
