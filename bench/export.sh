@@ -39,17 +39,22 @@ until "$B/client/biogatectl" status >/dev/null 2>&1; do
 	sleep 0.01
 done
 
-"$B/bench/authorize_bench" "$BIOGATE_SOCKET" 2 "${PROBE_SECONDS:-12}" \
+"$B/bench/authorize_bench" "$BIOGATE_SOCKET" "${PROBE_CLIENTS:-2}" "${PROBE_SECONDS:-12}" \
 	org.varlink.service.GetInfo >"$T/probe" 2>&1 &
 PROBE=$!
 sleep 0.5
+cpu() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
+c0=$(cpu $PID)
 t0=$(now)
-"$B/client/biogatectl" audit export --format "$FORMAT" --output "$T/out.$FORMAT" 2>"$T/ctl"
+/usr/bin/time -f '%U %S' -o "$T/ctl.time" \
+	"$B/client/biogatectl" audit export --format "$FORMAT" --output "$T/out.$FORMAT" 2>"$T/ctl"
 t1=$(now)
+c1=$(cpu $PID)
 wait $PROBE || true
 size=$(stat -c %s "$T/out.$FORMAT")
 printf 'export %d records (%s, %.0f MB): %.2f s, %.1f MB/s   (bench/export.sh %s %s)\n' \
 	"$N" "$FORMAT" "$(echo "$size / 1000000" | bc -l)" "$(echo "$t1 - $t0" | bc -l)" \
 	"$(echo "$size / 1000000 / ($t1 - $t0)" | bc -l)" "$N" "$FORMAT"
+echo "CPU: biogated $(echo "$c1 - $c0" | bc -l) s, biogatectl $(awk '{print $1 + $2}' "$T/ctl.time") s"
 echo "meanwhile, 2 clients calling GetInfo ($(cat "$T/ctl")):"
 sed 's/^/  /' "$T/probe"

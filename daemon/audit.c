@@ -137,6 +137,7 @@ typedef enum AuditStmt {
 	AS_COUNT,
 	AS_MAC_AT,
 	AS_HEAD_SET_GEN,
+	AS_EXPORT_PAGE,
 	AS_QUERY_ACTION,
 	_AS_MAX,
 } AuditStmt;
@@ -174,6 +175,14 @@ static const char *const audit_sql[_AS_MAX] = {
 	    "(?7 IS NULL OR key_hmac = ?7) ORDER BY seq DESC LIMIT ?8",
 	[AS_COUNT] = "SELECT count(*) FROM records",
 	[AS_MAC_AT] = "SELECT mac FROM records WHERE seq = ?1",
+	/* One step of the stepped export: a window of seqs, so that no step reads the whole
+	 * trail and no read transaction stays open between steps. */
+	[AS_EXPORT_PAGE] =
+	    "SELECT " AUDIT_COLUMNS " FROM records WHERE seq > ?9 AND seq <= ?10 AND "
+	    "(?1 IS NULL OR matching_id = ?1) AND (?2 IS NULL OR operator_id = ?2) AND "
+	    "(?3 IS NULL OR action = ?3) AND (?4 IS NULL OR outcome = ?4) AND "
+	    "(?5 IS NULL OR time >= ?5) AND (?6 IS NULL OR time < ?6) AND "
+	    "(?7 IS NULL OR key_hmac = ?7) ORDER BY seq LIMIT ?8",
 	[AS_HEAD_SET_GEN] = "UPDATE head SET store_generation = ?1 WHERE id = 1",
 	/* A query naming its action: the (action, time) index, so that the cost follows the
 	 * rows asked for, not the size of the trail. ?5/?6 are always bound (open ends as the
@@ -1435,29 +1444,46 @@ audit_query_json(Audit *a, const AuditFilter *f, json_object **ret)
 	return 0;
 }
 
-/* A small buffered writer: export streams any number of records in constant memory. */
+/* A small buffered writer: to an fd in constant memory (fd >= 0), or growing in memory for
+ * the stepped export (fd < 0). */
 typedef struct AuditOut {
 	int fd;
 	int r;
-	size_t n;
-	char buf[64 * 1024];
+	size_t n, cap;
+	char *buf;
 } AuditOut;
+
+#define AUDIT_OUT_FD_BUF (64 * 1024)
 
 static void
 audit_out_flush(AuditOut *o)
 {
-	if (o->r >= 0 && o->n > 0)
+	if (o->fd >= 0 && o->r >= 0 && o->n > 0)
 		o->r = audit_write_all(o->fd, o->buf, o->n);
-	o->n = 0;
+	if (o->fd >= 0)
+		o->n = 0;
 }
 
 static void
 audit_out(AuditOut *o, const char *p, size_t n)
 {
 	while (o->r >= 0 && n > 0) {
-		if (o->n == sizeof(o->buf))
-			audit_out_flush(o);
-		size_t k = sizeof(o->buf) - o->n < n ? sizeof(o->buf) - o->n : n;
+		if (o->n == o->cap) {
+			if (o->fd >= 0) {
+				audit_out_flush(o);
+			} else {
+				size_t cap = o->cap ? 2 * o->cap : 64 * 1024;
+				char *b = realloc(o->buf, cap);
+				if (!b) {
+					o->r = -ENOMEM;
+					return;
+				}
+				o->buf = b;
+				o->cap = cap;
+			}
+			continue;
+		}
+		size_t k = o->cap - o->n < n ? o->cap - o->n : n;
 		memcpy(o->buf + o->n, p, k);
 		o->n += k;
 		p += k;
@@ -1485,26 +1511,60 @@ audit_csv_field(AuditOut *o, const char *s, size_t n, bool is_null)
 	audit_out(o, "\"", 1);
 }
 
+static const char audit_csv_header[] = "seq,time,terminal,matching_id,operator_id,action,"
+                                       "outcome,reason,detail,key_hmac\r\n";
+
+/* One row of a query statement as a CSV line or a JSON line. */
+static int
+audit_out_row(AuditOut *o, sqlite3_stmt *st, bool csv)
+{
+	if (csv) {
+		char num[48];
+		int k = snprintf(num, sizeof(num), "%" PRId64 ",%" PRId64,
+		                 (int64_t)sqlite3_column_int64(st, 0),
+		                 (int64_t)sqlite3_column_int64(st, 1));
+		audit_out(o, num, (size_t)k);
+		for (int i = 0; i < AUDIT_N_FIELDS; i++) {
+			bool null = sqlite3_column_type(st, 2 + i) == SQLITE_NULL;
+			const char *s = (const char *)sqlite3_column_text(st, 2 + i);
+			audit_out(o, ",", 1);
+			audit_csv_field(o, s ? s : "",
+			                s ? (size_t)sqlite3_column_bytes(st, 2 + i) : 0, null);
+		}
+		audit_out(o, "\r\n", 2);
+		return 0;
+	}
+	json_object *j = audit_row_json(st);
+	if (!j)
+		return -ENOMEM;
+	size_t len = 0;
+	const char *s = json_object_to_json_string_length(
+	    j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	int r = 0;
+	if (s) {
+		audit_out(o, s, len);
+		audit_out(o, "\n", 1);
+	} else {
+		r = -ENOMEM;
+	}
+	json_object_put(j);
+	return r;
+}
+
 int
 audit_export(Audit *a, const AuditFilter *f, bool csv, int fd)
 {
 	if (!a || fd < 0)
 		return -EINVAL;
 	int r = 0;
-	AuditOut *o = malloc(sizeof(*o));
-	if (!o)
+	AuditOut o = { .fd = fd, .cap = AUDIT_OUT_FD_BUF, .buf = malloc(AUDIT_OUT_FD_BUF) };
+	if (!o.buf)
 		return -ENOMEM;
-	o->fd = fd;
-	o->r = 0;
-	o->n = 0;
-	if (csv) {
-		static const char header[] = "seq,time,terminal,matching_id,operator_id,action,"
-		                             "outcome,reason,detail,key_hmac\r\n";
-		audit_out(o, header, sizeof(header) - 1);
-	}
+	if (csv)
+		audit_out(&o, audit_csv_header, sizeof(audit_csv_header) - 1);
 	STMT(a, audit_query_stmt(f));
 	r = audit_query_bind(st, f);
-	while (r >= 0 && o->r >= 0) {
+	while (r >= 0 && o.r >= 0) {
 		int rc = sqlite3_step(st);
 		if (rc == SQLITE_DONE)
 			break;
@@ -1512,44 +1572,155 @@ audit_export(Audit *a, const AuditFilter *f, bool csv, int fd)
 			r = audit_fail(a->db, rc, "export");
 			break;
 		}
-		if (csv) {
-			char num[48];
-			int k = snprintf(num, sizeof(num), "%" PRId64 ",%" PRId64,
-			                 (int64_t)sqlite3_column_int64(st, 0),
-			                 (int64_t)sqlite3_column_int64(st, 1));
-			audit_out(o, num, (size_t)k);
-			for (int i = 0; i < AUDIT_N_FIELDS; i++) {
-				bool null = sqlite3_column_type(st, 2 + i) == SQLITE_NULL;
-				const char *s = (const char *)sqlite3_column_text(st, 2 + i);
-				audit_out(o, ",", 1);
-				audit_csv_field(o, s ? s : "",
-				                s ? (size_t)sqlite3_column_bytes(st, 2 + i) : 0,
-				                null);
-			}
-			audit_out(o, "\r\n", 2);
-		} else {
-			json_object *j = audit_row_json(st);
-			if (!j) {
-				r = -ENOMEM;
-				break;
-			}
-			size_t len = 0;
-			const char *s = json_object_to_json_string_length(
-			    j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-			if (s) {
-				audit_out(o, s, len);
-				audit_out(o, "\n", 1);
-			} else {
-				r = -ENOMEM;
-			}
-			json_object_put(j);
+		r = audit_out_row(&o, st, csv);
+	}
+	audit_out_flush(&o);
+	if (r >= 0)
+		r = o.r;
+	free(o.buf);
+	return r;
+}
+
+/* ---- the stepped export ---- */
+
+/* Rows one step may look at: a filter that matches little must not make one step read the
+ * whole trail. */
+#define AUDIT_EXPORT_WINDOW 8192
+
+struct AuditExport {
+	Audit *a;
+	AuditFilter f;
+	char *strings[5]; /* the filter's strings, owned */
+	bool csv;
+	int64_t after, end; /* records after..end remain (end: the position at begin) */
+	int64_t remaining;  /* the filter's limit left; -1: none */
+	int64_t records;
+	AuditOut pend;
+	size_t pend_off;
+};
+
+void
+audit_export_free(AuditExport *x)
+{
+	if (!x)
+		return;
+	for (size_t i = 0; i < sizeof(x->strings) / sizeof(x->strings[0]); i++)
+		free(x->strings[i]);
+	free(x->pend.buf);
+	free(x);
+}
+
+static int
+audit_export_dup(AuditExport *x, size_t i, const char **field)
+{
+	if (!*field)
+		return 0;
+	x->strings[i] = strdup(*field);
+	if (!x->strings[i])
+		return -ENOMEM;
+	*field = x->strings[i];
+	return 0;
+}
+
+int
+audit_export_begin(Audit *a, const AuditFilter *f, bool csv, AuditExport **ret)
+{
+	if (!a || !ret)
+		return -EINVAL;
+	AuditExport *x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	*x = (AuditExport){ .a = a, .csv = csv, .end = a->last_seq, .remaining = -1 };
+	x->pend.fd = -1;
+	if (f) {
+		x->f = *f;
+		x->f.newest_first = false;
+		if (f->limit > 0)
+			x->remaining = f->limit;
+	}
+	int r = 0;
+	r = r ?: audit_export_dup(x, 0, &x->f.matching_id);
+	r = r ?: audit_export_dup(x, 1, &x->f.operator_id);
+	r = r ?: audit_export_dup(x, 2, &x->f.action);
+	r = r ?: audit_export_dup(x, 3, &x->f.outcome);
+	r = r ?: audit_export_dup(x, 4, &x->f.key_hmac);
+	if (r < 0) {
+		audit_export_free(x);
+		return r;
+	}
+	if (csv)
+		audit_out(&x->pend, audit_csv_header, sizeof(audit_csv_header) - 1);
+	*ret = x;
+	return 0;
+}
+
+/* Formats the next window of rows (stopping early once want bytes are pending). */
+static int
+audit_export_window(AuditExport *x, size_t want)
+{
+	Audit *a = x->a;
+	int64_t to =
+	    x->end - x->after > AUDIT_EXPORT_WINDOW ? x->after + AUDIT_EXPORT_WINDOW : x->end;
+	AuditFilter f = x->f;
+	f.limit = x->remaining;
+	STMT(a, AS_EXPORT_PAGE);
+	int r = audit_query_bind(st, &f);
+	if (r >= 0 && (sqlite3_bind_int64(st, 9, x->after) != SQLITE_OK ||
+	               sqlite3_bind_int64(st, 10, to) != SQLITE_OK))
+		r = -ENOMEM;
+	bool stopped = false;
+	while (r >= 0) {
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW) {
+			r = audit_fail(a->db, rc, "export");
+			break;
+		}
+		x->after = sqlite3_column_int64(st, 0);
+		r = audit_out_row(&x->pend, st, x->csv);
+		x->records++;
+		if (x->remaining > 0 && --x->remaining == 0)
+			break;
+		if (x->pend.n - x->pend_off >= want) {
+			stopped = true;
+			break;
 		}
 	}
-	audit_out_flush(o);
-	if (r >= 0)
-		r = o->r;
-	free(o);
-	return r;
+	if (r >= 0 && !stopped)
+		x->after = to;
+	return r >= 0 ? x->pend.r : r;
+}
+
+ssize_t
+audit_export_read(AuditExport *x, char *buf, size_t size)
+{
+	if (!x || !buf || size == 0)
+		return -EINVAL;
+	size_t have = x->pend.n - x->pend_off;
+	/* Topped up to a full read: a row's tail left over must not go out as a chunk alone. */
+	if (have < size && x->after < x->end && x->remaining != 0) {
+		if (have > 0)
+			memmove(x->pend.buf, x->pend.buf + x->pend_off, have);
+		x->pend.n = have;
+		x->pend_off = 0;
+		int r = audit_export_window(x, size);
+		if (r < 0)
+			return r;
+	}
+	size_t k = x->pend.n - x->pend_off < size ? x->pend.n - x->pend_off : size;
+	memcpy(buf, x->pend.buf + x->pend_off, k);
+	x->pend_off += k;
+	/* A window with no match gives nothing yet: say so without claiming the end. */
+	if (k == 0 && x->after < x->end && x->remaining != 0)
+		return -EAGAIN;
+	return (ssize_t)k;
+}
+
+int64_t
+audit_export_records(const AuditExport *x)
+{
+	return x ? x->records : 0;
 }
 
 int64_t

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <json-c/json.h>
 #include <systemd/sd-event.h>
@@ -110,6 +111,17 @@ int audit_query_json(Audit *a, const AuditFilter *f, json_object **ret);
  * row, CRLF line ends, fields with comma, quote, CR or LF quoted; NULL is an empty field, an
  * empty string is ""). */
 int audit_export(Audit *a, const AuditFilter *f, bool csv, int fd);
+/* The same export in steps, for a daemon that must go on answering others: the records up
+ * to the trail's position at begin (those appended meanwhile are not part of it), read a
+ * bounded window of rows per call, with no read transaction held between calls. Copies the
+ * filter's strings. read: bytes of export text (at most size), 0 at the end, -EAGAIN when
+ * this call's window matched nothing (call again), -errno. The Audit must outlive x; free
+ * does not touch it. */
+typedef struct AuditExport AuditExport;
+int audit_export_begin(Audit *a, const AuditFilter *f, bool csv, AuditExport **ret);
+ssize_t audit_export_read(AuditExport *x, char *buf, size_t size);
+int64_t audit_export_records(const AuditExport *x);
+void audit_export_free(AuditExport *x);
 /* Committed records, or -errno. */
 int64_t audit_count(Audit *a);
 

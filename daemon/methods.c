@@ -1554,29 +1554,31 @@ method_audit_list(Manager *m, Conn *c, json_object *params)
 	conn_reply(c, audit_bounded_reply(arr, false), false);
 }
 
-/* Records in an export: one per line, outside CSV quotes (records hold no line breaks, but a
- * tampered database might); the CSV header is not one. -1 when the file cannot be read. */
-static int64_t
-audit_export_count(int fd, bool csv)
+/* The export read from the trail in steps while it streams (stream.h), so that a long
+ * export never stops the daemon answering others. */
+static ssize_t
+audit_export_stream_read(void *userdata, char *buf, size_t size)
 {
-	int64_t n = 0;
-	bool quoted = false;
-	char buf[8192];
-	ssize_t k;
-	off_t off = 0;
-	while ((k = pread(fd, buf, sizeof(buf), off)) > 0) {
-		for (ssize_t i = 0; i < k; i++) {
-			if (csv && buf[i] == '"')
-				quoted = !quoted;
-			else if (buf[i] == '\n' && !quoted)
-				n++;
-		}
-		off += k;
-	}
-	if (k < 0)
-		return -1;
-	return csv && n > 0 ? n - 1 : n;
+	return audit_export_read(userdata, buf, size);
 }
+
+static json_object *
+audit_export_stream_final(void *userdata)
+{
+	return param_obj("records", json_object_new_int64(audit_export_records(userdata)));
+}
+
+static void
+audit_export_stream_free(void *userdata)
+{
+	audit_export_free(userdata);
+}
+
+static const StreamReader audit_export_stream = {
+	.read = audit_export_stream_read,
+	.final = audit_export_stream_final,
+	.free = audit_export_stream_free,
+};
 
 static void audit_export_confirmed(Manager *m, Conn *c, json_object *params, const char *actor,
                                    json_object *people);
@@ -1609,20 +1611,10 @@ audit_export_confirmed(Manager *m, Conn *c, json_object *params, const char *act
 	bool csv = format && strcmp(format, "csv") == 0;
 	AuditFilter f;
 	(void)audit_filter_from(params, &f);
-	int fd = memfd_create("biogate-audit-export", MFD_CLOEXEC);
-	int64_t records = 0;
-	int r = fd < 0 ? -errno : audit_export(m->audit, &f, csv, fd);
-	if (r >= 0 && (records = audit_export_count(fd, csv)) < 0)
-		r = -EIO;
-	if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0)
-		r = -errno;
-	if (r < 0) {
-		if (fd >= 0)
-			close(fd);
-		log_error_errno(r, "Audit export failed: %m");
-		return reply_audit_error(c, r);
-	}
-	r = stream_fd(m, c, fd, param_obj("records", json_object_new_int64(records)));
+	AuditExport *x = NULL;
+	int r = audit_export_begin(m->audit, &f, csv, &x);
+	if (r >= 0)
+		r = stream_reader(m, c, &audit_export_stream, x);
 	if (r < 0) {
 		log_error_errno(r, "Audit export failed: %m");
 		return reply_audit_error(c, r);

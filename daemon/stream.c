@@ -24,7 +24,10 @@ typedef struct Stream {
 	Conn *conn;
 	sd_event_source *timer;
 	int fd;    /* the source: a file ... */
-	char *doc; /* ... or a buffer */
+	char *doc; /* ... or a buffer ... */
+	/* ... or a reader, which builds the final reply at the end */
+	const StreamReader *reader;
+	void *reader_data;
 	size_t len, off;
 	size_t carry; /* bytes of buf held over: the start of a character a chunk would split */
 	json_object *final;
@@ -39,6 +42,8 @@ stream_free(Stream *s)
 	sd_event_source_disable_unref(s->timer);
 	if (s->fd >= 0)
 		close(s->fd);
+	if (s->reader && s->reader->free)
+		s->reader->free(s->reader_data);
 	free(s->doc);
 	json_object_put(s->final);
 	free(s);
@@ -81,6 +86,8 @@ static ssize_t
 stream_fill(Stream *s)
 {
 	size_t room = STREAM_CHUNK_RAW - s->carry;
+	if (s->reader)
+		return s->reader->read(s->reader_data, s->buf + s->carry, room);
 	if (s->fd < 0) {
 		size_t k = s->len - s->off < room ? s->len - s->off : room;
 		memcpy(s->buf + s->carry, s->doc + s->off, k);
@@ -105,6 +112,12 @@ stream_tick(sd_event_source *es, uint64_t usec, void *userdata)
 		return 0;
 	}
 	ssize_t got = stream_fill(s);
+	if (got == -EAGAIN) {
+		/* The reader looked at its share of rows and found nothing yet: next turn. */
+		(void)sd_event_source_set_time_relative(es, 0);
+		(void)sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
+		return 0;
+	}
 	if (got < 0) {
 		log_error("Stream: cannot read the document back: %s", strerror((int)-got));
 		conn_set_gone_hook(c, NULL, NULL);
@@ -116,6 +129,8 @@ stream_tick(sd_event_source *es, uint64_t usec, void *userdata)
 	if (n == 0) {
 		json_object *final = s->final;
 		s->final = NULL;
+		if (s->reader && s->reader->final)
+			final = s->reader->final(s->reader_data);
 		conn_set_gone_hook(c, NULL, NULL);
 		stream_free(s);
 		conn_reply(c, final, false);
@@ -178,5 +193,18 @@ stream_buffer(Manager *m, Conn *c, char *data, size_t len, json_object *final)
 		return -ENOMEM;
 	}
 	*s = (Stream){ .conn = c, .fd = -1, .doc = data, .len = len, .final = final };
+	return stream_start(m, c, s);
+}
+
+int
+stream_reader(Manager *m, Conn *c, const StreamReader *reader, void *userdata)
+{
+	Stream *s = calloc(1, sizeof(*s));
+	if (!s) {
+		if (reader->free)
+			reader->free(userdata);
+		return -ENOMEM;
+	}
+	*s = (Stream){ .conn = c, .fd = -1, .reader = reader, .reader_data = userdata };
 	return stream_start(m, c, s);
 }
