@@ -139,6 +139,7 @@ typedef enum AuditStmt {
 	AS_HEAD_SET_GEN,
 	AS_EXPORT_PAGE,
 	AS_QUERY_ACTION,
+	AS_QUERY_ACTION_NEWEST,
 	_AS_MAX,
 } AuditStmt;
 
@@ -174,6 +175,12 @@ static const char *const audit_sql[_AS_MAX] = {
 	    "(?5 IS NULL OR time >= ?5) AND (?6 IS NULL OR time < ?6) AND "
 	    "(?7 IS NULL OR key_hmac = ?7) ORDER BY seq DESC LIMIT ?8",
 	[AS_COUNT] = "SELECT count(*) FROM records",
+	[AS_QUERY_ACTION_NEWEST] =
+	    "SELECT " AUDIT_COLUMNS " FROM records INDEXED BY records_by_action_time WHERE "
+	    "action = ?3 AND time >= ?5 AND time < ?6 AND "
+	    "(?1 IS NULL OR matching_id = ?1) AND (?2 IS NULL OR operator_id = ?2) AND "
+	    "(?4 IS NULL OR outcome = ?4) AND (?7 IS NULL OR key_hmac = ?7) "
+	    "ORDER BY seq DESC LIMIT ?8",
 	[AS_MAC_AT] = "SELECT mac FROM records WHERE seq = ?1",
 	/* One step of the stepped export: a window of seqs, so that no step reads the whole
 	 * trail and no read transaction stays open between steps. */
@@ -245,6 +252,9 @@ struct Audit {
 	uint64_t full_logged_usec;
 	uint64_t full_events;
 	uint64_t checkpoint_usec;
+	/* SQLite VM steps of the last audit_query_json (tests: a query by action must not read
+	 * the whole trail). */
+	uint64_t last_query_steps;
 
 	uint8_t canon[AUDIT_CANON_MAX];
 };
@@ -1345,9 +1355,9 @@ audit_verify(Audit *a, AuditVerifyResult *ret)
 static AuditStmt
 audit_query_stmt(const AuditFilter *f)
 {
-	if (f && f->newest_first)
-		return AS_QUERY_NEWEST;
-	return f && f->action ? AS_QUERY_ACTION : AS_QUERY;
+	if (f && f->action)
+		return f->newest_first ? AS_QUERY_ACTION_NEWEST : AS_QUERY_ACTION;
+	return f && f->newest_first ? AS_QUERY_NEWEST : AS_QUERY;
 }
 
 static int
@@ -1364,7 +1374,7 @@ audit_query_bind(sqlite3_stmt *st, const AuditFilter *f)
 	if (r < 0)
 		return r;
 	/* The indexed statement needs both ends of the range as numbers. */
-	bool range = f->action && !f->newest_first;
+	bool range = f->action != NULL;
 	if ((f->since_usec || range
 	         ? sqlite3_bind_int64(st, 5, f->since_usec ? f->since_usec : INT64_MIN)
 	         : sqlite3_bind_null(st, 5)) != SQLITE_OK ||
@@ -1421,6 +1431,7 @@ audit_query_json(Audit *a, const AuditFilter *f, json_object **ret)
 	if (!arr)
 		return -ENOMEM;
 	STMT(a, audit_query_stmt(f));
+	sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 1);
 	r = audit_query_bind(st, f);
 	while (r >= 0) {
 		int rc = sqlite3_step(st);
@@ -1436,6 +1447,7 @@ audit_query_json(Audit *a, const AuditFilter *f, json_object **ret)
 			r = -ENOMEM;
 		}
 	}
+	a->last_query_steps = (uint64_t)sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 0);
 	if (r < 0) {
 		json_object_put(arr);
 		return r;
@@ -1808,4 +1820,10 @@ uint64_t
 audit_disk_full_events(const Audit *a)
 {
 	return a ? a->full_events : 0;
+}
+
+uint64_t
+audit_last_query_steps(const Audit *a)
+{
+	return a ? a->last_query_steps : 0;
 }

@@ -124,6 +124,9 @@ int64_t audit_export_records(const AuditExport *x);
 void audit_export_free(AuditExport *x);
 /* Committed records, or -errno. */
 int64_t audit_count(Audit *a);
+/* SQLite VM steps the last audit_query_json took: a query naming its action reads the rows of
+ * that action in the time range (an index), not the trail (tests hold it to that). */
+uint64_t audit_last_query_steps(const Audit *a);
 
 /* ---- anchoring (anchor.c) ---- */
 
