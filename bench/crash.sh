@@ -89,7 +89,9 @@ for round in $(seq 1 "$ROUNDS"); do
 	wait $LOAD 2>/dev/null || true
 	ack=$(sed -nE 's/.* ([0-9]+) decisions .*/\1/p' "$T/load" | head -1)
 	ack=${ack:-0}
-	read -r rec newlast < <(decisions_after "$last")
+	# Synchronously: SQLite folds the WAL in while the checker closes the file.
+	decisions_after "$last" >"$T/count"
+	read -r rec newlast <"$T/count"
 	lost=$((ack > rec ? ack - rec : 0))
 	total_ack=$((total_ack + ack)) total_rec=$((total_rec + rec)) total_lost=$((total_lost + lost))
 	start
