@@ -67,6 +67,12 @@ restore; chmod 0644 "$STATE/template.key"
 refused "template.key mode 0644" "$STATE/template.key: mode 0644"
 restore; head -c 31 "$T/good/audit.key" >"$STATE/audit.key"
 refused "audit.key 31 bytes" "$STATE/audit.key: 31 bytes long"
+# A systemd credential others may read is named too (not "Operation not permitted").
+restore; mkdir -p "$T/creds"; cp "$T/good/template.key" "$T/creds/biogate-template-key"
+chmod 0644 "$T/creds/biogate-template-key"
+CREDENTIALS_DIRECTORY=$T/creds refused "template key credential mode 0644" \
+	"$T/creds/biogate-template-key: mode 0644"
+rm -rf "$T/creds"
 
 # --- the trail cut or rolled back ------------------------------------------------------------
 restore
