@@ -96,6 +96,33 @@ anchor_has_credential(const char *credential)
 	return anchor_path(creds, credential, &p) >= 0 && access(p, F_OK) == 0;
 }
 
+/* A systemd credential: systemd owns it (root, an ACL for us), so only what it never sets is
+ * refused: world access, group write, a wrong length. */
+static int
+anchor_credential(const char *credential)
+{
+	_cleanup_(anchor_freep) char *p = NULL;
+	if (anchor_path(secure_getenv("CREDENTIALS_DIRECTORY"), credential, &p) < 0)
+		return -ENOMEM;
+	struct stat st;
+	if (stat(p, &st) < 0) {
+		int r = -errno;
+		fprintf(stderr, "biogated: %s: cannot be examined: %s\n", p, strerror(-r));
+		return r;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IWGRP | S_IRWXO))) {
+		fprintf(stderr, "biogated: %s: mode %04o lets others read or change the key\n", p,
+		        (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	if (st.st_size != KEYFILE_LEN) {
+		fprintf(stderr, "biogated: %s: %lld bytes long; a key is exactly %d bytes\n", p,
+		        (long long)st.st_size, KEYFILE_LEN);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 /*
  * One key file, judged before keyfile_load() sees it, so that the one message names the file
  * and the problem. Missing is refused when its data exists (sealed_with names what) unless
@@ -106,7 +133,7 @@ anchor_key(const char *dir, const char *file, const char *credential, bool data_
            const char *sealed_with, bool accepted, const char *flag)
 {
 	if (anchor_has_credential(credential))
-		return 0;
+		return anchor_credential(credential);
 	_cleanup_(anchor_freep) char *p = NULL;
 	int r = anchor_path(dir, file, &p);
 	if (r < 0)

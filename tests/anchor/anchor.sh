@@ -40,6 +40,8 @@ refused() {
 		bad "$1: the message names it ($2)"
 		sed 's/^/  /' "$T/refused.log"
 	fi
+	# One message: no vaguer second one ("Failed to load the template key: ...").
+	check "$1: one message" sh -c "! grep -q 'Failed to' '$T/refused.log'"
 }
 records() { "$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM records").fetchone()[0])' "$1"; }
 GOOD_RECORDS=$(records "$T/good/audit.db")
