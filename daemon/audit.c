@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -713,6 +714,7 @@ audit_journal(const AuditPending *p)
  * daemon write (the failure itself, a stop, a start) and for SQLite to open both databases
  * again, small enough for a 2 MB volume. */
 #define AUDIT_RESERVE_BYTES (256 * 1024)
+#define AUDIT_RESERVE_SPARE (1024 * 1024)
 #define AUDIT_FULL_LOG_USEC (60ull * 1000000ull)
 
 static uint64_t
@@ -728,6 +730,19 @@ static void
 audit_reserve_take(Audit *a)
 {
 	if (!a->reserve_path || a->reserve_held)
+		return;
+	struct stat st;
+	if (stat(a->reserve_path, &st) == 0 && st.st_size >= AUDIT_RESERVE_BYTES &&
+	    (uint64_t)st.st_blocks * 512 >= AUDIT_RESERVE_BYTES) {
+		a->reserve_held = true;
+		return;
+	}
+	/* Taken back only with room to spare: on a nearly full disk the space is worth more to
+	 * the next commit than to the next emergency. */
+	struct statvfs vfs;
+	const char *db = sqlite3_db_filename(a->db, "main");
+	if (!db || statvfs(db, &vfs) < 0 ||
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize < AUDIT_RESERVE_BYTES + AUDIT_RESERVE_SPARE)
 		return;
 	int fd = open(a->reserve_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
 	if (fd < 0)
