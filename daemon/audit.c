@@ -1066,6 +1066,11 @@ audit_open(sd_event *event, const char *db_path, const char *key_dir, Audit **re
 	 * callback relies on. Nothing here is ever deleted, so secure_delete buys nothing.
 	 * mmap: verify and export read the whole file; mapped reads skip a copy per page
 	 * (about a fifth of verify's time). SQLite still writes with write(). */
+	/* Exclusive first, before anything reads the file: with a WAL left by the last run, an
+	 * earlier read would size a -shm file, which fails on a full disk. */
+	r = audit_pragma(a, "PRAGMA locking_mode = EXCLUSIVE");
+	if (r < 0)
+		goto fail;
 	r = audit_pragma(a, "PRAGMA trusted_schema = OFF;"
 	                    "PRAGMA synchronous = FULL;"
 	                    "PRAGMA mmap_size = 1073741824;"
@@ -1078,9 +1083,7 @@ audit_open(sd_event *event, const char *db_path, const char *key_dir, Audit **re
 	/* Exclusive: the log belongs to the daemon alone (no -shm file, no per-transaction file
 	 * locks). Set before WAL is first used. */
 	char mode[16];
-	r = audit_pragma_get(a, "PRAGMA locking_mode = EXCLUSIVE", NULL, mode, sizeof(mode));
-	if (r >= 0)
-		r = audit_pragma_get(a, "PRAGMA journal_mode = WAL", NULL, mode, sizeof(mode));
+	r = audit_pragma_get(a, "PRAGMA journal_mode = WAL", NULL, mode, sizeof(mode));
 	if (r < 0)
 		goto fail;
 	if (strcmp(mode, "wal") != 0) {

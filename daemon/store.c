@@ -665,6 +665,15 @@ store_open(const char *path, Store **ret)
 	}
 	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
 
+	/* The database belongs to the daemon alone: exclusive locking keeps the WAL index in
+	 * the daemon's memory (no -shm file for anyone to read) and saves the file-lock
+	 * system calls of every transaction. First, before anything reads the file: with a
+	 * WAL left by the last run, an earlier read would size a -shm file, which fails on a
+	 * full disk (SQLITE_IOERR_SHMSIZE). */
+	r = store_pragma(s, "PRAGMA locking_mode = EXCLUSIVE");
+	if (r < 0)
+		goto fail;
+
 	/* secure_delete overwrites freed content, so an erased template does not linger in
 	 * free pages. synchronous=FULL until the durable audit append takes over. */
 	r = store_pragma(s, "PRAGMA trusted_schema = OFF;"
@@ -679,13 +688,7 @@ store_open(const char *path, Store **ret)
 	if (r < 0)
 		goto fail;
 
-	/* The database belongs to the daemon alone: exclusive locking keeps the WAL index in
-	 * the daemon's memory (no -shm file for anyone to read) and saves the file-lock
-	 * system calls of every transaction. Set before WAL is first used. */
 	char mode[16];
-	r = store_pragma_get(s, "PRAGMA locking_mode = EXCLUSIVE", NULL, mode, sizeof(mode));
-	if (r < 0)
-		goto fail;
 	r = store_pragma_get(s, "PRAGMA journal_mode = WAL", NULL, mode, sizeof(mode));
 	if (r < 0)
 		goto fail;

@@ -52,6 +52,22 @@ check "space freed: the next decision is recorded (exit 1, a denial)" [ $? = 1 ]
 check "space freed: no disk-full message" sh -c "! grep -q 'disk is full' '$T/out.free'"
 stop_daemon
 
+# Stopped and started on a volume still full: it starts (SQLite opens without a -shm file,
+# no bare "disk I/O error"), and what needs a record is answered "disk full".
+dd if=/dev/zero of="$T/vol/filler2" bs=4k status=none 2>/dev/null
+if start_daemon >/dev/null; then
+	ok "starts on a full volume"
+	"$CTL" authorize search --key 123456789018 >"$T/out.full" 2>&1
+	check "on a full volume: a decision is answered 'disk full'" grep -q "disk is full" "$T/out.full"
+	stop_daemon
+else
+	bad "starts on a full volume"
+	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" && wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+fi
+check "no bare disk I/O error at start" sh -c "! grep -q 'disk I/O error' '$T/daemon.log'"
+rm -f "$T/vol/filler2"
+
 # Fill again, leaving a little free, and start.
 avail=$(df -B1 --output=avail "$T/vol" | tail -1)
 fallocate -l $((avail - 300 * 1024)) "$T/vol/filler"
