@@ -119,6 +119,8 @@ reply_store_error(Conn *c, int r)
 		conn_error(c, WIRE_ERR_REVOKED, NULL);
 	else if (r == -EALREADY)
 		conn_error(c, WIRE_ERR_NOT_FOUND, NULL);
+	else if (r == -ENOSPC)
+		conn_error(c, WIRE_ERR_DISK_FULL, NULL);
 	else
 		conn_error(c, WIRE_ERR_INTERNAL, NULL);
 }

@@ -41,6 +41,9 @@ echo "decisions recorded $okn, refused as disk full $full, other $other"
 check "clients hear that the disk is full" [ $full -ge 20 ]
 check "no client saw a closed connection" [ $other = 0 ]
 check "the daemon is still running" kill -0 "$DAEMON_PID"
+"$CTL" staff add M002 --name "佐藤 花子" --affiliation "委託事業者A" --nationality "日本" \
+	--unix-user bga2 >"$T/out.staff" 2>&1
+check "a roster change on the full disk: 'disk full' too" grep -q "disk is full" "$T/out.staff"
 n=$(grep -c "ENOSPC" "$T/daemon.log")
 check "ENOSPC named in the log, once per window ($n lines)" [ "$n" -ge 1 ] && [ "$n" -le 3 ]
 check "the daemon log did not flood ($(wc -l <"$T/daemon.log") lines)" [ "$(wc -l <"$T/daemon.log")" -lt 60 ]
