@@ -99,7 +99,7 @@ contact_load(Fleet *f)
 static void
 contact_save(Fleet *f, int64_t t)
 {
-		char path[4096], tmp[4200], buf[32];
+	char path[4096], tmp[4200], buf[32];
 
 	if (t - f->contact_saved < FLEET_CONTACT_EVERY)
 		return;
@@ -432,7 +432,7 @@ static char *
 fleet_conninfo(const char *base)
 {
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
-		char pass[4200] = "", key[4200] = "";
+	char pass[4200] = "", key[4200] = "";
 	char *out = NULL;
 
 	if (dir && dir[0] == '/') {
