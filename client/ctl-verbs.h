@@ -43,3 +43,6 @@ extern const CtlVerb ctl_verb_usb_allow;
 extern const CtlVerb ctl_verb_usb_revoke;
 extern const CtlVerb ctl_verb_usb_list;
 extern const CtlVerb ctl_verb_policy_check;
+extern const CtlVerb ctl_verb_fleet_init;
+extern const CtlVerb ctl_verb_fleet_add_terminal;
+extern const CtlVerb ctl_verb_fleet_status;

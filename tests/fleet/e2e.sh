@@ -55,11 +55,15 @@ PGH=$T/pg/sock
 psql_as() { # psql_as ROLE SQL
 	"$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$PGH" -U "$1" -d postgres -c "$2"
 }
-for f in "$SQLDIR"/[0-9][0-9][0-9]-*.sql; do
-	"$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGH" -U postgres -d postgres -f "$f" >/dev/null
-done
+# biogatectl fleet init applies the shipped migrations (twice: the second does nothing).
+check "fleet init" "$CTL" fleet init --conninfo "host=$PGH user=postgres dbname=postgres" \
+	--sql-dir "$SQLDIR"
+check "fleet init again: nothing to do" sh -c "'$CTL' --json fleet init --conninfo 'host=$PGH user=postgres dbname=postgres' --sql-dir '$SQLDIR' | jq -e '.from == .to and .ok'"
 psql_as postgres "CREATE ROLE city LOGIN IN ROLE biogate_fleet_admin" >/dev/null
-for t in t1 t2 t3; do psql_as city "SELECT biogate_fleet.add_terminal('$t')" >/dev/null; done
+ADMIN="host=$PGH user=city dbname=postgres"
+for t in t1 t2 t3; do
+	check "fleet add-terminal $t" "$CTL" fleet add-terminal "$t" --conninfo "$ADMIN"
+done
 psql_as city "INSERT INTO biogate_fleet.staff (matching_id, unix_user, name, affiliation,
 	nationality, pledge_date, training_date) VALUES
 	('M001', 'bgtest1', '山田 太郎', '委託事業者A', '日本', '2026-11-01', '2026-11-02'),
@@ -214,6 +218,10 @@ for t in t1 t2 t3; do
 done
 check "the center's copy of t2's trail has the offline login" \
 	test "$(psql_as city "SELECT count(*) FROM biogate_fleet.audit_records WHERE terminal = 't2' AND action = 'session.open' AND reason = 'fleet-offline'")" -ge 1
+
+check "fleet status: every terminal seen, nothing queued" sh -c \
+	"'$CTL' --json fleet status --conninfo '$ADMIN' | jq -e '(.terminals | length == 3) and all(.terminals[]; .last_seen != null and .lag == 0)'"
+"$CTL" fleet status --conninfo "$ADMIN"
 
 # --- a stolen terminal credential ------------------------------------------------------
 check "t1's role cannot delete t1's audit rows" \
