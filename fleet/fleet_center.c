@@ -5,6 +5,7 @@
  * values. Must never trust a reply's shape: every row count and field is checked before use.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,8 +81,9 @@ on_done(FleetConn *c, int r, const PGresult *res, void *userdata)
 
 /* Queues sql with k as the closure; k is freed here on failure and by the handler otherwise. */
 static int
-queue(FleetConn *c, Call *k, const char *sql, int n, const char *const *values, const int *lengths,
-      const int *formats, uint64_t timeout_usec, fleet_result_cb_t handler)
+queue_ex(FleetConn *c, Call *k, const char *stmt, bool urgent, const char *sql, int n,
+         const char *const *values, const int *lengths, const int *formats, uint64_t timeout_usec,
+         fleet_result_cb_t handler)
 {
 	int r;
 
@@ -92,10 +94,18 @@ queue(FleetConn *c, Call *k, const char *sql, int n, const char *const *values, 
 		free(k);
 		return -EINVAL;
 	}
-	r = fleet_conn_query(c, sql, n, values, lengths, formats, timeout_usec, handler, k);
+	r = fleet_conn_query_ex(c, stmt, urgent, sql, n, values, lengths, formats, timeout_usec,
+	                        handler, k);
 	if (r < 0)
 		free(k);
 	return r;
+}
+
+static int
+queue(FleetConn *c, Call *k, const char *sql, int n, const char *const *values, const int *lengths,
+      const int *formats, uint64_t timeout_usec, fleet_result_cb_t handler)
+{
+	return queue_ex(c, k, NULL, false, sql, n, values, lengths, formats, timeout_usec, handler);
 }
 
 #define CALL(member, fn, ud)                                                                       \
@@ -144,9 +154,9 @@ fleet_center_open_session(FleetConn *c, int64_t local_id, const char *matching_i
 		return -EINVAL;
 	snprintf(id, sizeof(id), "%lld", (long long)local_id);
 	snprintf(lease, sizeof(lease), "%d", lease_seconds);
-	return queue(c, CALL(open_session, cb, userdata),
-	             "SELECT id, holder FROM biogate_fleet.open_session($1, $2, $3, $4)", 4, values,
-	             NULL, NULL, timeout_usec, on_open_session);
+	return queue_ex(c, CALL(open_session, cb, userdata), "bg_open_session", true,
+	                "SELECT id, holder FROM biogate_fleet.open_session($1, $2, $3, $4)", 4,
+	                values, NULL, NULL, timeout_usec, on_open_session);
 }
 
 int
@@ -158,12 +168,12 @@ fleet_center_close_session(FleetConn *c, const char *matching_id, const char *re
 	if (!matching_id || !reason)
 		return -EINVAL;
 	/* Row-level security limits this to the terminal's own sessions. */
-	return queue(c, CALL(done, cb, userdata),
-	             "WITH u AS (UPDATE biogate_fleet.sessions SET closed_at = now(), "
-	             "close_reason = $2 WHERE terminal = biogate_fleet.my_terminal() "
-	             "AND matching_id = $1 AND closed_at IS NULL RETURNING 1) "
-	             "SELECT count(*) FROM u",
-	             2, values, NULL, NULL, timeout_usec, on_done);
+	return queue_ex(c, CALL(done, cb, userdata), "bg_close_session", false,
+	                "WITH u AS (UPDATE biogate_fleet.sessions SET closed_at = now(), "
+	                "close_reason = $2 WHERE terminal = biogate_fleet.my_terminal() "
+	                "AND matching_id = $1 AND closed_at IS NULL RETURNING 1) "
+	                "SELECT count(*) FROM u",
+	                2, values, NULL, NULL, timeout_usec, on_done);
 }
 
 static void
@@ -215,10 +225,10 @@ fleet_center_heartbeat(FleetConn *c, int lease_seconds, int64_t queued, int64_t 
 	snprintf(q, sizeof(q), "%lld", (long long)queued);
 	snprintf(s, sizeof(s), "%lld", (long long)local_seq);
 	/* One round trip: extend our leases, then reap whoever stopped extending theirs. */
-	return queue(c, CALL(done, cb, userdata),
-	             "SELECT biogate_fleet.heartbeat($1, $2, $3) + 0 * "
-	             "biogate_fleet.reap_sessions()",
-	             3, values, NULL, NULL, timeout_usec, on_done);
+	return queue_ex(c, CALL(done, cb, userdata), "bg_heartbeat", false,
+	                "SELECT biogate_fleet.heartbeat($1, $2, $3) + 0 * "
+	                "biogate_fleet.reap_sessions()",
+	                3, values, NULL, NULL, timeout_usec, on_done);
 }
 
 int
@@ -288,11 +298,11 @@ fleet_center_revocations_since(FleetConn *c, int64_t after_id, int limit, uint64
 		return -EINVAL;
 	snprintf(a, sizeof(a), "%lld", (long long)after_id);
 	snprintf(l, sizeof(l), "%d", limit);
-	return queue(c, CALL(revocations, cb, userdata),
-	             "SELECT id, matching_id, reason, revoked_on, "
-	             "(extract(epoch FROM revoked_at) * 1000000)::bigint "
-	             "FROM biogate_fleet.revocations WHERE id > $1 ORDER BY id LIMIT $2",
-	             2, values, NULL, NULL, timeout_usec, on_revocations);
+	return queue_ex(c, CALL(revocations, cb, userdata), "bg_revocations", false,
+	                "SELECT id, matching_id, reason, revoked_on, "
+	                "(extract(epoch FROM revoked_at) * 1000000)::bigint "
+	                "FROM biogate_fleet.revocations WHERE id > $1 ORDER BY id LIMIT $2",
+	                2, values, NULL, NULL, timeout_usec, on_revocations);
 }
 
 int
@@ -361,10 +371,10 @@ fleet_center_audit_head(FleetConn *c, const char *terminal, uint64_t timeout_use
 
 	if (!terminal)
 		return -EINVAL;
-	return queue(c, CALL(audit_head, cb, userdata),
-	             "SELECT seq, mac FROM biogate_fleet.audit_records WHERE terminal = $1 "
-	             "ORDER BY seq DESC LIMIT 1",
-	             1, values, NULL, NULL, timeout_usec, on_audit_head);
+	return queue_ex(c, CALL(audit_head, cb, userdata), "bg_audit_head", false,
+	                "SELECT seq, mac FROM biogate_fleet.audit_records WHERE terminal = $1 "
+	                "ORDER BY seq DESC LIMIT 1",
+	                1, values, NULL, NULL, timeout_usec, on_audit_head);
 }
 
 #define UPLOAD_COLS 12

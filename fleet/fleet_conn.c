@@ -23,6 +23,7 @@
 #define FLEET_BACKOFF_MAX_USEC     (5 * 1000 * 1000ULL)
 #define FLEET_CONNECT_TIMEOUT_USEC (5 * 1000 * 1000ULL)
 #define FLEET_CHANNELS_MAX         16
+#define FLEET_PREPARED_MAX         32
 #define FLEET_ERROR_MAX            512
 
 typedef enum FleetState {
@@ -41,7 +42,9 @@ struct FleetQuery {
 	char **values;
 	int *lengths;
 	int *formats;
-	bool internal; /* the LISTEN batch: simple protocol, no callback */
+	bool internal;  /* the LISTEN batch: simple protocol, no callback */
+	char *stmt;     /* a statement prepared once per connection under this name, or NULL */
+	bool preparing; /* its PQsendPrepare is what is in flight */
 	fleet_result_cb_t cb;
 	void *userdata;
 	sd_event_source *timer;
@@ -63,6 +66,9 @@ struct FleetConn {
 
 	char *channels[FLEET_CHANNELS_MAX];
 	unsigned n_channels;
+	/* Statements prepared on this connection (forgotten with it). */
+	char *prepared[FLEET_PREPARED_MAX];
+	unsigned n_prepared;
 
 	uint64_t backoff_min, backoff_max, backoff, connect_timeout;
 	unsigned connects;
@@ -109,6 +115,7 @@ query_free(FleetQuery *q)
 	free(q->lengths);
 	free(q->formats);
 	free(q->sql);
+	free(q->stmt);
 	free(q);
 }
 
@@ -173,6 +180,42 @@ flush_out(FleetConn *c)
 	return io_update(c, EPOLLIN | (c->want_write ? EPOLLOUT : 0));
 }
 
+static bool
+prepared_has(const FleetConn *c, const char *name)
+{
+	for (unsigned i = 0; i < c->n_prepared; i++)
+		if (strcmp(c->prepared[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void
+prepared_forget(FleetConn *c)
+{
+	for (unsigned i = 0; i < c->n_prepared; i++)
+		free(c->prepared[i]);
+	c->n_prepared = 0;
+}
+
+/* Puts q on the wire: a named statement is prepared first, once per connection (the server
+ * then skips parsing and planning it on every later call: most of a short query's cost). */
+static int
+send_query(FleetConn *c, FleetQuery *q)
+{
+	if (q->internal)
+		return PQsendQuery(c->pg, q->sql);
+	if (q->stmt && !prepared_has(c, q->stmt) && c->n_prepared < FLEET_PREPARED_MAX) {
+		q->preparing = true;
+		return PQsendPrepare(c->pg, q->stmt, q->sql, q->n_params, NULL);
+	}
+	if (q->stmt && prepared_has(c, q->stmt))
+		return PQsendQueryPrepared(c->pg, q->stmt, q->n_params,
+		                           (const char *const *)q->values, q->lengths, q->formats,
+		                           0);
+	return PQsendQueryParams(c->pg, q->sql, q->n_params, NULL, (const char *const *)q->values,
+	                         q->lengths, q->formats, 0);
+}
+
 /* Sends the next queued query if the connection is idle. */
 static void
 send_next(FleetConn *c)
@@ -185,11 +228,7 @@ send_next(FleetConn *c)
 	if (c->state != FLEET_UP && !(c->state == FLEET_LISTENING && c->head->internal))
 		return;
 	q = queue_pop(c);
-	if (q->internal)
-		ok = PQsendQuery(c->pg, q->sql);
-	else
-		ok = PQsendQueryParams(c->pg, q->sql, q->n_params, NULL,
-		                       (const char *const *)q->values, q->lengths, q->formats, 0);
+	ok = send_query(c, q);
 	if (!ok) {
 		/* Never reached the server: this one hears -ENOTCONN like the rest of the queue. */
 		set_error(c, PQerrorMessage(c->pg));
@@ -233,10 +272,23 @@ finish_inflight(FleetConn *c)
 	ExecStatusType st;
 	int r;
 
-	c->inflight = NULL;
 	c->result = NULL;
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	r = (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) ? 0 : -EIO;
+	if (q->preparing) {
+		q->preparing = false;
+		if (r == 0) {
+			char *name = strdup(q->stmt);
+			PQclear(res);
+			if (name)
+				c->prepared[c->n_prepared++] = name;
+			/* Now the statement itself, still this query's turn. */
+			if (!send_query(c, q) || flush_out(c) < 0)
+				conn_lost(c, PQerrorMessage(c->pg));
+			return;
+		}
+	}
+	c->inflight = NULL;
 	if (q->internal) {
 		if (r < 0) {
 			set_error(c, res ? PQresultErrorMessage(res) : "LISTEN failed");
@@ -490,6 +542,7 @@ conn_lost(FleetConn *c, const char *why)
 	c->result = NULL;
 	c->state = FLEET_DOWN;
 	c->want_write = false;
+	prepared_forget(c);
 
 	/* State first, so that a callback sees a connection that is down and does not requeue
 	 * into it. */
@@ -615,6 +668,7 @@ fleet_conn_free(FleetConn *c)
 		PQfinish(c->pg);
 	for (unsigned i = 0; i < c->n_channels; i++)
 		free(c->channels[i]);
+	prepared_forget(c);
 	/* The connection string may hold a password (from a credential): wipe it. */
 	explicit_bzero(c->conninfo, strlen(c->conninfo));
 	free(c->conninfo);
@@ -698,6 +752,15 @@ fleet_conn_query(FleetConn *c, const char *sql, int n_params, const char *const 
                  const int *lengths, const int *formats, uint64_t timeout_usec,
                  fleet_result_cb_t cb, void *userdata)
 {
+	return fleet_conn_query_ex(c, NULL, false, sql, n_params, values, lengths, formats,
+	                           timeout_usec, cb, userdata);
+}
+
+int
+fleet_conn_query_ex(FleetConn *c, const char *stmt, bool urgent, const char *sql, int n_params,
+                    const char *const *values, const int *lengths, const int *formats,
+                    uint64_t timeout_usec, fleet_result_cb_t cb, void *userdata)
+{
 	FleetQuery *q;
 	int r;
 
@@ -714,13 +777,15 @@ fleet_conn_query(FleetConn *c, const char *sql, int n_params, const char *const 
 	q->cb = cb;
 	q->userdata = userdata;
 	q->sql = strdup(sql);
+	q->stmt = stmt ? strdup(stmt) : NULL;
 	if (n_params > 0) {
 		q->values = calloc((size_t)n_params, sizeof(*q->values));
 		q->lengths = calloc((size_t)n_params, sizeof(*q->lengths));
 		q->formats = calloc((size_t)n_params, sizeof(*q->formats));
 	}
 	q->n_params = n_params;
-	if (!q->sql || (n_params > 0 && (!q->values || !q->lengths || !q->formats))) {
+	if (!q->sql || (stmt && !q->stmt) ||
+	    (n_params > 0 && (!q->values || !q->lengths || !q->formats))) {
 		query_free(q);
 		return -ENOMEM;
 	}
@@ -753,11 +818,17 @@ fleet_conn_query(FleetConn *c, const char *sql, int n_params, const char *const 
 			return r;
 		}
 	}
-	if (c->tail)
-		c->tail->next = q;
-	else
+	if (urgent && c->head) {
+		/* Ahead of what waits (uploads, closes), behind what is already on the wire. */
+		q->next = c->head;
 		c->head = q;
-	c->tail = q;
+	} else {
+		if (c->tail)
+			c->tail->next = q;
+		else
+			c->head = q;
+		c->tail = q;
+	}
 	c->queued++;
 	send_next(c);
 	return 0;

@@ -68,6 +68,12 @@ bool fleet_conn_is_up(const FleetConn *c);
 int fleet_conn_query(FleetConn *c, const char *sql, int n_params, const char *const *values,
                      const int *lengths, const int *formats, uint64_t timeout_usec,
                      fleet_result_cb_t cb, void *userdata);
+/* The same, with stmt (may be NULL): a name under which sql is prepared once per connection
+ * (the same name must always mean the same sql); and urgent: queued ahead of everything not
+ * yet sent (a login waiting, not an upload). */
+int fleet_conn_query_ex(FleetConn *c, const char *stmt, bool urgent, const char *sql, int n_params,
+                        const char *const *values, const int *lengths, const int *formats,
+                        uint64_t timeout_usec, fleet_result_cb_t cb, void *userdata);
 
 /*
  * For callers outside a running loop (biogatectl, tests): runs the loop until done(userdata)

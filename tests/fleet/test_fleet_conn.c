@@ -240,6 +240,34 @@ main(int argc, char **argv)
 		check(atoi(many[i].value) == i);
 	}
 
+	/* Named statements: prepared once per connection, then only executed; an urgent query
+	 * overtakes what is queued but not yet sent. */
+	{
+		Result a, b, u;
+		const char *v[1] = { "7" };
+
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		memset(&u, 0, sizeof(u));
+		order_counter = 0;
+		check(fleet_conn_query_ex(t1, "t_double", false, "SELECT ($1::int * 2)::text", 1, v,
+		                          NULL, NULL, 0, on_result, &a) == 0);
+		check(fleet_conn_query_ex(t1, "t_double", false, "SELECT ($1::int * 2)::text", 1, v,
+		                          NULL, NULL, 0, on_result, &b) == 0);
+		check(fleet_conn_query_ex(t1, NULL, true, "SELECT 'urgent'", 0, NULL, NULL, NULL, 0,
+		                          on_result, &u) == 0);
+		check(fleet_conn_wait(t1, 5000000, is_done, &b) == 0);
+		check(a.r == 0 && b.r == 0 && strcmp(a.value, "14") == 0 &&
+		      strcmp(b.value, "14") == 0);
+		/* a was on the wire already; u went ahead of b. */
+		check(a.order == 0 && u.order == 1 && b.order == 2);
+		check(query1(t1,
+		             "SELECT count(*)::text FROM pg_prepared_statements WHERE name = "
+		             "'t_double'",
+		             NULL, 0, &res) == 0);
+		check(strcmp(res.value, "1") == 0);
+	}
+
 	/* Round trips, for the figures. */
 	for (int i = 0; i < 500; i++) {
 		t0 = mono_usec();
@@ -279,6 +307,17 @@ main(int argc, char **argv)
 	check(fleet_conn_wait(t1, 5000000, is_up, t1) == 0);
 	check(p1.ups == 2);
 	check(query1(t1, "SELECT 'back'", NULL, 0, &res) == 0);
+	/* A new connection: the named statement is prepared again, not assumed. */
+	{
+		Result a;
+		const char *v[1] = { "8" };
+
+		memset(&a, 0, sizeof(a));
+		check(fleet_conn_query_ex(t1, "t_double", false, "SELECT ($1::int * 2)::text", 1, v,
+		                          NULL, NULL, 0, on_result, &a) == 0);
+		check(fleet_conn_wait(t1, 5000000, is_done, &a) == 0);
+		check(a.r == 0 && strcmp(a.value, "16") == 0);
+	}
 
 	/* The center dies without a word, then comes back: both connections notice, fail fast
 	 * while it is away, reconnect, and t1 LISTENs again. */
