@@ -132,6 +132,37 @@ last_contact(Fleet *f)
 
 /* --- the host callbacks for fleet_sync ------------------------------------------------- */
 
+static void host_conflict(const char *kind, const char *matching_id, const char *detail,
+                          void *userdata);
+
+/* R17: a person this terminal let in offline after the center had revoked them (the
+ * revocation happened during the cut). Found once, when the revocation arrives. */
+static void
+offline_after_revocation(Fleet *f, const FleetRevocation *rev)
+{
+	StoreStaff st;
+	if (store_staff_by_id(f->m->store, rev->matching_id, &st) < 0 || !st.active)
+		return; /* applied here before: nothing new to find */
+	AuditFilter flt = { .matching_id = rev->matching_id,
+		            .action = "session.open",
+		            .outcome = "ok",
+		            .since_usec = rev->revoked_at_usec };
+	json_object *a = NULL;
+	if (audit_query_json(f->m->audit, &flt, &a) < 0)
+		return;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *reason = NULL;
+		if (json_object_object_get_ex(json_object_array_get_idx(a, i), "reason", &reason) &&
+		    json_object_get_string(reason) &&
+		    strcmp(json_object_get_string(reason), "fleet-offline") == 0) {
+			host_conflict("login-after-revocation", rev->matching_id,
+			              rev->revoked_on ? rev->revoked_on : "center", f);
+			break;
+		}
+	}
+	json_object_put(a);
+}
+
 static int
 host_apply_revocation(const FleetRevocation *rev, void *userdata)
 {
@@ -140,6 +171,7 @@ host_apply_revocation(const FleetRevocation *rev, void *userdata)
 	int erased = 0;
 
 	snprintf(actor, sizeof(actor), "fleet:%s", rev->revoked_on ? rev->revoked_on : "center");
+	offline_after_revocation(f, rev);
 	int r = store_revoke(f->m->store, rev->matching_id, actor, now_real_usec(), &erased);
 	if (r == -EALREADY || r == -ENOENT)
 		return 0; /* revoked here already, or never known here */

@@ -219,6 +219,23 @@ done
 check "the center's copy of t2's trail has the offline login" \
 	test "$(psql_as city "SELECT count(*) FROM biogate_fleet.audit_records WHERE terminal = 't2' AND action = 'session.open' AND reason = 'fleet-offline'")" -ge 1
 
+# --- a revocation during t2's cut (t2 alone cut off: its role may not log in) -------------
+psql_as postgres "ALTER ROLE biogate_t_t2 NOLOGIN; SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'biogate_t_t2'" >/dev/null
+check "t2 is cut off" waitfor 10 sh -c \
+	"[ \$(BIOGATE_SOCKET=$T/t2/run/io.biogate '$CTL' --json status | jq -r .fleet.up) = false ]"
+check "revoke M002 on t1 during t2's cut" ctl t1 revoke M002 --reason transferred
+finger t2 "SCAN finger-sato"
+login t2 bgtest2 --open-session --exec sleep 30 &
+LOGIN2=$!
+check "t2, not knowing, lets M002 in offline" waitfor 10 sh -c \
+	"[ \$(BIOGATE_SOCKET=$T/t2/run/io.biogate '$CTL' --json sessions | jq '.sessions | length') = 1 ]"
+psql_as postgres "ALTER ROLE biogate_t_t2 LOGIN" >/dev/null
+check "back online, t2 ends M002's session" waitfor 15 no_session t2 M002
+wait "$LOGIN2" 2>/dev/null
+check "t2 raised a fleet-conflict incident: login after revocation" sh -c \
+	"BIOGATE_SOCKET=$T/t2/run/io.biogate '$CTL' --json audit list --action fleet.conflict | jq -e 'any(.[]; .matching_id == \"M002\" and .reason == \"login-after-revocation\")'"
+check "t2 caught up again" waitfor 30 caught_up t2
+
 check "fleet status: every terminal seen, nothing queued" sh -c \
 	"'$CTL' --json fleet status --conninfo '$ADMIN' | jq -e '(.terminals | length == 3) and all(.terminals[]; .last_seen != null and .lag == 0)'"
 "$CTL" fleet status --conninfo "$ADMIN"
