@@ -54,6 +54,7 @@ static const CtlVerb *const verbs[] = {
 	&ctl_verb_usb_allow, &ctl_verb_usb_revoke, &ctl_verb_usb_list,
 	&ctl_verb_policy_check,
 	&ctl_verb_fleet_init, &ctl_verb_fleet_add_terminal, &ctl_verb_fleet_status,
+	&ctl_verb_fleet_verify,
 };
 /* clang-format on */
 

@@ -31,11 +31,13 @@
 enum {
 	OPT_CONNINFO = 0x1000,
 	OPT_SQL_DIR,
+	OPT_AUDIT_KEY,
 };
 
 typedef struct FleetArgs {
 	const char *conninfo;
 	const char *sql_dir;
+	const char *audit_key;
 } FleetArgs;
 
 static int
@@ -46,6 +48,8 @@ fleet_option(int c, const char *value, void *userdata)
 		a->conninfo = value;
 	else if (c == OPT_SQL_DIR)
 		a->sql_dir = value;
+	else if (c == OPT_AUDIT_KEY)
+		a->audit_key = value;
 	else
 		return -1;
 	return 0;
@@ -55,6 +59,7 @@ static const struct option fleet_opts[] = {
 	COMMON_OPTIONS,
 	{ "conninfo", required_argument, NULL, OPT_CONNINFO },
 	{ "sql-dir", required_argument, NULL, OPT_SQL_DIR },
+	{ "audit-key", required_argument, NULL, OPT_AUDIT_KEY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -188,6 +193,81 @@ cmd_fleet_status(int argc, char **argv)
 	}
 	return table_finish(&t, true);
 }
+
+/* The terminal's audit.key: exactly 32 bytes. */
+static int
+read_key(const char *path, unsigned char key[32])
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	size_t n = fread(key, 1, 32, f);
+	int extra = fgetc(f);
+	fclose(f);
+	return n == 32 && extra == EOF ? 0 : -EBADMSG;
+}
+
+static int
+cmd_fleet_verify(int argc, char **argv)
+{
+	FleetArgs a = { 0 };
+	static const char *const names[] = { "TERMINAL" };
+	const char *terminal = NULL;
+	unsigned char key[32];
+	int r = parse_args(argc, argv, fleet_opts, fleet_option, &a, names, &terminal, 1);
+	if (r)
+		return r;
+	if (!a.audit_key)
+		return usage_errorf(_("fleet verify needs --audit-key FILE (that terminal's "
+		                      "audit.key)"));
+	r = read_key(a.audit_key, key);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s: %s\n", CTL_NAME, a.audit_key,
+		        r == -EBADMSG ? _("not a 32-byte audit key") : strerror(-r));
+		return CTL_EXIT_ERROR;
+	}
+	PGconn *pg = fleet_connect(&a);
+	if (!pg) {
+		explicit_bzero(key, sizeof(key));
+		return CTL_EXIT_UNREACHABLE;
+	}
+	FleetVerify v;
+	r = fleet_admin_verify(pg, terminal, key, &v, stderr);
+	explicit_bzero(key, sizeof(key));
+	PQfinish(pg);
+	if (r < 0)
+		return CTL_EXIT_ERROR;
+	if (arg.json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "terminal", json_object_new_string(terminal));
+		json_object_object_add(o, "ok", json_object_new_boolean(!v.first_bad));
+		json_object_object_add(o, "records", json_object_new_int64(v.records));
+		json_object_object_add(o, "first_seq", json_object_new_int64(v.first_seq));
+		json_object_object_add(o, "last_seq", json_object_new_int64(v.last_seq));
+		if (v.first_bad) {
+			json_object_object_add(o, "problem", json_object_new_string(v.problem));
+			json_object_object_add(o, "first_bad_seq",
+			                       json_object_new_int64(v.first_bad));
+		}
+		print_json(o);
+		json_object_put(o);
+	} else if (v.first_bad)
+		print_line(_("%s: broken at record %lld (%s)"), terminal, (long long)v.first_bad,
+		           v.problem);
+	else
+		print_line(_("%s: ok, records %lld (seq %lld to %lld)"), terminal,
+		           (long long)v.records, (long long)v.first_seq, (long long)v.last_seq);
+	return v.first_bad ? CTL_EXIT_NEGATIVE : CTL_EXIT_OK;
+}
+
+const CtlVerb ctl_verb_fleet_verify = {
+	.verb = "fleet",
+	.sub = "verify",
+	.fn = cmd_fleet_verify,
+	.synopsis = "fleet verify TERMINAL --audit-key FILE [--conninfo CONNINFO]",
+	.summary =
+	    N_("Verify a terminal's audit chain as the center holds it (exit 1 when broken)"),
+};
 
 const CtlVerb ctl_verb_fleet_init = {
 	.verb = "fleet",

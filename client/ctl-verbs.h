@@ -46,3 +46,4 @@ extern const CtlVerb ctl_verb_policy_check;
 extern const CtlVerb ctl_verb_fleet_init;
 extern const CtlVerb ctl_verb_fleet_add_terminal;
 extern const CtlVerb ctl_verb_fleet_status;
+extern const CtlVerb ctl_verb_fleet_verify;

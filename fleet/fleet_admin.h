@@ -32,3 +32,19 @@ int fleet_admin_migrate(PGconn *pg, const char *sql_dir, int *ret_from, int *ret
 
 /* Joins a terminal: creates its role and row; ret_role (optional, malloc'd) its role name. */
 int fleet_admin_add_terminal(PGconn *pg, const char *name, char **ret_role, FILE *err);
+
+/*
+ * An auditor's check of one terminal's trail as the center holds it, with that terminal's
+ * audit key (the 32 bytes of its audit.key): every record's MAC recomputed over the chain
+ * (daemon/audit/audit.c: MAC(n) = HMAC-SHA256(HKDF-SHA256(key, "biogate audit chain v1"),
+ * canonical(n) || MAC(n-1))), written again here on purpose so that the check does not run
+ * the code it checks. A trail that starts above seq 1 at the center (the terminal ran alone
+ * before joining) is checked from its first record's MAC on. 0 with ret filled, or -errno.
+ */
+typedef struct FleetVerify {
+	int64_t records, first_seq, last_seq;
+	int64_t first_bad;   /* 0: the chain holds */
+	const char *problem; /* NULL, "bad-mac", "gap" */
+} FleetVerify;
+int fleet_admin_verify(PGconn *pg, const char *terminal, const unsigned char key[32],
+                       FleetVerify *ret, FILE *err);

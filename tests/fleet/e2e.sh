@@ -216,6 +216,13 @@ for t in t1 t2 t3; do
 		"$(psql_as city "SELECT count(*) || '/' || count(DISTINCT seq) || '/' || max(seq) FROM biogate_fleet.audit_records WHERE terminal = '$t'")" = \
 		"$local_seq/$local_seq/$local_seq"
 done
+# An auditor verifies each terminal's chain at the center with that terminal's audit key.
+for t in t1 t2 t3; do
+	check "$t's chain verifies at the center" sh -c \
+		"'$CTL' --json fleet verify $t --audit-key '$T/$t/state/audit.key' --conninfo '$ADMIN' | jq -e '.ok and .first_seq == 1 and .records == .last_seq'"
+done
+"$CTL" fleet verify t1 --audit-key "$T/t2/state/audit.key" --conninfo "$ADMIN" >/dev/null
+check "t1's chain with t2's key: broken (exit 1)" test $? = 1
 check "the center's copy of t2's trail has the offline login" \
 	test "$(psql_as city "SELECT count(*) FROM biogate_fleet.audit_records WHERE terminal = 't2' AND action = 'session.open' AND reason = 'fleet-offline'")" -ge 1
 
