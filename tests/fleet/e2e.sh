@@ -135,6 +135,17 @@ has_finger() { ctl "$1" --json staff show "$2" | jq -e '.fingers | index("right-
 no_finger() { ctl "$1" --json staff show "$2" | jq -e '.fingers == []'; }
 sessions_of() { ctl "$1" --json sessions | jq -r ".sessions | map(select(.matching_id == \"$2\")) | length"; }
 
+# A password in biogate.conf is refused (it belongs in a credential), as is half a [fleet].
+mkdir -p "$T/bad"
+printf '[fleet]\nconninfo = host=%s user=x password=secret\nterminal = t9\n' "$PGH" >"$T/bad/1.conf"
+printf '[fleet]\nterminal = t9\n' >"$T/bad/2.conf"
+for c in 1 2; do
+	timeout 10 "$BIOGATED" --foreground --state-dir "$T/bad/state$c" --runtime-dir "$T/bad/run$c" \
+		--config "$T/bad/$c.conf" --sensor "$SENSOR" --policy "$T/policy.conf" 2>"$T/bad/$c.log"
+	check "bad [fleet] config $c: the daemon does not start" test $? = 1
+done
+check "the refusal names the credential" grep -q "biogate-fleet-pgpass" "$T/bad/1.log"
+
 for t in t1 t2 t3; do start "$t"; pam_for "$t"; done
 for t in t1 t2 t3; do
 	waitfor 20 reader "$t" || { echo "$t did not come up"; cat "$T/$t/daemon.log"; exit 1; }

@@ -463,6 +463,10 @@ static const ErrCase err_cases[] = {
 	  "t.conf:2: [lockout] fail-interval-sec: '0' is not a number from 1 to 604800" },
 	{ "[retention]\naudit-years = 0\n", -EINVAL,
 	  "t.conf:2: [retention] audit-years: '0' is not a number from 1 to 100" },
+	{ "[fleet]\nwait-ms = 20000\n", -EINVAL,
+	  "t.conf:2: [fleet] wait-ms: '20000' is not a number from 50 to 10000" },
+	{ "[fleet]\noffline-login = maybe\n", -EINVAL,
+	  "t.conf:2: [fleet] offline-login: 'maybe' is not yes or no" },
 	{ "[shift]\npower-off-time = 24:00\n", -EINVAL,
 	  "t.conf:2: [shift] power-off-time: '24:00' is not HH:MM (00:00 to 23:59) or none" },
 	{ "[shift]\npower-off-time = 23:60\n", -EINVAL,
@@ -688,6 +692,11 @@ test_parse_good(void)
 	                           "window-sec = 604800\r\n"
 	                           "forbidden-search-threshold = 1\r\n"
 	                           "failed-match-threshold = 10000\r\n"
+	                           "[fleet]\r\n"
+	                           "offline-login = no\r\n"
+	                           "offline-max-sec = 3600\r\n"
+	                           "lease-sec = 30\r\n"
+	                           "wait-ms = 250\r\n"
 	                           "[idle]\r\n"
 	                           "[login]\r\n";
 	Policy *p = policy_from(full);
@@ -702,6 +711,8 @@ test_parse_good(void)
 	CHECK_STR(s->notify, "/usr/libexec/biogate/notify-incident");
 	CHECK(s->incident_window_sec == 604800 && s->forbidden_search_threshold == 1 &&
 	      s->failed_match_threshold == 10000);
+	CHECK(!s->fleet_offline_login && s->fleet_offline_max_sec == 3600 &&
+	      s->fleet_lease_sec == 30 && s->fleet_wait_ms == 250);
 	CHECK_STR(s->admin_role, "city");
 	CHECK(policy_is_admin_action(p, "revoke") && policy_is_admin_action(p, "enroll"));
 	CHECK(policy_takes_key(p, "lookup") && policy_takes_key(p, "search"));
@@ -853,6 +864,8 @@ test_files(void)
 	CHECK(s->shift_warn_sec == 300 && s->power_off_minute == -1);
 	CHECK(s->retention_years == 7 && s->incident_window_sec == 3600);
 	CHECK(s->forbidden_search_threshold == 3 && s->failed_match_threshold == 5);
+	CHECK(s->fleet_offline_login && s->fleet_offline_max_sec == 28800 &&
+	      s->fleet_lease_sec == 60 && s->fleet_wait_ms == 500);
 	CHECK(s->notify[0] == '\0');
 	CHECK_STR(s->admin_role, "admin");
 	static const struct {
