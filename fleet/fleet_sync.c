@@ -113,8 +113,14 @@ on_heartbeat_timer(sd_event_source *es, uint64_t usec, void *userdata)
 {
 	FleetSync *s = userdata;
 
-	if (fleet_conn_is_up(s->conn) && !s->reconciling)
+	if (fleet_conn_is_up(s->conn) && !s->reconciling) {
 		heartbeat_send(s, on_heartbeat);
+		/* The heartbeat extends every open session of this terminal at the center: one
+		 * whose close never reached it (ended while reconnecting) would otherwise hold its
+		 * person until the next cut. So the sessions are compared on every beat too. */
+		if (s->up)
+			pass_sessions(s);
+	}
 	(void)sd_event_source_set_time_relative(es, (uint64_t)s->heartbeat_sec * 1000000ULL);
 	(void)sd_event_source_set_enabled(es, SD_EVENT_ON);
 	return 0;
@@ -271,6 +277,10 @@ diff_one(const char *matching_id, const char *operator_id, void *ctx)
 			d->seen[i] = true;
 			return;
 		}
+	/* Only the pass after a connect registers: a session the center refused then is a
+	 * conflict once, not on every heartbeat. */
+	if (!d->s->reconciling)
+		return;
 	/* Opened here while the center was away: register it now. */
 	lo = calloc(1, sizeof(*lo));
 	if (!lo)

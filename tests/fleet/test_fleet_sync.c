@@ -181,6 +181,7 @@ sync_new(sd_event *e, Host *h, const char *terminal)
 		.conninfo = conninfo,
 		.terminal = terminal,
 		.lease_sec = 30,
+		.heartbeat_sec = 1,
 		.wait_usec = 2000000,
 		.backoff_max_usec = 300000,
 	};
@@ -428,6 +429,35 @@ main(int argc, char **argv)
 	printf("conflict: %s\n", h1.n_conflicts ? h1.conflicts[0] : h2.conflicts[0]);
 	check(strstr(h1.n_conflicts ? h1.conflicts[0] : h2.conflicts[0],
 	             h1.n_conflicts ? "session-elsewhere M3 t2" : "session-elsewhere M3 t1"));
+
+	/* A session that ended here without its close reaching the center (lost while
+	 * reconnecting) is closed by the next heartbeat's comparison, not held by the lease. */
+	admin("SELECT terminal FROM biogate_fleet.sessions WHERE matching_id = 'M3' AND closed_at "
+	      "IS NULL",
+	      v, sizeof(v));
+	{
+		/* Whichever registered M3 first holds it. */
+		bool at1 = strcmp(v, "t1") == 0;
+		Host *h = at1 ? &h1 : &h2;
+		FleetSync *holder = at1 ? t1 : t2;
+
+		check(at1 || strcmp(v, "t2") == 0);
+		check(strcmp(h->sessions[1], "M3") == 0);
+		h->sessions[1][0] = '\0';
+		for (int i = 0; i < 50; i++) {
+			check(fleet_conn_wait(fleet_sync_conn(holder), 100000, opened,
+			                      &(Opened){ 0 }) == -ETIMEDOUT);
+			admin(
+			    "SELECT count(*) FROM biogate_fleet.sessions WHERE matching_id = 'M3' "
+			    "AND closed_at IS NULL",
+			    v, sizeof(v));
+			if (strcmp(v, "0") == 0)
+				break;
+		}
+		check(strcmp(v, "0") == 0);
+		/* The other terminal's refused copy is not registered again on each beat. */
+		check(h1.n_conflicts + h2.n_conflicts == 1);
+	}
 
 	/* An uploader dropped mid-upload, then started again: every record exactly once. */
 	add_records(&h3, 3000);
