@@ -34,6 +34,7 @@
 #include "secret.h"
 #include "sensorlink.h"
 #include "sessions.h"
+#include "statedir.h"
 #include "store.h"
 
 typedef struct Args {
@@ -248,6 +249,11 @@ manager_new(const Args *a, Manager **ret)
 		r = log_error_errno(-errno, "Failed to create %s: %m", m->state_dir);
 		goto fail;
 	}
+	/* The roster, the trail and the keys are trusted only from a directory nobody else
+	 * could have written: another user's biogate.db would be theirs to read. */
+	r = statedir_check(m->state_dir, geteuid());
+	if (r < 0)
+		goto fail;
 
 	r = sd_event_default(&m->event);
 	if (r < 0)
