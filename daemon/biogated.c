@@ -30,6 +30,7 @@
 #include "manager.h"
 #include "methods.h"
 #include "policy.h"
+#include "refusals.h"
 #include "room.h"
 #include "secret.h"
 #include "sensorlink.h"
@@ -196,6 +197,8 @@ manager_free(Manager *m)
 	sessions_free(m->sessions);
 	/* Before the audit trail: records still queued then only free their room ops. */
 	room_free(m->room);
+	/* Before the audit trail: the window in progress gets its summary records. */
+	refusals_free(m->refusals);
 	/* Flush the queued records first: their callbacks release connections. */
 	audit_close(m->audit);
 	m->audit = NULL;
@@ -301,6 +304,12 @@ manager_new(const Args *a, Manager **ret)
 	r = incidents_new(m, &m->incidents);
 	if (r < 0) {
 		log_error_errno(r, "Failed to start incident tracking: %m");
+		goto fail;
+	}
+	/* After incidents: a state volume already low at start is an incident. */
+	r = refusals_new(m, &m->refusals);
+	if (r < 0) {
+		log_error_errno(r, "Failed to start counting refusals: %m");
 		goto fail;
 	}
 

@@ -25,6 +25,9 @@ config_defaults(Config *c)
 		.max_connections = 512,
 		.max_connections_per_uid = 64,
 		.ticket_lifetime_sec = 120,
+		.refusal_window_sec = 600,
+		.refusal_records_per_window = 5,
+		.low_space_mb = 256,
 	};
 	snprintf(c->admin_group, sizeof(c->admin_group), "%s", BIOGATE_ADMIN_GROUP);
 	snprintf(c->sensor_path, sizeof(c->sensor_path), "%s",
@@ -92,6 +95,12 @@ config_handler(void *user, const char *section, const char *name, const char *va
 		ok = config_u32(value, 1, 65536, &c->max_connections_per_uid);
 	else if (strcmp(name, "ticket-lifetime-sec") == 0)
 		ok = config_u32(value, 5, 600, &c->ticket_lifetime_sec);
+	else if (strcmp(name, "refusal-window-sec") == 0)
+		ok = config_u32(value, 10, 86400, &c->refusal_window_sec);
+	else if (strcmp(name, "refusal-records-per-window") == 0)
+		ok = config_u32(value, 0, 1000, &c->refusal_records_per_window);
+	else if (strcmp(name, "low-space-mb") == 0)
+		ok = config_u32(value, 1, 1048576, &c->low_space_mb);
 	else {
 		log_error("%s:%d: unknown key '%s' in [%s]", ctx->path, lineno, name, section);
 		ctx->error = -EINVAL;

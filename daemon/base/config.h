@@ -19,6 +19,12 @@ typedef struct Config {
 	uint32_t max_connections;
 	uint32_t max_connections_per_uid;
 	uint32_t ticket_lifetime_sec;
+	/* Refusals of callers without a session (core/refusals.h): the window, how many per
+	 * uid are recorded in full in it, and the free space below which the state volume is
+	 * low (MiB). */
+	uint32_t refusal_window_sec;
+	uint32_t refusal_records_per_window;
+	uint32_t low_space_mb;
 } Config;
 
 void config_defaults(Config *c);

@@ -19,6 +19,7 @@
 #include "methods.h"
 #include "policy.h"
 #include "record.h"
+#include "refusals.h"
 #include "reply.h"
 #include "sensorlink.h"
 #include "sessions.h"
@@ -174,6 +175,13 @@ methods_dispatch(Manager *m, Conn *c, const WireCall *call)
 		why = "no-admin-session";
 	}
 	if (!allowed) {
+		/* A caller without a session is refused for free: beyond its budget the refusal
+		 * is only counted for the window's summary record (core/refusals.h), else the
+		 * trail would be any local user's way to fill the disk. */
+		PeerSession own;
+		if (!sessions_of_caller(m, conn_caller(c), &own) &&
+		    !refusals_admit(m->refusals, p->uid, meth->iface->name, false))
+			return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
 		log_info("Refused %s to uid %u pid %d", meth->iface->name, (unsigned)p->uid,
 		         (int)p->pid);
 		char detail[64];
