@@ -16,6 +16,7 @@
 #include "custody.h"
 #include "login.h"
 #include "manager.h"
+#include "origin.h"
 #include "handlers.h"
 #include "reply.h"
 #include "store.h"
@@ -211,6 +212,13 @@ login_method_open_session(Manager *m, Conn *c, json_object *params)
 		              .logind_session = wire_str(params, "logind_session") };
 	if (!wire_valid_id(in.operator_id))
 		return reply_invalid(c, "operator_id");
+	/* Remote logins are refused by host, service and tty before the ticket is spent. */
+	if (origin_check_session(m, conn_caller(c), wire_str(params, "rhost"), in.service,
+	                         in.tty) < 0) {
+		json_object *why = json_object_new_object();
+		json_object_object_add(why, "reason", json_object_new_string("remote-login"));
+		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, why);
+	}
 	json_object *o = NULL;
 	int r = login_open_session(m, conn_caller(c), &in, &o);
 	if (r == -EACCES)
