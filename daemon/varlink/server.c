@@ -406,9 +406,10 @@ server_refused_window_end(Server *s, uint64_t now)
 	if (!s->refused_window_start || now - s->refused_window_start < SERVER_REFUSED_LOG_USEC)
 		return;
 	if (s->refused_more > 0)
-		log_warning("Refused %llu more connections (too many connections) in the last %llu s",
-		            (unsigned long long)s->refused_more,
-		            (unsigned long long)(SERVER_REFUSED_LOG_USEC / 1000000));
+		log_warning(
+		    "Refused %llu more connections (too many connections) in the last %llu s",
+		    (unsigned long long)s->refused_more,
+		    (unsigned long long)(SERVER_REFUSED_LOG_USEC / 1000000));
 	s->refused_window_start = 0;
 	s->refused_more = 0;
 }

@@ -197,8 +197,10 @@ static const AuthzCase authz_cases[] = {
 	 * HMAC (issue 14): the class stays garbage, the decision does not. */
 	{ true, "counter", "search", "12345678901a", false, POLICY_KEY_RESIDENT_RECORD_CODE, true,
 	  POLICY_KEY_GARBAGE, "12345678901" },
-	{ true, "counter", "search", "12345\xE2\x80\x8B" "678901", false,
-	  POLICY_KEY_RESIDENT_RECORD_CODE, true, POLICY_KEY_GARBAGE, "12345678901" },
+	{ true, "counter", "search",
+	  "12345\xE2\x80\x8B"
+	  "678901",
+	  false, POLICY_KEY_RESIDENT_RECORD_CODE, true, POLICY_KEY_GARBAGE, "12345678901" },
 	/* Arabic-Indic U+0661..U+0669, U+0660, U+0661 */
 	{ true, "counter", "search",
 	  "\xD9\xA1\xD9\xA2\xD9\xA3\xD9\xA4\xD9\xA5\xD9\xA6\xD9\xA7\xD9\xA8\xD9\xA9\xD9\xA0\xD9"
