@@ -184,7 +184,7 @@ purpose_visible_len(const char *s)
 	size_t n = 0;
 	while (*p) {
 		size_t l = *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
-		unsigned cp = l == 1 ? p[0]
+		unsigned cp = l == 1   ? p[0]
 		              : l == 2 ? (p[0] & 0x1fu) << 6 | (p[1] & 0x3fu)
 		              : l == 3 ? (p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 | (p[2] & 0x3fu)
 		                       : 0x10000; /* nothing invisible above the BMP here */

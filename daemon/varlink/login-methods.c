@@ -213,8 +213,8 @@ login_method_open_session(Manager *m, Conn *c, json_object *params)
 	if (!wire_valid_id(in.operator_id))
 		return reply_invalid(c, "operator_id");
 	/* Remote logins are refused by host, service and tty before the ticket is spent. */
-	if (origin_check_session(m, conn_caller(c), wire_str(params, "rhost"), in.service,
-	                         in.tty) < 0) {
+	const char *rhost = wire_str(params, "rhost");
+	if (origin_check_session(m, conn_caller(c), rhost, in.service, in.tty) < 0) {
 		json_object *why = json_object_new_object();
 		json_object_object_add(why, "reason", json_object_new_string("remote-login"));
 		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, why);
