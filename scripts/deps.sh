@@ -6,7 +6,8 @@ PKGS="build-essential cmake pkg-config gettext
       libfprint-2-dev libglib2.0-dev libpam0g-dev libsystemd-dev libsqlite3-dev libssl-dev
       libjson-c-dev libinih-dev
       clang libclang-rt-14-dev clang-format jq procps sqlite3 pamtester python3 bc git
-      dbus python3-dbusmock chromium fonts-ipafont-gothic"
+      dbus python3-dbusmock chromium fonts-ipafont-gothic
+      dpkg-dev debhelper pandoc mmdebstrap qemu-system-x86 e2fsprogs"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

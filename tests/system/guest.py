@@ -141,7 +141,11 @@ class Guest:
         lcon.close()
         self.shell = Chan(sh, os.path.join(self.work, "shell.log"))
         self.con = Chan(con, os.path.join(self.work, "getty.log"))
-        self._qmp_connect()
+        try:
+            self._qmp_connect()
+        except (OSError, ValueError) as e:
+            self.kill()
+            raise GuestError("QMP: %s (QEMU exited? see qemu.log)" % e)
         self.t_start = time.monotonic()
 
     def _qmp_connect(self):

@@ -59,7 +59,8 @@ if [ "${BIOGATE_SYSTEST_NO_DEBS:-0}" = 1 ]; then
 	echo "image: BIOGATE_SYSTEST_NO_DEBS=1: no biogate packages (harness development only)"
 else
 mkdir -p "$ROOT/tmp/debs"
-cp "$DEBDIR"/*.deb "$ROOT/tmp/debs/"
+# Debug symbols are not part of a terminal's install.
+find "$DEBDIR" -maxdepth 1 -name '*.deb' ! -name '*-dbgsym_*' -exec cp -t "$ROOT/tmp/debs/" {} +
 ls "$ROOT/tmp/debs"
 if ! in_root sh -c 'cd /tmp/debs && apt-get install -y --no-install-recommends ./*.deb' \
 	>"$WORK/apt-install.log" 2>&1; then
