@@ -403,6 +403,15 @@ def unplug(g, tag):
     g.qmp("blockdev-del", **{"node-name": "blk" + tag})
 
 
+def usb_state(g):
+    """Each USB device with a serial: its interfaces' authorized flag and bound driver."""
+    _, out = g.sh("for d in /sys/bus/usb/devices/*-*; do [ -f $d/serial ] || continue; "
+                  "for i in $d/*:*; do echo \"$(cat $d/serial) ${i##*/} "
+                  "authorized=$(cat $i/authorized) "
+                  "driver=$(basename \"$(readlink $i/driver 2>/dev/null)\")\"; done; done")
+    return out.strip().replace("\n", "; ")
+
+
 def block_devs(g):
     _, out = g.sh("ls /sys/block | grep '^sd' || true")
     return out.split()
@@ -433,14 +442,20 @@ def s6_usb(s):
     while time.monotonic() < deadline and not devs:
         time.sleep(2)
         devs = block_devs(g)
-    s.check(bool(devs), "the allowed stick appears as a block device after a re-plug (%s)" % devs)
+    s.check(bool(devs), "the allowed stick appears as a block device after a re-plug (%s; %s)" %
+            (devs, usb_state(g)))
+    if not devs:
+        log("  journal (biogated, usb):\n" + journal(g, "-b -u biogated -g 'USB|usb|SYSTEST'", 10))
     if devs:
         _, data = g.sh("head -c 64 /dev/%s" % devs[0])
         s.check("SYSTEST-STICK SYSTEST-A1" in data, "/dev/%s can be read" % devs[0])
     plug(g, "B", b, "SYSTEST-B2")
     g.ok("udevadm settle -t 30 || true; sleep 5")
     devs2 = block_devs(g)
-    s.check(len(devs2) == len(devs), "a second stick with another serial stays blocked (%s)" % devs2)
+    st = usb_state(g)
+    s.check(len(devs2) == len(devs) and "SYSTEST-B2 2-" in st and
+            not re.search(r"SYSTEST-B2 \S+ authorized=1", st),
+            "a second stick with another serial stays blocked (%s; %s)" % (devs2, st))
     rc, out = ctl(g, "usb list")
     log("  usb list:\n" + out.rstrip())
     s.check("SYSTEST-B2" in out, "`usb list` records the attempt of SYSTEST-B2")
@@ -499,11 +514,10 @@ def s7_notify(s):
         restart_daemon(g)
 
 
-def power_dropin(g, margin_min):
-    now = g.ok("date +%s").strip()
-    t = int(now) + 60 * margin_min
-    if int(now) % 60 > 40:
-        t += 60
+def power_dropin(g):
+    """power-off-time at the first minute at least 50 s ahead (a login fits before it)."""
+    now = int(g.ok("date +%s").strip())
+    t = (now + 50 + 59) // 60 * 60
     hhmm = g.ok("date -d @%d +%%H:%%M" % t).strip()
     policy_dropin(g, "60-systest-power",
                   "[shift]\npower-off-time = %s\npower-off-retry-sec = 15\n" % hhmm)
@@ -512,22 +526,30 @@ def power_dropin(g, margin_min):
 
 def s8_end_of_day(s):
     g = s.g
+    hhmm, t = power_dropin(g)
+    log("  power-off-time = %s" % hhmm)
+    restart_daemon(g)
     console_reset(g)
     outcome, _ = console_login_finger(g, "yamada", "finger-yamada")
     s.must(outcome == "shell", "yamada logged in (%s)" % outcome)
-    hhmm, t = power_dropin(g, 1)
-    log("  power-off-time = %s" % hhmm)
-    restart_daemon(g)
+    rc, ss = ctl_json(g, "sessions")
+    s.check("M001" in json.dumps(ss), "biogatectl sessions lists the open session")
+    g.ok("date +%s > /root/eod-since")
     now = int(g.ok("date +%s").strip())
-    wait = t - (t % 60) - now + 25
+    wait = t - now + 25
     log("  waiting %d s past the power-off time with the session open" % max(wait, 0))
     time.sleep(max(wait, 0))
     s.check(g.alive(), "with a session open the guest stays up past the power-off time")
+    _, asked = g.sh("journalctl --no-pager -u biogated --since @$(cat /root/eod-since) | "
+                    "grep -i 'power' || true")
+    log("  journal (biogated) with the session open: " + asked.strip().replace("\n", "; "))
+    s.check("asked logind to power off" not in asked,
+            "with a session open biogated does not ask logind to power off (it stays up only "
+            "when logind refuses)")
     seen = g.con.drain(1.0)
     log("  console: %r" % seen[-300:])
     s.check(bool(re.search(r"power|電源|shut|end of (the )?day|業務", seen, re.I)),
             "the tty got the end-of-day warning")
-    log("  journal:\n" + journal(g, "-b -u biogated -g 'End of day|power'", 8))
     console_logout(g)
     t_out = time.monotonic()
     rc = g.wait_exit(150)
