@@ -478,7 +478,15 @@ def s6_usb(s):
 
 def s7_notify(s):
     g = s.g
-    g.ok("rm -f /root/notify.json; (nc -l 127.0.0.1 7777 > /root/notify.json 2>&1 &); sleep 0.5")
+    listen = "rm -f /root/notify.json; (nc -l 127.0.0.1 7777 > /root/notify.json 2>&1 &); sleep 0.5"
+    # The listener and the notify command work from the host system's network namespace.
+    g.ok(listen)
+    _, probe = g.sh("echo '{\"probe\": 1}' | /usr/local/bin/systest-notify; sleep 0.5; "
+                    "cat /root/notify.json")
+    s.must('"probe"' in probe, "the notify command reaches the listener when run from a root "
+           "shell (%r)" % probe.strip())
+    g.sh("pkill -x nc")
+    g.ok(listen)
     policy_dropin(g, "60-systest-notify",
                   "[incidents]\nnotify = /usr/local/bin/systest-notify\n"
                   "failed-match-threshold = 2\n")
