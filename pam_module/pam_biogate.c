@@ -97,8 +97,11 @@ static const char MSG_LOST[] = N_("biogate: lost the connection to the fingerpri
 static const ErrorMap error_map[] = {
 	{ WIRE_ERR_NO_MATCH, PAM_AUTH_ERR, PAM_PERM_DENIED,
 	  N_("biogate: the fingerprint does not match") },
-	/* Quiet, so that a stack can fall through to a password for administrators. */
-	{ WIRE_ERR_NOT_ON_ROSTER, PAM_USER_UNKNOWN, PAM_USER_UNKNOWN, NULL },
+	/*
+	 * Quiet, so that a stack can fall through to a password for administrators; at account
+	 * the module has no say about someone it does not know (PAM_IGNORE, even if "required").
+	 */
+	{ WIRE_ERR_NOT_ON_ROSTER, PAM_USER_UNKNOWN, PAM_IGNORE, NULL },
 	{ WIRE_ERR_REVOKED, PAM_AUTH_ERR, PAM_PERM_DENIED,
 	  N_("biogate: this person's authorization has been revoked") },
 	{ WIRE_ERR_NOT_ENROLLED, PAM_AUTH_ERR, PAM_PERM_DENIED,
@@ -666,6 +669,37 @@ verify(pam_handle_t *pamh, int flags, const Options *o, BgClient *c, const char 
 	}
 }
 
+/*
+ * Whether the daemon knows USER as a person on the roster: 0 no (NotOnRoster), 1 yes (any
+ * other answer, a refusal included), -errno when it cannot be asked.
+ */
+static int
+on_roster(pam_handle_t *pamh, const Options *o, const char *user)
+{
+	BgClient *c = NULL;
+	bool reused = false;
+	json_object *params, *msg = NULL;
+	WireReply rep;
+	int r;
+
+	r = connect_daemon(pamh, o, &c, &reused);
+	if (r < 0)
+		return r;
+	params = json_object_new_object();
+	if (!params || add_str(params, "user", user) < 0) {
+		json_object_put(params);
+		bg_close(c);
+		return -ENOMEM;
+	}
+	r = call_simple(pamh, o, &c, reused, "io.biogate.CheckAccount", params, &msg, &rep);
+	bg_close(c);
+	if (r < 0)
+		return r;
+	r = !(rep.error && strcmp(rep.error, WIRE_ERR_NOT_ON_ROSTER) == 0);
+	json_object_put(msg);
+	return r;
+}
+
 BG_PAM_EXPORT int
 pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
@@ -683,12 +717,6 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (pam_get_item(pamh, PAM_RHOST, &item) != PAM_SUCCESS)
 		item = "?";
 	rhost = item;
-	if (!is_local_rhost(rhost)) {
-		pam_syslog(pamh, LOG_NOTICE, "refusing remote login from %s", rhost);
-		say(pamh, flags, PAM_ERROR_MSG,
-		    _("biogate: fingerprint login is only possible at the terminal itself"));
-		return PAM_AUTHINFO_UNAVAIL;
-	}
 
 	r = pam_get_user(pamh, &user, NULL);
 	if (r != PAM_SUCCESS)
@@ -697,6 +725,22 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		/* Such a name cannot be on the roster; let the stack fall through quietly. */
 		debug_log(&o, pamh, "user name is not a valid matching ID");
 		return PAM_USER_UNKNOWN;
+	}
+
+	if (!is_local_rhost(rhost)) {
+		/*
+		 * Nobody's finger is on this terminal's reader, so a person on the roster is
+		 * refused; someone the daemon says is not on it falls through (an administrator
+		 * over ssh), as at the terminal. No answer, no way in.
+		 */
+		if (on_roster(pamh, &o, user) == 0) {
+			debug_log(&o, pamh, "remote login of %s, not on the roster", user);
+			return PAM_USER_UNKNOWN;
+		}
+		pam_syslog(pamh, LOG_NOTICE, "refusing remote login from %s", rhost);
+		say(pamh, flags, PAM_ERROR_MSG,
+		    _("biogate: fingerprint login is only possible at the terminal itself"));
+		return PAM_AUTHINFO_UNAVAIL;
 	}
 
 	/* Always a fresh connection: a Verify is not repeated on a stale one. */
@@ -742,9 +786,14 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	parse_options(pamh, argc, argv, &o);
 
 	r = pam_get_user(pamh, &user, NULL);
-	if (r != PAM_SUCCESS || !user || !wire_valid_id(user)) {
+	if (r != PAM_SUCCESS || !user) {
 		debug_log(&o, pamh, "account: no usable user name");
 		return PAM_USER_UNKNOWN;
+	}
+	if (!wire_valid_id(user)) {
+		/* Such a name cannot be on the roster: not this module's account to judge. */
+		debug_log(&o, pamh, "account: user name is not a valid matching ID");
+		return PAM_IGNORE;
 	}
 
 	/* PAM_AUTHINFO_UNAVAIL is not an account result; an unreachable daemon denies. */
@@ -882,6 +931,37 @@ close_daemon_session(pam_handle_t *pamh, const Options *o, const SessionData *s)
 	bg_close(c);
 }
 
+/*
+ * A session this module's auth did not verify (a password login that fell through, a key
+ * login over ssh, su from root): someone not on the roster is none of its business, but a
+ * person on the roster gets no session without their finger (R1), and when the daemon
+ * cannot say which, nobody does (fail closed; biogate-exempt members never reach here).
+ */
+static int
+open_without_ticket(pam_handle_t *pamh, int flags, const Options *o)
+{
+	const char *user = get_item_str(pamh, PAM_USER);
+	int r;
+
+	if (user && !wire_valid_id(user)) {
+		debug_log(o, pamh, "session: user name is not a valid matching ID");
+		return PAM_IGNORE;
+	}
+	r = user ? on_roster(pamh, o, user) : -EINVAL;
+	if (r == 0) {
+		debug_log(o, pamh, "session: %s is not on the roster", user);
+		return PAM_IGNORE;
+	}
+	if (r > 0)
+		pam_syslog(pamh, LOG_ERR, "%s is on the roster but this login passed no finger",
+		           user);
+	else
+		pam_syslog(pamh, LOG_ERR, "no biogate authentication in this handle");
+	say(pamh, flags, PAM_ERROR_MSG,
+	    _("biogate: no fingerprint login for this session; it cannot be opened"));
+	return PAM_SESSION_ERR;
+}
+
 BG_PAM_EXPORT int
 pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
@@ -899,12 +979,8 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	parse_options(pamh, argc, argv, &o);
 
 	auth = get_auth_data(pamh);
-	if (!auth || !valid_ticket(auth->ticket)) {
-		pam_syslog(pamh, LOG_ERR, "no biogate authentication in this handle");
-		say(pamh, flags, PAM_ERROR_MSG,
-		    _("biogate: no fingerprint login for this session; it cannot be opened"));
-		return PAM_SESSION_ERR;
-	}
+	if (!auth || !valid_ticket(auth->ticket))
+		return open_without_ticket(pamh, flags, &o);
 	snprintf(operator_id, sizeof(operator_id), "%s", auth->operator_id);
 
 	if (connect_daemon(pamh, &o, &c, &reused) < 0) {

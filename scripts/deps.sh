@@ -1,13 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Installs what building, walking through and testing biogate need on Debian 12 (as root).
+# Installs what building, walking through and testing biogate need on Debian 12 (as root);
+# dpkg-dev, debhelper and pandoc build the .deb files, lintian and mmdebstrap test them.
 set -eu
 PKGS="build-essential cmake pkg-config gettext
       libfprint-2-dev libglib2.0-dev libpam0g-dev libsystemd-dev libsqlite3-dev libssl-dev
       libjson-c-dev libinih-dev
       clang libclang-rt-14-dev clang-format jq procps sqlite3 pamtester python3 bc git
       dbus python3-dbusmock chromium fonts-ipafont-gothic
-      dpkg-dev debhelper pandoc mmdebstrap qemu-system-x86 e2fsprogs"
+      dpkg-dev debhelper pandoc lintian mmdebstrap qemu-system-x86 e2fsprogs"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -22,3 +22,14 @@ execute_process(
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "pandoc failed for ${NAME}(${SECTION})")
 endif()
+# Left-aligned text: the narrow columns of the wide tables (biogatectl's commands and exit
+# codes) cannot be justified, and groff warns about every such line (lintian's groff-message).
+file(READ "${OUT}" roff)
+string(REGEX REPLACE "
+(\.TH [^
+]*)
+" "
+\1
+.ad l
+" roff "${roff}")
+file(WRITE "${OUT}" "${roff}")

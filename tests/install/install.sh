@@ -16,7 +16,12 @@ for f in "$(under bin)/biogatectl" "$(under sbin)/biogated" \
 	"$(under "$units")/biogated.service" "$(under "$units")/biogated.socket" \
 	"$(under lib)/sysusers.d/biogate.conf" "$(under lib)/tmpfiles.d/biogate.conf" \
 	"$(under lib)/systemd/catalog/biogate.catalog" \
-	"$(under "$datadir")/polkit-1/rules.d/50-biogate.rules"; do
+	"$(under "$datadir")/polkit-1/rules.d/50-biogate.rules" \
+	"$(under "$datadir")/pam-configs/biogate" "$(under "$datadir")/pam-configs/biogate-session" \
+	"$(under "$datadir")/doc/biogate/examples/biogate.conf" \
+	$(if [ -d "$build/docs/man" ]; then for m in man1/biogatectl.1 man8/biogated.8 \
+		man8/biogated-sensor.8 man8/pam_biogate.8 man5/biogate.conf.5 man5/biogate-policy.5; do
+		echo "$(under "$datadir")/man/$m"; done; fi); do
 	if [ -e "$f" ]; then echo "ok: ${f#"$d"}"; pass=$((pass + 1)); else echo "FAIL: missing ${f#"$d"}"; fail=$((fail + 1)); fi
 done
 # The service runs the installed daemon.

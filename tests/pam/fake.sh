@@ -34,6 +34,12 @@ done
 for s in auth account session; do
 	echo "$s required $module socket=$dir/sock timeout=1"
 done >"$dir/biogate-test"
+# The same with pam_permit after account and session: a module answer of PAM_IGNORE (not this
+# module's business) lets the stack succeed there, a refusal still fails it.
+for s in account session; do
+	echo "$s required $module socket=$dir/sock timeout=1"
+	echo "$s required pam_permit.so"
+done >"$dir/biogate-fallthrough"
 
 LC_ALL=C
 LANGUAGE=
@@ -125,8 +131,35 @@ check internal PAM_AUTHINFO_UNAVAIL 'biogate: the fingerprint service failed'
 check weird PAM_AUTHINFO_UNAVAIL 'biogate: the fingerprint service failed'
 run --user notonroster --acct
 expect 'auth=PAM_USER_UNKNOWN'
-expect 'acct=PAM_USER_UNKNOWN'
 refuse 'ERROR:'
+# Issue 9: someone not on the roster falls through at account and session too (a password
+# login of an administrator), where PAM_USER_UNKNOWN used to refuse account and the missing
+# ticket refused the session.
+run --service biogate-fallthrough --user notonroster --no-auth --acct --open-session \
+	--close-session
+expect 'acct=PAM_SUCCESS'
+expect 'open=PAM_SUCCESS'
+expect 'close=PAM_SUCCESS'
+refuse 'ERROR:'
+# From another host: a person on the roster is refused (no finger on this reader), someone not
+# on it falls through quietly (an administrator over ssh), as at the terminal.
+run --user bob --rhost remote.example
+expect 'auth=PAM_AUTHINFO_UNAVAIL'
+expect 'ERROR: biogate: fingerprint login is only possible at the terminal itself'
+refuse "$place"
+run --user revoked --rhost remote.example
+expect 'auth=PAM_AUTHINFO_UNAVAIL'
+run --user notonroster --rhost remote.example
+expect 'auth=PAM_USER_UNKNOWN'
+refuse 'ERROR:'
+# A person on the roster gets no session without this module's auth (a key login over ssh,
+# su from root), whatever else the stack allows.
+run --service biogate-fallthrough --user bob --no-auth --acct --open-session
+expect 'acct=PAM_SUCCESS'
+expect 'open=PAM_SESSION_ERR'
+expect 'ERROR: biogate: no fingerprint login for this session; it cannot be opened'
+run --service biogate-fallthrough --user revoked --no-auth --acct
+expect 'acct=PAM_PERM_DENIED'
 
 # Replies that must never let anyone in.
 for u in badticket emptyticket noticket flood hangup; do
