@@ -19,7 +19,7 @@ PKGS="linux-image-amd64 initramfs-tools systemd-sysv udev dbus polkitd login pas
       libpam-runtime libpam-modules procps kmod util-linux netcat-openbsd jq less sqlite3
       usbutils psmisc python3-minimal
       libfprint-2-2 libglib2.0-0 libjson-c5 libinih1 libsqlite3-0 libssl3 libsystemd0 libpam0g"
-PKGS=$(echo $PKGS | tr ' ' ',')
+PKGS=$(printf '%s' "$PKGS" | tr -s ' \n' ',,')
 
 mkdir -p "$CACHE" "$WORK"
 key=$(printf '%s\n' "bookworm" "$MIRROR" "$PKGS" "v1" | sha256sum | cut -c1-16)
@@ -120,6 +120,7 @@ install -m 0755 "$HERE/guest/systest-notify" "$ROOT/usr/local/bin/systest-notify
 # --- people -------------------------------------------------------------------------------
 # yamada, sato, suzuki: on the roster (enrolled by the scenarios); cityadmin: the exempt
 # admin with a password; visitor: a local user not on the roster, with a password.
+# shellcheck disable=SC2016 # expanded by the chroot's shell
 in_root sh -e -c '
 	for u in yamada sato suzuki cityadmin visitor; do useradd -m -s /bin/bash "$u"; done
 	echo root:root-pw | chpasswd
