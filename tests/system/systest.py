@@ -172,8 +172,12 @@ def s1_boot_socket(s):
                   "test -S /run/biogate/io.biogate && echo socket")
     s.check(out.strip() not in ("", "0"), "the socket /run/biogate/io.biogate is listening")
     _, out = g.sh("systemctl is-active biogated.service")
-    s.check(out.strip() != "active", "biogated is not running before the first call (%s)" %
-            out.strip())
+    if not s.check(out.strip() != "active", "biogated is not running before the first call (%s)"
+                   % out.strip()):
+        _, why = g.sh("systemctl is-enabled biogated.service; "
+                      "systemctl show -P WantedBy,TriggeredBy biogated.service; "
+                      "journalctl -b --no-pager -o short-monotonic -u biogated | head -n 2")
+        log("  why it runs: " + why.strip().replace("\n", "; "))
     rc, out = ctl(g, "status")
     s.check(rc == 0, "the first `biogatectl status` is answered (exit %d)" % rc)
     log("  status:\n" + out.rstrip())
@@ -276,6 +280,7 @@ def s3_refusals(s):
     if outcome == "shell":
         console_logout(g)
     else:
+        log("  journal (login, pam):\n" + journal(g, "-b -t login -g visitor", 6))
         console_reset(g)
     # The exempt admin with the daemon stopped.
     g.ok("systemctl stop biogated.socket biogated.service")
@@ -288,6 +293,9 @@ def s3_refusals(s):
             log("  " + out.strip())
             console_logout(g)
         else:
+            log("  journal (login, pam):\n" + journal(g, "-b -t login -g cityadmin", 6))
+            _, grp = g.sh("getent group biogate-exempt || echo 'no group biogate-exempt'")
+            log("  " + grp.strip())
             console_reset(g)
     finally:
         g.ok("systemctl start biogated.socket")
@@ -471,6 +479,11 @@ def s6_usb(s):
                                       (r.get("detail") or "")[:120]) for r in recs][-6:])
     s.check("SYSTEST-A1" in blob and "SYSTEST-B2" in blob,
             "both attempts are in the audit trail")
+    # The trail records only what happened: "allowed" only once the interface is authorized.
+    claimed = [r for r in recs if r.get("outcome") == "allow" and
+               '"applied":true' not in (r.get("detail") or "").replace(" ", "")]
+    s.check(not claimed, "no attempt is recorded as allowed without being applied (%d are: %s)"
+            % (len(claimed), [(r.get("seq"), r.get("detail")) for r in claimed][:2]))
     for tag in ("A", "B"):
         try:
             unplug(g, tag)
