@@ -30,6 +30,8 @@ if [ ! -s "$base" ]; then
 		--aptopt='Acquire::Retries "3"' \
 		bookworm "$base.tmp" "$MIRROR"
 	mv "$base.tmp" "$base"
+	# Bases of other package lists are of no use any more.
+	find "$CACHE" -maxdepth 1 -name 'base-*.tar' ! -name "${base##*/}" -delete
 else
 	echo "image: base root from the cache ($base)"
 fi
