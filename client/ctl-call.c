@@ -59,6 +59,8 @@ static const CtlError ctl_errors[] = {
 	{ WIRE_ERR_BUSY, N_("the fingerprint reader is busy with another request; try again"),
 	  CTL_EXIT_CONFLICT },
 	{ WIRE_ERR_EXISTS, N_("that ID is already in use"), CTL_EXIT_CONFLICT },
+	{ WIRE_ERR_DISK_FULL, N_("the terminal's disk is full: tell the administrator"),
+	  CTL_EXIT_ERROR },
 	{ WIRE_ERR_NOT_FOUND, N_("not found"), CTL_EXIT_NOT_FOUND },
 	{ WIRE_ERR_TICKET, N_("the verification ticket is invalid or has expired"),
 	  CTL_EXIT_ERROR },

@@ -285,6 +285,7 @@ const char *const interface_errors[] = {
 	WIRE_ERR_INTERFACE_NOT_FOUND,
 	WIRE_ERR_VARLINK_INVALID,
 	WIRE_ERR_CANNOT_LOCK,
+	WIRE_ERR_DISK_FULL,
 };
 const size_t interface_n_errors = sizeof(interface_errors) / sizeof(interface_errors[0]);
 

@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 #include <systemd/sd-daemon.h>
 
+#include "anchor.h"
 #include "audit.h"
 #include "clock.h"
 #include "conn.h"
@@ -45,6 +46,7 @@ typedef struct Args {
 	const char *sensor;
 	const char *policy;
 	bool foreground;
+	AnchorAccept accept; /* anchor.h: an admin's recorded recovery */
 } Args;
 
 static void
@@ -60,6 +62,10 @@ usage(FILE *f)
 	        "  --sensor PATH        biogated-sensor binary (overrides the config)\n"
 	        "  --policy FILE        the policy file (then FILE.d/*.conf) instead of the\n"
 	        "                       standard chain (datadir, sysconfdir, sysconfdir .d)\n"
+	        "  --accept-new-audit-trail=REASON  move a damaged audit trail aside and\n"
+	        "                       begin a new one (recorded with REASON)\n"
+	        "  --accept-store-loss=REASON  go on with a rolled-back or emptied database\n"
+	        "                       or a new template key (recorded with REASON)\n"
 	        "  --debug              log debug messages\n"
 	        "  --version            print the version\n"
 	        "  -h, --help           this help\n",
@@ -77,6 +83,8 @@ parse_args(int argc, char **argv, Args *a)
 		{ "sensor", required_argument, NULL, 'S' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "accept-new-audit-trail", required_argument, NULL, 'A' },
+		{ "accept-store-loss", required_argument, NULL, 'L' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -107,6 +115,12 @@ parse_args(int argc, char **argv, Args *a)
 			break;
 		case 'd':
 			log_debug_enabled = 1;
+			break;
+		case 'A':
+			a->accept.new_audit_trail = optarg;
+			break;
+		case 'L':
+			a->accept.store_loss = optarg;
 			break;
 		case 'V':
 			puts(BIOGATE_VERSION);
@@ -275,6 +289,10 @@ manager_new(const Args *a, Manager **ret)
 	if (r < 0)
 		goto fail;
 
+	/* anchor.h: refuse damaged state by name before anything is created over it. */
+	r = anchor_precheck(m->state_dir, &a->accept);
+	if (r < 0)
+		goto fail;
 	r = secret_load(m->state_dir, &m->secret);
 	if (r < 0) {
 		log_error_errno(r, "Failed to load the template key: %m");
@@ -296,6 +314,9 @@ manager_new(const Args *a, Manager **ret)
 		log_error_errno(r, "Failed to open the audit trail %s: %m", path);
 		goto fail;
 	}
+	r = anchor_check(m->state_dir, m->store, m->audit, m->secret, m->terminal, &a->accept);
+	if (r < 0)
+		goto fail;
 	AuditRecord start = { .time_usec = now_real_usec(),
 		              .terminal = m->terminal,
 		              .action = "daemon.start",

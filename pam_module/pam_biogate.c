@@ -133,6 +133,8 @@ static const ErrorMap error_map[] = {
 	  N_("biogate: the fingerprint reader is busy; try again") },
 	{ WIRE_ERR_CANCELLED, PAM_AUTHINFO_UNAVAIL, PAM_PERM_DENIED,
 	  N_("biogate: the fingerprint check was cancelled") },
+	{ WIRE_ERR_DISK_FULL, PAM_AUTHINFO_UNAVAIL, PAM_PERM_DENIED,
+	  N_("biogate: the terminal's disk is full: tell the administrator") },
 	{ WIRE_ERR_INTERNAL, PAM_AUTHINFO_UNAVAIL, PAM_PERM_DENIED,
 	  N_("biogate: the fingerprint service failed") },
 };

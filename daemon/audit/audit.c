@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,6 +85,14 @@ static const char *const audit_field_names[AUDIT_N_FIELDS] = {
 	"outcome",  "reason",      "detail",      "key_hmac",
 };
 
+/* The actions the (action, time) index holds: what start-up and the admin's lists ask of the
+ * trail by action (the room log "room.*", removable storage attempts). A partial index: the
+ * records a busy counter writes most (decisions, logins) cost nothing more to append. Written
+ * as comparisons, not IN (...), which SQLite would evaluate through a temporary table on
+ * every insert (twice the CPU of an append); a query repeats the term word for word, which
+ * is how SQLite knows it may use the index. */
+#define AUDIT_INDEXED_WHERE "(action >= 'room.' AND action < 'room/' OR action = 'usb.attempt')"
+
 /* Migrations, as in store.c: step i takes user_version i to i + 1, appended only. The
  * triggers do not stop anyone holding the file (that is what the chain is for); they stop
  * this program's own SQL from ever rewriting history by mistake. */
@@ -112,6 +121,13 @@ static const char *const audit_migrations[] = {
 	"CREATE TRIGGER records_no_delete BEFORE DELETE ON records "
 	"BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;"
 	"PRAGMA user_version = 1;",
+	/* 1 -> 2: the head also records the store's generation (anchor.c: a store rolled back
+	 * below it is refused at start); the index serves what start-up asks of the trail by
+	 * action and time (the room log of the last days) without reading all of it. */
+	"ALTER TABLE head ADD COLUMN store_generation INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX records_by_action_time ON records(action, time) "
+	"WHERE " AUDIT_INDEXED_WHERE ";"
+	"PRAGMA user_version = 2;",
 };
 
 #define AUDIT_SCHEMA_VERSION ((int)(sizeof(audit_migrations) / sizeof(audit_migrations[0])))
@@ -129,6 +145,11 @@ typedef enum AuditStmt {
 	AS_QUERY,
 	AS_QUERY_NEWEST,
 	AS_COUNT,
+	AS_MAC_AT,
+	AS_HEAD_SET_GEN,
+	AS_EXPORT_PAGE,
+	AS_QUERY_ACTION,
+	AS_QUERY_ACTION_NEWEST,
 	_AS_MAX,
 } AuditStmt;
 
@@ -142,10 +163,12 @@ static const char *const audit_sql[_AS_MAX] = {
 	[AS_ROLLBACK] = "ROLLBACK",
 	[AS_INSERT] = "INSERT INTO records (" AUDIT_COLUMNS ", mac) "
 	              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-	[AS_HEAD_GET] = "SELECT seq, mac, head_mac FROM head WHERE id = 1",
-	[AS_HEAD_PUT] = "INSERT INTO head (id, seq, mac, head_mac) VALUES (1, ?1, ?2, ?3) "
+	[AS_HEAD_GET] = "SELECT seq, mac, head_mac, store_generation FROM head WHERE id = 1",
+	[AS_HEAD_PUT] = "INSERT INTO head (id, seq, mac, head_mac, store_generation) "
+	                "VALUES (1, ?1, ?2, ?3, ?4) "
 	                "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac, "
-	                "head_mac = excluded.head_mac",
+	                "head_mac = excluded.head_mac, "
+	                "store_generation = max(store_generation, excluded.store_generation)",
 	[AS_LAST] = "SELECT seq, mac FROM records ORDER BY seq DESC LIMIT 1",
 	[AS_WALK] = "SELECT " AUDIT_COLUMNS ", mac FROM records ORDER BY seq",
 	/* One fixed statement for every filter: an absent filter binds NULL. */
@@ -162,6 +185,32 @@ static const char *const audit_sql[_AS_MAX] = {
 	    "(?5 IS NULL OR time >= ?5) AND (?6 IS NULL OR time < ?6) AND "
 	    "(?7 IS NULL OR key_hmac = ?7) ORDER BY seq DESC LIMIT ?8",
 	[AS_COUNT] = "SELECT count(*) FROM records",
+	[AS_QUERY_ACTION_NEWEST] =
+	    "SELECT " AUDIT_COLUMNS " FROM records WHERE " AUDIT_INDEXED_WHERE
+	    " AND action = ?3 AND time >= ?5 AND time < ?6 AND "
+	    "(?1 IS NULL OR matching_id = ?1) AND (?2 IS NULL OR operator_id = ?2) AND "
+	    "(?4 IS NULL OR outcome = ?4) AND (?7 IS NULL OR key_hmac = ?7) "
+	    "ORDER BY seq DESC LIMIT ?8",
+	[AS_MAC_AT] = "SELECT mac FROM records WHERE seq = ?1",
+	/* One step of the stepped export: a window of seqs, so that no step reads the whole
+	 * trail and no read transaction stays open between steps. */
+	[AS_EXPORT_PAGE] =
+	    "SELECT " AUDIT_COLUMNS " FROM records WHERE seq > ?9 AND seq <= ?10 AND "
+	    "(?1 IS NULL OR matching_id = ?1) AND (?2 IS NULL OR operator_id = ?2) AND "
+	    "(?3 IS NULL OR action = ?3) AND (?4 IS NULL OR outcome = ?4) AND "
+	    "(?5 IS NULL OR time >= ?5) AND (?6 IS NULL OR time < ?6) AND "
+	    "(?7 IS NULL OR key_hmac = ?7) ORDER BY seq LIMIT ?8",
+	[AS_HEAD_SET_GEN] = "UPDATE head SET store_generation = ?1 WHERE id = 1",
+	/* A query naming an indexed action: the (action, time) index (the IN term repeats the
+	 * partial index's condition, which is how SQLite knows it may use it), so that the cost
+	 * follows the rows asked for, not the size of the trail. ?5/?6 are always bound (open ends
+	 * as the int64 extremes) so that the range can use the index. No INDEXED BY: a trail whose
+	 * index was dropped still opens and answers, only slower (tests/audit holds the plan). */
+	[AS_QUERY_ACTION] =
+	    "SELECT " AUDIT_COLUMNS " FROM records WHERE " AUDIT_INDEXED_WHERE
+	    " AND action = ?3 AND time >= ?5 AND time < ?6 AND "
+	    "(?1 IS NULL OR matching_id = ?1) AND (?2 IS NULL OR operator_id = ?2) AND "
+	    "(?4 IS NULL OR outcome = ?4) AND (?7 IS NULL OR key_hmac = ?7) ORDER BY seq LIMIT ?8",
 };
 
 /* A queued record: one allocation holding the strings it points to. */
@@ -199,6 +248,25 @@ struct Audit {
 	bool committing;
 	bool journal;
 	uint64_t commits;
+
+	/* What open found (anchor.c judges it at the daemon's start). */
+	AuditOpenState open_state;
+	/* The other half of the cross-check: the store's generation goes into every head, and
+	 * every committed position goes to the store (see audit_set_anchor). */
+	const AuditAnchorOps *anchor_ops;
+	void *anchor_userdata;
+	int64_t store_generation;
+
+	/* A full disk: the WAL is checkpointed and cut back, the reserve file released, and the
+	 * condition logged once per window, not once per record. */
+	char *reserve_path;
+	bool reserve_held;
+	uint64_t full_logged_usec;
+	uint64_t full_events;
+	uint64_t checkpoint_usec;
+	/* SQLite VM steps of the last audit_query_json (tests: a query by action must not read
+	 * the whole trail). */
+	uint64_t last_query_steps;
 
 	uint8_t canon[AUDIT_CANON_MAX];
 };
@@ -475,7 +543,10 @@ audit_head_put(Audit *a, sqlite3_stmt *st, int64_t seq, const uint8_t mac[static
 		return r;
 	if (sqlite3_bind_int64(st, 1, seq) != SQLITE_OK ||
 	    sqlite3_bind_blob(st, 2, mac, AUDIT_MAC_LEN, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 3, hm, AUDIT_MAC_LEN, SQLITE_TRANSIENT) != SQLITE_OK)
+	    sqlite3_bind_blob(st, 3, hm, AUDIT_MAC_LEN, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    /* The schema's first step writes the head before the column exists. */
+	    (sqlite3_bind_parameter_count(st) >= 4 &&
+	     sqlite3_bind_int64(st, 4, a->store_generation) != SQLITE_OK))
 		return -ENOMEM;
 	int rc = sqlite3_step(st);
 	return rc == SQLITE_DONE ? 0 : audit_fail(a->db, rc, "head");
@@ -490,7 +561,9 @@ audit_head_init(void *userdata, sqlite3_int64 from_version)
 	if (from_version != 0)
 		return 0;
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(a->db, audit_sql[AS_HEAD_PUT], -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(
+	    a->db, "INSERT INTO head (id, seq, mac, head_mac) VALUES (1, ?1, ?2, ?3)", -1, &st,
+	    NULL);
 	static const uint8_t zero[AUDIT_MAC_LEN];
 	int r = rc == SQLITE_OK ? audit_head_put(a, st, 0, zero) : audit_fail(a->db, rc, "prepare");
 	sqlite3_finalize(st);
@@ -500,6 +573,11 @@ audit_head_init(void *userdata, sqlite3_int64 from_version)
 static int
 audit_migrate(Audit *a)
 {
+	sqlite3_int64 version = 0;
+	int r = audit_pragma_get(a, "PRAGMA user_version", &version, NULL, 0);
+	if (r < 0)
+		return r;
+	a->open_state.created = version == 0;
 	return dbutil_migrate("audit", a->db, audit_migrations, AUDIT_SCHEMA_VERSION,
 	                      audit_head_init, a);
 }
@@ -511,13 +589,25 @@ audit_load_position(Audit *a)
 {
 	a->last_seq = 0;
 	memset(a->last_mac, 0, sizeof(a->last_mac));
+	AuditOpenState *os = &a->open_state;
 	{
 		STMT(a, AS_HEAD_GET);
 		int rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW) {
+			os->head_present = true;
+			os->head_seq = sqlite3_column_int64(st, 0);
+			os->head_store_generation = sqlite3_column_int64(st, 3);
+			a->store_generation = os->head_store_generation;
 			if (sqlite3_column_bytes(st, 1) == AUDIT_MAC_LEN) {
 				a->last_seq = sqlite3_column_int64(st, 0);
 				memcpy(a->last_mac, sqlite3_column_blob(st, 1), AUDIT_MAC_LEN);
+				memcpy(os->head_mac, a->last_mac, AUDIT_MAC_LEN);
+				uint8_t want[AUDIT_MAC_LEN];
+				os->head_ok =
+				    sqlite3_column_bytes(st, 2) == AUDIT_MAC_LEN &&
+				    audit_head_mac(a, a->last_seq, a->last_mac, want) >= 0 &&
+				    CRYPTO_memcmp(want, sqlite3_column_blob(st, 2),
+				                  AUDIT_MAC_LEN) == 0;
 			}
 		} else if (rc != SQLITE_DONE) {
 			return audit_fail(a->db, rc, "head");
@@ -528,6 +618,7 @@ audit_load_position(Audit *a)
 	int64_t present = 0;
 	if (rc == SQLITE_ROW)
 		present = sqlite3_column_int64(st, 0);
+	os->last_present = present;
 	if (a->last_seq > present) {
 		a->truncated_from = present + 1;
 		a->truncated_to = a->last_seq;
@@ -627,29 +718,108 @@ audit_journal(const AuditPending *p)
 	(void)sd_journal_sendv(iov, (int)n);
 }
 
-/* Commits everything queued in one transaction, then tells each caller in queue order. The
- * queue is detached first, so a callback may append (that record goes to the next commit). */
-static int
-audit_commit(Audit *a)
+/* ---- a full disk ---- */
+
+/* What the reserve file holds back: enough for the records a full disk must still let the
+ * daemon write (the failure itself, a stop, a start) and for SQLite to open both databases
+ * again, small enough for a 2 MB volume. */
+#define AUDIT_RESERVE_BYTES (256 * 1024)
+#define AUDIT_RESERVE_SPARE (1024 * 1024)
+#define AUDIT_FULL_LOG_USEC (60ull * 1000000ull)
+
+static uint64_t
+audit_mono_usec(void)
 {
-	if (a->n_queue == 0 || a->committing)
-		return 0;
-	a->committing = true;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
-	AuditPending **batch = a->queue;
-	size_t n = a->n_queue;
-	a->queue = a->batch;
-	a->batch = batch;
-	a->n_queue = 0;
+/* Takes the reserve back when there is room for it again; a partial one is removed. */
+static void
+audit_reserve_take(Audit *a)
+{
+	if (!a->reserve_path || a->reserve_held)
+		return;
+	struct stat st;
+	if (stat(a->reserve_path, &st) == 0 && st.st_size >= AUDIT_RESERVE_BYTES &&
+	    (uint64_t)st.st_blocks * 512 >= AUDIT_RESERVE_BYTES) {
+		a->reserve_held = true;
+		return;
+	}
+	/* Taken back only with room to spare: on a nearly full disk the space is worth more to
+	 * the next commit than to the next emergency. */
+	struct statvfs vfs;
+	const char *db = sqlite3_db_filename(a->db, "main");
+	if (!db || statvfs(db, &vfs) < 0 ||
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize < AUDIT_RESERVE_BYTES + AUDIT_RESERVE_SPARE)
+		return;
+	int fd = open(a->reserve_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0)
+		return;
+	int e = posix_fallocate(fd, 0, AUDIT_RESERVE_BYTES);
+	close(fd);
+	if (e != 0) {
+		(void)unlink(a->reserve_path);
+		return;
+	}
+	a->reserve_held = true;
+}
 
-	int64_t seq = a->last_seq;
-	uint8_t mac[AUDIT_MAC_LEN];
-	memcpy(mac, a->last_mac, sizeof(mac));
+static void
+audit_reserve_release(Audit *a)
+{
+	if (!a->reserve_path)
+		return;
+	if (unlink(a->reserve_path) == 0 || errno == ENOENT)
+		a->reserve_held = false;
+}
 
+static int
+audit_checkpoint(Audit *a)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(a->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	int busy = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 1;
+	sqlite3_finalize(st);
+	a->checkpoint_usec = audit_mono_usec();
+	if (rc != SQLITE_ROW)
+		return -EIO;
+	return busy ? -EBUSY : 0;
+}
+
+/* A commit failed for space: said once per window (with how often since), then the WAL is
+ * folded in and cut back (a WAL grown by earlier commits is usually what ate the space) and
+ * the reserve released, so that the retry, and the next start, find room. */
+static void
+audit_on_full(Audit *a)
+{
+	a->full_events++;
+	uint64_t now = audit_mono_usec();
+	if (a->full_logged_usec == 0 || now - a->full_logged_usec >= AUDIT_FULL_LOG_USEC) {
+		fprintf(stderr,
+		        "biogated: audit: the disk holding %s is full (ENOSPC, %" PRIu64
+		        " failed commits so far): records cannot be written and the requests "
+		        "that need them are refused until space is freed\n",
+		        sqlite3_db_filename(a->db, "main"), a->full_events);
+		a->full_logged_usec = now;
+	}
+	(void)audit_checkpoint(a);
+	audit_reserve_release(a);
+}
+
+/* Writes the batch as records seq+1.. in one transaction with the head; on success *seq and
+ * mac hold the new position. Nothing of a failed attempt remains. */
+static int
+audit_write_batch(Audit *a, AuditPending **batch, size_t n, int64_t *seq,
+                  uint8_t mac[static AUDIT_MAC_LEN])
+{
 	int r = audit_exec(a, AS_BEGIN_IMMEDIATE, "begin");
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		AuditPending *p = batch[i];
-		p->seq = ++seq;
+		p->seq = ++*seq;
 		size_t len = audit_canonical(a, p->seq, p->time_usec, p->f, p->len, mac);
 		r = audit_mac(a->chain, a->canon, len, mac);
 		if (r < 0)
@@ -671,16 +841,61 @@ audit_commit(Audit *a)
 	}
 	if (r >= 0) {
 		STMT(a, AS_HEAD_PUT);
-		r = audit_head_put(a, st, seq, mac);
+		r = audit_head_put(a, st, *seq, mac);
 	}
 	if (r >= 0)
 		r = audit_exec(a, AS_COMMIT, "commit");
+	if (r < 0)
+		audit_rollback(a);
+	return r;
+}
+
+/* Commits everything queued in one transaction, then tells each caller in queue order. The
+ * queue is detached first, so a callback may append (that record goes to the next commit). */
+static int
+audit_commit(Audit *a)
+{
+	if (a->n_queue == 0 || a->committing)
+		return 0;
+	a->committing = true;
+
+	AuditPending **batch = a->queue;
+	size_t n = a->n_queue;
+	a->queue = a->batch;
+	a->batch = batch;
+	a->n_queue = 0;
+
+	/* The store's generation as of now: everything it counts is already durable. */
+	if (a->anchor_ops && a->anchor_ops->generation) {
+		int64_t g = 0;
+		if (a->anchor_ops->generation(a->anchor_userdata, &g) >= 0 &&
+		    g > a->store_generation)
+			a->store_generation = g;
+	}
+
+	int64_t seq = a->last_seq;
+	uint8_t mac[AUDIT_MAC_LEN];
+	memcpy(mac, a->last_mac, sizeof(mac));
+	int r = audit_write_batch(a, batch, n, &seq, mac);
+	if (r == -ENOSPC) {
+		audit_on_full(a);
+		seq = a->last_seq;
+		memcpy(mac, a->last_mac, sizeof(mac));
+		r = audit_write_batch(a, batch, n, &seq, mac);
+	}
 	if (r >= 0) {
 		a->last_seq = seq;
 		memcpy(a->last_mac, mac, sizeof(mac));
 		a->commits++;
-	} else {
-		audit_rollback(a);
+		/* Told before any callback, so the anchor is written before any reply. */
+		if (a->anchor_ops && a->anchor_ops->committed)
+			a->anchor_ops->committed(a->anchor_userdata, seq, mac);
+		/* The daemon (with a loop) takes its reserve back; offline tools keep none. */
+		if (a->event && !a->reserve_held && a->reserve_path &&
+		    audit_mono_usec() - a->checkpoint_usec >= 10u * 1000000u) {
+			(void)audit_checkpoint(a);
+			audit_reserve_take(a);
+		}
 	}
 	a->committing = false;
 
@@ -829,6 +1044,12 @@ audit_open(sd_event *event, const char *db_path, const char *key_dir, Audit **re
 	r = audit_prepare_file(db_path);
 	if (r < 0)
 		goto fail;
+	/* The reserve lives beside the trail, on the same filesystem. */
+	if (asprintf(&a->reserve_path, "%s.reserve", db_path) < 0) {
+		a->reserve_path = NULL;
+		r = -ENOMEM;
+		goto fail;
+	}
 	int rc = sqlite3_open_v2(db_path, &a->db,
 	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
 	                             SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE,
@@ -856,17 +1077,24 @@ audit_open(sd_event *event, const char *db_path, const char *key_dir, Audit **re
 	 * callback relies on. Nothing here is ever deleted, so secure_delete buys nothing.
 	 * mmap: verify and export read the whole file; mapped reads skip a copy per page
 	 * (about a fifth of verify's time). SQLite still writes with write(). */
+	/* Exclusive first, before anything reads the file: with a WAL left by the last run, an
+	 * earlier read would size a -shm file, which fails on a full disk. */
+	r = audit_pragma(a, "PRAGMA locking_mode = EXCLUSIVE");
+	if (r < 0)
+		goto fail;
 	r = audit_pragma(a, "PRAGMA trusted_schema = OFF;"
 	                    "PRAGMA synchronous = FULL;"
-	                    "PRAGMA mmap_size = 1073741824;");
+	                    "PRAGMA mmap_size = 1073741824;"
+	                    /* The WAL is bounded: folded in every 256 pages (1 MiB) and cut
+	                     * back to 1 MiB after, so that it never eats a small disk. */
+	                    "PRAGMA wal_autocheckpoint = 256;"
+	                    "PRAGMA journal_size_limit = 1048576;");
 	if (r < 0)
 		goto fail;
 	/* Exclusive: the log belongs to the daemon alone (no -shm file, no per-transaction file
 	 * locks). Set before WAL is first used. */
 	char mode[16];
-	r = audit_pragma_get(a, "PRAGMA locking_mode = EXCLUSIVE", NULL, mode, sizeof(mode));
-	if (r >= 0)
-		r = audit_pragma_get(a, "PRAGMA journal_mode = WAL", NULL, mode, sizeof(mode));
+	r = audit_pragma_get(a, "PRAGMA journal_mode = WAL", NULL, mode, sizeof(mode));
 	if (r < 0)
 		goto fail;
 	if (strcmp(mode, "wal") != 0) {
@@ -888,6 +1116,11 @@ audit_open(sd_event *event, const char *db_path, const char *key_dir, Audit **re
 	r = audit_load_position(a);
 	if (r < 0)
 		goto fail;
+	/* Only a daemon (with a loop) keeps a reserve; offline tools must not leave one. */
+	if (event) {
+		a->checkpoint_usec = audit_mono_usec();
+		audit_reserve_take(a);
+	}
 	if (a->truncated_from) {
 		fprintf(stderr,
 		        "biogated: audit: records %" PRId64 " to %" PRId64
@@ -957,6 +1190,7 @@ audit_close(Audit *a)
 	EVP_MAC_free(a->hmac);
 	free(a->queue);
 	free(a->batch);
+	free(a->reserve_path);
 	OPENSSL_cleanse(a, sizeof(*a));
 	free(a);
 }
@@ -1148,6 +1382,21 @@ audit_verify(Audit *a, AuditVerifyResult *ret)
 
 /* ---- query and export ---- */
 
+static bool
+audit_action_indexed(const char *action)
+{
+	/* AUDIT_INDEXED_WHERE in C. */
+	return strncmp(action, "room.", 5) == 0 || strcmp(action, "usb.attempt") == 0;
+}
+
+static AuditStmt
+audit_query_stmt(const AuditFilter *f)
+{
+	if (f && f->action && audit_action_indexed(f->action))
+		return f->newest_first ? AS_QUERY_ACTION_NEWEST : AS_QUERY_ACTION;
+	return f && f->newest_first ? AS_QUERY_NEWEST : AS_QUERY;
+}
+
 static int
 audit_query_bind(sqlite3_stmt *st, const AuditFilter *f)
 {
@@ -1161,10 +1410,14 @@ audit_query_bind(sqlite3_stmt *st, const AuditFilter *f)
 	r = r ?: audit_bind_text(st, 4, f->outcome, -1);
 	if (r < 0)
 		return r;
-	if ((f->since_usec ? sqlite3_bind_int64(st, 5, f->since_usec) : sqlite3_bind_null(st, 5)) !=
-	        SQLITE_OK ||
-	    (f->until_usec ? sqlite3_bind_int64(st, 6, f->until_usec) : sqlite3_bind_null(st, 6)) !=
-	        SQLITE_OK)
+	/* The indexed statement needs both ends of the range as numbers. */
+	bool range = f->action && audit_action_indexed(f->action);
+	if ((f->since_usec || range
+	         ? sqlite3_bind_int64(st, 5, f->since_usec ? f->since_usec : INT64_MIN)
+	         : sqlite3_bind_null(st, 5)) != SQLITE_OK ||
+	    (f->until_usec || range
+	         ? sqlite3_bind_int64(st, 6, f->until_usec ? f->until_usec : INT64_MAX)
+	         : sqlite3_bind_null(st, 6)) != SQLITE_OK)
 		return -ENOMEM;
 	r = audit_bind_text(st, 7, f->key_hmac, -1);
 	if (r < 0)
@@ -1214,7 +1467,8 @@ audit_query_json(Audit *a, const AuditFilter *f, json_object **ret)
 	json_object *arr = json_object_new_array();
 	if (!arr)
 		return -ENOMEM;
-	STMT(a, f && f->newest_first ? AS_QUERY_NEWEST : AS_QUERY);
+	STMT(a, audit_query_stmt(f));
+	sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 1);
 	r = audit_query_bind(st, f);
 	while (r >= 0) {
 		int rc = sqlite3_step(st);
@@ -1230,6 +1484,7 @@ audit_query_json(Audit *a, const AuditFilter *f, json_object **ret)
 			r = -ENOMEM;
 		}
 	}
+	a->last_query_steps = (uint64_t)sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 0);
 	if (r < 0) {
 		json_object_put(arr);
 		return r;
@@ -1238,29 +1493,46 @@ audit_query_json(Audit *a, const AuditFilter *f, json_object **ret)
 	return 0;
 }
 
-/* A small buffered writer: export streams any number of records in constant memory. */
+/* A small buffered writer: to an fd in constant memory (fd >= 0), or growing in memory for
+ * the stepped export (fd < 0). */
 typedef struct AuditOut {
 	int fd;
 	int r;
-	size_t n;
-	char buf[64 * 1024];
+	size_t n, cap;
+	char *buf;
 } AuditOut;
+
+#define AUDIT_OUT_FD_BUF (64 * 1024)
 
 static void
 audit_out_flush(AuditOut *o)
 {
-	if (o->r >= 0 && o->n > 0)
+	if (o->fd >= 0 && o->r >= 0 && o->n > 0)
 		o->r = audit_write_all(o->fd, o->buf, o->n);
-	o->n = 0;
+	if (o->fd >= 0)
+		o->n = 0;
 }
 
 static void
 audit_out(AuditOut *o, const char *p, size_t n)
 {
 	while (o->r >= 0 && n > 0) {
-		if (o->n == sizeof(o->buf))
-			audit_out_flush(o);
-		size_t k = sizeof(o->buf) - o->n < n ? sizeof(o->buf) - o->n : n;
+		if (o->n == o->cap) {
+			if (o->fd >= 0) {
+				audit_out_flush(o);
+			} else {
+				size_t cap = o->cap ? 2 * o->cap : 64 * 1024;
+				char *b = realloc(o->buf, cap);
+				if (!b) {
+					o->r = -ENOMEM;
+					return;
+				}
+				o->buf = b;
+				o->cap = cap;
+			}
+			continue;
+		}
+		size_t k = o->cap - o->n < n ? o->cap - o->n : n;
 		memcpy(o->buf + o->n, p, k);
 		o->n += k;
 		p += k;
@@ -1288,26 +1560,60 @@ audit_csv_field(AuditOut *o, const char *s, size_t n, bool is_null)
 	audit_out(o, "\"", 1);
 }
 
+static const char audit_csv_header[] = "seq,time,terminal,matching_id,operator_id,action,"
+                                       "outcome,reason,detail,key_hmac\r\n";
+
+/* One row of a query statement as a CSV line or a JSON line. */
+static int
+audit_out_row(AuditOut *o, sqlite3_stmt *st, bool csv)
+{
+	if (csv) {
+		char num[48];
+		int k = snprintf(num, sizeof(num), "%" PRId64 ",%" PRId64,
+		                 (int64_t)sqlite3_column_int64(st, 0),
+		                 (int64_t)sqlite3_column_int64(st, 1));
+		audit_out(o, num, (size_t)k);
+		for (int i = 0; i < AUDIT_N_FIELDS; i++) {
+			bool null = sqlite3_column_type(st, 2 + i) == SQLITE_NULL;
+			const char *s = (const char *)sqlite3_column_text(st, 2 + i);
+			audit_out(o, ",", 1);
+			audit_csv_field(o, s ? s : "",
+			                s ? (size_t)sqlite3_column_bytes(st, 2 + i) : 0, null);
+		}
+		audit_out(o, "\r\n", 2);
+		return 0;
+	}
+	json_object *j = audit_row_json(st);
+	if (!j)
+		return -ENOMEM;
+	size_t len = 0;
+	const char *s = json_object_to_json_string_length(
+	    j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	int r = 0;
+	if (s) {
+		audit_out(o, s, len);
+		audit_out(o, "\n", 1);
+	} else {
+		r = -ENOMEM;
+	}
+	json_object_put(j);
+	return r;
+}
+
 int
 audit_export(Audit *a, const AuditFilter *f, bool csv, int fd)
 {
 	if (!a || fd < 0)
 		return -EINVAL;
 	int r = 0;
-	AuditOut *o = malloc(sizeof(*o));
-	if (!o)
+	AuditOut o = { .fd = fd, .cap = AUDIT_OUT_FD_BUF, .buf = malloc(AUDIT_OUT_FD_BUF) };
+	if (!o.buf)
 		return -ENOMEM;
-	o->fd = fd;
-	o->r = 0;
-	o->n = 0;
-	if (csv) {
-		static const char header[] = "seq,time,terminal,matching_id,operator_id,action,"
-		                             "outcome,reason,detail,key_hmac\r\n";
-		audit_out(o, header, sizeof(header) - 1);
-	}
-	STMT(a, AS_QUERY);
+	if (csv)
+		audit_out(&o, audit_csv_header, sizeof(audit_csv_header) - 1);
+	STMT(a, audit_query_stmt(f));
 	r = audit_query_bind(st, f);
-	while (r >= 0 && o->r >= 0) {
+	while (r >= 0 && o.r >= 0) {
 		int rc = sqlite3_step(st);
 		if (rc == SQLITE_DONE)
 			break;
@@ -1315,44 +1621,155 @@ audit_export(Audit *a, const AuditFilter *f, bool csv, int fd)
 			r = audit_fail(a->db, rc, "export");
 			break;
 		}
-		if (csv) {
-			char num[48];
-			int k = snprintf(num, sizeof(num), "%" PRId64 ",%" PRId64,
-			                 (int64_t)sqlite3_column_int64(st, 0),
-			                 (int64_t)sqlite3_column_int64(st, 1));
-			audit_out(o, num, (size_t)k);
-			for (int i = 0; i < AUDIT_N_FIELDS; i++) {
-				bool null = sqlite3_column_type(st, 2 + i) == SQLITE_NULL;
-				const char *s = (const char *)sqlite3_column_text(st, 2 + i);
-				audit_out(o, ",", 1);
-				audit_csv_field(o, s ? s : "",
-				                s ? (size_t)sqlite3_column_bytes(st, 2 + i) : 0,
-				                null);
-			}
-			audit_out(o, "\r\n", 2);
-		} else {
-			json_object *j = audit_row_json(st);
-			if (!j) {
-				r = -ENOMEM;
-				break;
-			}
-			size_t len = 0;
-			const char *s = json_object_to_json_string_length(
-			    j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-			if (s) {
-				audit_out(o, s, len);
-				audit_out(o, "\n", 1);
-			} else {
-				r = -ENOMEM;
-			}
-			json_object_put(j);
+		r = audit_out_row(&o, st, csv);
+	}
+	audit_out_flush(&o);
+	if (r >= 0)
+		r = o.r;
+	free(o.buf);
+	return r;
+}
+
+/* ---- the stepped export ---- */
+
+/* Rows one step may look at: a filter that matches little must not make one step read the
+ * whole trail. */
+#define AUDIT_EXPORT_WINDOW 8192
+
+struct AuditExport {
+	Audit *a;
+	AuditFilter f;
+	char *strings[5]; /* the filter's strings, owned */
+	bool csv;
+	int64_t after, end; /* records after..end remain (end: the position at begin) */
+	int64_t remaining;  /* the filter's limit left; -1: none */
+	int64_t records;
+	AuditOut pend;
+	size_t pend_off;
+};
+
+void
+audit_export_free(AuditExport *x)
+{
+	if (!x)
+		return;
+	for (size_t i = 0; i < sizeof(x->strings) / sizeof(x->strings[0]); i++)
+		free(x->strings[i]);
+	free(x->pend.buf);
+	free(x);
+}
+
+static int
+audit_export_dup(AuditExport *x, size_t i, const char **field)
+{
+	if (!*field)
+		return 0;
+	x->strings[i] = strdup(*field);
+	if (!x->strings[i])
+		return -ENOMEM;
+	*field = x->strings[i];
+	return 0;
+}
+
+int
+audit_export_begin(Audit *a, const AuditFilter *f, bool csv, AuditExport **ret)
+{
+	if (!a || !ret)
+		return -EINVAL;
+	AuditExport *x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	*x = (AuditExport){ .a = a, .csv = csv, .end = a->last_seq, .remaining = -1 };
+	x->pend.fd = -1;
+	if (f) {
+		x->f = *f;
+		x->f.newest_first = false;
+		if (f->limit > 0)
+			x->remaining = f->limit;
+	}
+	int r = 0;
+	r = r ?: audit_export_dup(x, 0, &x->f.matching_id);
+	r = r ?: audit_export_dup(x, 1, &x->f.operator_id);
+	r = r ?: audit_export_dup(x, 2, &x->f.action);
+	r = r ?: audit_export_dup(x, 3, &x->f.outcome);
+	r = r ?: audit_export_dup(x, 4, &x->f.key_hmac);
+	if (r < 0) {
+		audit_export_free(x);
+		return r;
+	}
+	if (csv)
+		audit_out(&x->pend, audit_csv_header, sizeof(audit_csv_header) - 1);
+	*ret = x;
+	return 0;
+}
+
+/* Formats the next window of rows (stopping early once want bytes are pending). */
+static int
+audit_export_window(AuditExport *x, size_t want)
+{
+	Audit *a = x->a;
+	int64_t to =
+	    x->end - x->after > AUDIT_EXPORT_WINDOW ? x->after + AUDIT_EXPORT_WINDOW : x->end;
+	AuditFilter f = x->f;
+	f.limit = x->remaining;
+	STMT(a, AS_EXPORT_PAGE);
+	int r = audit_query_bind(st, &f);
+	if (r >= 0 && (sqlite3_bind_int64(st, 9, x->after) != SQLITE_OK ||
+	               sqlite3_bind_int64(st, 10, to) != SQLITE_OK))
+		r = -ENOMEM;
+	bool stopped = false;
+	while (r >= 0) {
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW) {
+			r = audit_fail(a->db, rc, "export");
+			break;
+		}
+		x->after = sqlite3_column_int64(st, 0);
+		r = audit_out_row(&x->pend, st, x->csv);
+		x->records++;
+		if (x->remaining > 0 && --x->remaining == 0)
+			break;
+		if (x->pend.n - x->pend_off >= want) {
+			stopped = true;
+			break;
 		}
 	}
-	audit_out_flush(o);
-	if (r >= 0)
-		r = o->r;
-	free(o);
-	return r;
+	if (r >= 0 && !stopped)
+		x->after = to;
+	return r >= 0 ? x->pend.r : r;
+}
+
+ssize_t
+audit_export_read(AuditExport *x, char *buf, size_t size)
+{
+	if (!x || !buf || size == 0)
+		return -EINVAL;
+	size_t have = x->pend.n - x->pend_off;
+	/* Topped up to a full read: a row's tail left over must not go out as a chunk alone. */
+	if (have < size && x->after < x->end && x->remaining != 0) {
+		if (have > 0)
+			memmove(x->pend.buf, x->pend.buf + x->pend_off, have);
+		x->pend.n = have;
+		x->pend_off = 0;
+		int r = audit_export_window(x, size);
+		if (r < 0)
+			return r;
+	}
+	size_t k = x->pend.n - x->pend_off < size ? x->pend.n - x->pend_off : size;
+	memcpy(buf, x->pend.buf + x->pend_off, k);
+	x->pend_off += k;
+	/* A window with no match gives nothing yet: say so without claiming the end. */
+	if (k == 0 && x->after < x->end && x->remaining != 0)
+		return -EAGAIN;
+	return (ssize_t)k;
+}
+
+int64_t
+audit_export_records(const AuditExport *x)
+{
+	return x ? x->records : 0;
 }
 
 int64_t
@@ -1365,4 +1782,85 @@ audit_count(Audit *a)
 	if (rc != SQLITE_ROW)
 		return audit_fail(a->db, rc, "count");
 	return sqlite3_column_int64(st, 0);
+}
+
+/* ---- anchoring ---- */
+
+void
+audit_open_state(const Audit *a, AuditOpenState *ret)
+{
+	if (a && ret)
+		*ret = a->open_state;
+}
+
+int
+audit_mac_at(Audit *a, int64_t seq, uint8_t ret[static AUDIT_MAC_BYTES])
+{
+	if (!a || !ret)
+		return -EINVAL;
+	STMT(a, AS_MAC_AT);
+	if (sqlite3_bind_int64(st, 1, seq) != SQLITE_OK)
+		return -ENOMEM;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return audit_fail(a->db, rc, "mac");
+	if (sqlite3_column_bytes(st, 0) != AUDIT_MAC_LEN)
+		return -EBADMSG;
+	memcpy(ret, sqlite3_column_blob(st, 0), AUDIT_MAC_LEN);
+	return 0;
+}
+
+void
+audit_set_anchor(Audit *a, const AuditAnchorOps *ops, void *userdata)
+{
+	if (!a)
+		return;
+	a->anchor_ops = ops;
+	a->anchor_userdata = userdata;
+}
+
+int
+audit_set_store_generation(Audit *a, int64_t generation)
+{
+	if (!a || generation < 0)
+		return -EINVAL;
+	STMT(a, AS_HEAD_SET_GEN);
+	if (sqlite3_bind_int64(st, 1, generation) != SQLITE_OK)
+		return -ENOMEM;
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		return audit_fail(a->db, rc, "head");
+	a->store_generation = generation;
+	a->open_state.head_store_generation = generation;
+	return 0;
+}
+
+void
+audit_abandon(Audit *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n_queue; i++) {
+		if (a->queue[i]->done)
+			a->queue[i]->done(-ECANCELED, 0, a->queue[i]->userdata);
+		free(a->queue[i]);
+		a->queue[i] = NULL;
+	}
+	a->n_queue = 0;
+	if (a->defer)
+		(void)sd_event_source_set_enabled(a->defer, SD_EVENT_OFF);
+}
+
+uint64_t
+audit_disk_full_events(const Audit *a)
+{
+	return a ? a->full_events : 0;
+}
+
+uint64_t
+audit_last_query_steps(const Audit *a)
+{
+	return a ? a->last_query_steps : 0;
 }

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <json-c/json.h>
 #include <systemd/sd-event.h>
@@ -110,5 +111,55 @@ int audit_query_json(Audit *a, const AuditFilter *f, json_object **ret);
  * row, CRLF line ends, fields with comma, quote, CR or LF quoted; NULL is an empty field, an
  * empty string is ""). */
 int audit_export(Audit *a, const AuditFilter *f, bool csv, int fd);
+/* The same export in steps, for a daemon that must go on answering others: the records up
+ * to the trail's position at begin (those appended meanwhile are not part of it), read a
+ * bounded window of rows per call, with no read transaction held between calls. Copies the
+ * filter's strings. read: bytes of export text (at most size), 0 at the end, -EAGAIN when
+ * this call's window matched nothing (call again), -errno. The Audit must outlive x; free
+ * does not touch it. */
+typedef struct AuditExport AuditExport;
+int audit_export_begin(Audit *a, const AuditFilter *f, bool csv, AuditExport **ret);
+ssize_t audit_export_read(AuditExport *x, char *buf, size_t size);
+int64_t audit_export_records(const AuditExport *x);
+void audit_export_free(AuditExport *x);
 /* Committed records, or -errno. */
 int64_t audit_count(Audit *a);
+/* SQLite VM steps the last audit_query_json took: a query naming its action reads the rows of
+ * that action in the time range (an index), not the trail (tests hold it to that). */
+uint64_t audit_last_query_steps(const Audit *a);
+
+/* ---- anchoring (anchor.c) ---- */
+
+#define AUDIT_MAC_BYTES 32
+
+/* What audit_open found, for the daemon's start-up checks (anchor.c): offline tools open a
+ * damaged trail to verify it, so audit_open itself refuses nothing of this. */
+typedef struct AuditOpenState {
+	bool created;      /* user_version was 0: this open created the schema */
+	bool head_present; /* the head row exists */
+	bool head_ok;      /* its MAC verifies under this audit key */
+	int64_t head_seq;
+	uint8_t head_mac[AUDIT_MAC_BYTES];
+	int64_t head_store_generation;
+	int64_t last_present; /* the newest record present (0: none) */
+} AuditOpenState;
+
+void audit_open_state(const Audit *a, AuditOpenState *ret);
+/* The stored MAC of record seq: 0, -ENOENT when there is no such record, -errno. */
+int audit_mac_at(Audit *a, int64_t seq, uint8_t ret[static AUDIT_MAC_BYTES]);
+
+/* The store's side of the cross-check. generation() is asked before each commit and written
+ * into the head; committed() is told the new position after each COMMIT, before any
+ * callback runs (so before any reply that depends on it). Either may be NULL. */
+typedef struct AuditAnchorOps {
+	int (*generation)(void *userdata, int64_t *ret);
+	void (*committed)(void *userdata, int64_t seq, const uint8_t mac[static AUDIT_MAC_BYTES]);
+} AuditAnchorOps;
+void audit_set_anchor(Audit *a, const AuditAnchorOps *ops, void *userdata);
+/* Sets the head's store generation (an admin accepted a store rolled back below it). */
+int audit_set_store_generation(Audit *a, int64_t generation);
+/* Drops everything queued without writing it (callbacks hear -ECANCELED): the daemon refused
+ * the trail at start and must not append to it. */
+void audit_abandon(Audit *a);
+/* Times a commit failed for lack of space since open (tests, the status). */
+uint64_t audit_disk_full_events(const Audit *a);

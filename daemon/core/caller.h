@@ -36,10 +36,11 @@ typedef struct PeerSession {
 struct Caller {
 	Peer peer;
 	PeerSession session; /* cache for sessions_of_caller() */
-	/* The reply waits while holds are taken; release(ok=false) drops the caller instead
-	 * of answering. The Caller stays valid until every hold is released. */
+	/* The reply waits while holds are taken; release(r) answers when r >= 0, answers
+	 * io.biogate.DiskFull instead when r is -ENOSPC, and drops the caller otherwise. The
+	 * Caller stays valid until every hold is released. */
 	void (*hold)(Caller *c);
-	void (*release)(Caller *c, bool ok);
+	void (*release)(Caller *c, int r);
 };
 
 /* Root or the admin group, from the kernel's credentials. */

@@ -231,7 +231,9 @@ refusals_count_action(UidEntry *e, const char *action)
 bool
 refusals_admit(Refusals *r, uid_t uid, const char *action, bool violation)
 {
-	if (!r)
+	/* Root is trusted with the disk anyway (it can fill it without us): its refusals, and
+	 * those of the PAM module in login processes, are recorded one by one as before. */
+	if (!r || uid == 0)
 		return true;
 	if (now_mono_usec() - r->space_checked_usec >= USEC_PER_SEC)
 		refusals_space_check(r);

@@ -133,47 +133,14 @@ trail_list(Manager *m, Caller *c, AuditFilter *f, json_object **ret)
 	return 0;
 }
 
-/* Records in an export: one per line, outside CSV quotes (records hold no line breaks, but a
- * tampered database might); the CSV header is not one. -1 when the file cannot be read. */
-static int64_t
-audit_export_count(int fd, bool csv)
-{
-	int64_t n = 0;
-	bool quoted = false;
-	char buf[8192];
-	ssize_t k;
-	off_t off = 0;
-	while ((k = pread(fd, buf, sizeof(buf), off)) > 0) {
-		for (ssize_t i = 0; i < k; i++) {
-			if (csv && buf[i] == '"')
-				quoted = !quoted;
-			else if (buf[i] == '\n' && !quoted)
-				n++;
-		}
-		off += k;
-	}
-	if (k < 0)
-		return -1;
-	return csv && n > 0 ? n - 1 : n;
-}
-
+/* The export is read from the trail in steps while it streams, so that a long export never
+ * stops the daemon answering others; the caller frees it with audit_export_free(). */
 int
-trail_export(Manager *m, const AuditFilter *f, bool csv, int *ret_fd, int64_t *ret_records)
+trail_export(Manager *m, const AuditFilter *f, bool csv, AuditExport **ret)
 {
-	int fd = memfd_create("biogate-audit-export", MFD_CLOEXEC);
-	int64_t records = 0;
-	int r = fd < 0 ? -errno : audit_export(m->audit, f, csv, fd);
-	if (r >= 0 && (records = audit_export_count(fd, csv)) < 0)
-		r = -EIO;
-	if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0)
-		r = -errno;
-	if (r < 0) {
-		if (fd >= 0)
-			close(fd);
+	int r = audit_export_begin(m->audit, f, csv, ret);
+	if (r < 0)
 		return log_error_errno(r, "Audit export failed: %m");
-	}
-	*ret_fd = fd;
-	*ret_records = records;
 	return 0;
 }
 

@@ -172,6 +172,58 @@ static const char *const store_migrations[] = {
 	"  result TEXT"
 	") STRICT;"
 	"PRAGMA user_version = 3;",
+	/* 3 -> 4: the anchor (one row): what this database knows of the audit trail, kept
+	 * here so that a trail emptied, cut or replaced is noticed at start (anchor.c), and the
+	 * generation, which the audit trail's head records in turn so that a store rolled back
+	 * (a damaged -wal, an old copy, an emptied file) is noticed too. The generation counts
+	 * the durable changes (sessions are live state and committed without a flush, so they
+	 * do not count): triggers, so that no code path can forget it. The template key's ID
+	 * tells a swapped template.key from the one the templates were sealed with. */
+	"CREATE TABLE anchor ("
+	"  id INTEGER PRIMARY KEY CHECK(id = 1),"
+	"  generation INTEGER NOT NULL,"
+	"  audit_seq INTEGER NOT NULL,"
+	"  audit_mac BLOB,"
+	"  template_key_id BLOB"
+	") STRICT;"
+	"INSERT INTO anchor (id, generation, audit_seq) VALUES (1, 0, 0);"
+	"CREATE TRIGGER staff_gen_insert AFTER INSERT ON staff BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER staff_gen_update AFTER UPDATE ON staff BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER staff_gen_delete AFTER DELETE ON staff BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER operators_gen_insert AFTER INSERT ON operators BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER operators_gen_update AFTER UPDATE ON operators BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER operators_gen_delete AFTER DELETE ON operators BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER fingers_gen_insert AFTER INSERT ON fingers BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER fingers_gen_update AFTER UPDATE ON fingers BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER fingers_gen_delete AFTER DELETE ON fingers BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER shifts_gen_insert AFTER INSERT ON shifts BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER shifts_gen_update AFTER UPDATE ON shifts BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER shifts_gen_delete AFTER DELETE ON shifts BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER failures_gen_insert AFTER INSERT ON failures BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER failures_gen_update AFTER UPDATE ON failures BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER failures_gen_delete AFTER DELETE ON failures BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER disposals_gen_insert AFTER INSERT ON disposals BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER disposals_gen_update AFTER UPDATE ON disposals BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER disposals_gen_delete AFTER DELETE ON disposals BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"PRAGMA user_version = 4;",
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -229,6 +281,9 @@ typedef enum StoreStmt {
 	ST_ERASE_HISTORY,
 	ST_ERASE_SHIFTS,
 	ST_ERASE_FAILURES,
+	ST_ANCHOR_GET,
+	ST_ANCHOR_SET_AUDIT,
+	ST_ANCHOR_SET_KEY_ID,
 	_ST_MAX,
 } StoreStmt;
 
@@ -339,6 +394,10 @@ static const char *const store_sql[_ST_MAX] = {
 	[ST_ERASE_HISTORY] = "DELETE FROM staff_history",
 	[ST_ERASE_SHIFTS] = "DELETE FROM shifts",
 	[ST_ERASE_FAILURES] = "DELETE FROM failures",
+	[ST_ANCHOR_GET] = "SELECT generation, audit_seq, audit_mac, template_key_id FROM anchor "
+	                  "WHERE id = 1",
+	[ST_ANCHOR_SET_AUDIT] = "UPDATE anchor SET audit_seq = ?1, audit_mac = ?2 WHERE id = 1",
+	[ST_ANCHOR_SET_KEY_ID] = "UPDATE anchor SET template_key_id = ?1 WHERE id = 1",
 	[ST_SHIFTS_RANGE] =
 	    "SELECT matching_id, start_at, end_at FROM shifts "
 	    "WHERE (?1 IS NULL OR matching_id = ?1) AND end_at > ?2 AND start_at < ?3 "
@@ -348,6 +407,8 @@ static const char *const store_sql[_ST_MAX] = {
 struct Store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[_ST_MAX];
+	/* user_version was 0 at open: this open created the schema (anchor.c asks). */
+	bool created;
 };
 
 /* Logs SQLite's message (never a bound value) and maps the result code to -errno. */
@@ -554,6 +615,11 @@ store_pragma_get(Store *s, const char *sql, sqlite3_int64 *ret_int, char *ret_te
 static int
 store_migrate(Store *s)
 {
+	sqlite3_int64 version = 0;
+	int r = store_pragma_get(s, "PRAGMA user_version", &version, NULL, 0);
+	if (r < 0)
+		return r;
+	s->created = version == 0;
 	return dbutil_migrate("store", s->db, store_migrations, STORE_SCHEMA_VERSION, NULL, NULL);
 }
 
@@ -599,6 +665,15 @@ store_open(const char *path, Store **ret)
 	}
 	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
 
+	/* The database belongs to the daemon alone: exclusive locking keeps the WAL index in
+	 * the daemon's memory (no -shm file for anyone to read) and saves the file-lock
+	 * system calls of every transaction. First, before anything reads the file: with a
+	 * WAL left by the last run, an earlier read would size a -shm file, which fails on a
+	 * full disk (SQLITE_IOERR_SHMSIZE). */
+	r = store_pragma(s, "PRAGMA locking_mode = EXCLUSIVE");
+	if (r < 0)
+		goto fail;
+
 	/* secure_delete overwrites freed content, so an erased template does not linger in
 	 * free pages. synchronous=FULL until the durable audit append takes over. */
 	r = store_pragma(s, "PRAGMA trusted_schema = OFF;"
@@ -606,17 +681,14 @@ store_open(const char *path, Store **ret)
 	                    "PRAGMA foreign_keys = ON;"
 	                    /* A few hundred people: 512 KiB of page cache holds all of it. */
 	                    "PRAGMA cache_size = -512;"
+	                    /* A full disk must not be eaten by a WAL grown past what it
+	                     * needs: it is cut back to 256 KiB after each checkpoint. */
+	                    "PRAGMA journal_size_limit = 262144;"
 	                    "PRAGMA synchronous = FULL;");
 	if (r < 0)
 		goto fail;
 
-	/* The database belongs to the daemon alone: exclusive locking keeps the WAL index in
-	 * the daemon's memory (no -shm file for anyone to read) and saves the file-lock
-	 * system calls of every transaction. Set before WAL is first used. */
 	char mode[16];
-	r = store_pragma_get(s, "PRAGMA locking_mode = EXCLUSIVE", NULL, mode, sizeof(mode));
-	if (r < 0)
-		goto fail;
 	r = store_pragma_get(s, "PRAGMA journal_mode = WAL", NULL, mode, sizeof(mode));
 	if (r < 0)
 		goto fail;
@@ -1893,4 +1965,97 @@ store_disposal_execute(Store *s, int64_t id, const char *actor, int64_t now, int
 	}
 	*ret_result = result;
 	return 0;
+}
+
+/* --- the anchor (schema v4, see anchor.c) ------------------------------------------------ */
+
+bool
+store_was_created(const Store *s)
+{
+	return s && s->created;
+}
+
+int
+store_anchor_get(Store *s, StoreAnchor *ret)
+{
+	if (!s || !ret)
+		return -EINVAL;
+	STMT(s, ST_ANCHOR_GET);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		/* The row is written with the schema: without it the file was tampered with. */
+		fprintf(stderr, "biogated: store: the anchor row is missing\n");
+		return -EBADMSG;
+	}
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "anchor");
+	StoreAnchor a = {
+		.generation = sqlite3_column_int64(st, 0),
+		.audit_seq = sqlite3_column_int64(st, 1),
+	};
+	if (sqlite3_column_bytes(st, 2) == STORE_ANCHOR_MAC_LEN) {
+		memcpy(a.audit_mac, sqlite3_column_blob(st, 2), STORE_ANCHOR_MAC_LEN);
+		a.has_audit_mac = true;
+	}
+	if (sqlite3_column_bytes(st, 3) == STORE_ANCHOR_MAC_LEN) {
+		memcpy(a.template_key_id, sqlite3_column_blob(st, 3), STORE_ANCHOR_MAC_LEN);
+		a.has_template_key_id = true;
+	}
+	*ret = a;
+	return 0;
+}
+
+int
+store_generation(Store *s, int64_t *ret)
+{
+	StoreAnchor a;
+	int r = store_anchor_get(s, &a);
+	if (r >= 0 && ret)
+		*ret = a.generation;
+	return r;
+}
+
+/*
+ * Called after every audit commit: one small write without a flush (synchronous=NORMAL, as
+ * for sessions). A process crash keeps it (the page cache holds it); a power cut may take it
+ * back to an earlier record, which anchor.c accepts (the anchor may lag the trail, never
+ * lead it). The next flushed store commit or checkpoint makes it durable on the way.
+ */
+int
+store_anchor_set_audit(Store *s, int64_t seq, const uint8_t *mac)
+{
+	if (!s || seq < 0)
+		return -EINVAL;
+	int r = store_volatile(s, true);
+	if (r < 0)
+		return r;
+	{
+		STMT(s, ST_ANCHOR_SET_AUDIT);
+		r = store_bind_int(st, 1, seq);
+		if (r >= 0 &&
+		    (mac ? sqlite3_bind_blob(st, 2, mac, STORE_ANCHOR_MAC_LEN, SQLITE_STATIC)
+		         : sqlite3_bind_null(st, 2)) != SQLITE_OK)
+			r = -ENOMEM;
+		if (r >= 0)
+			r = store_step_done(s, st, "anchor");
+	}
+	int k = store_volatile(s, false);
+	return r < 0 ? r : k;
+}
+
+int
+store_anchor_set_key_id(Store *s, const uint8_t id[static STORE_ANCHOR_MAC_LEN])
+{
+	if (!s || !id)
+		return -EINVAL;
+	STMT(s, ST_ANCHOR_SET_KEY_ID);
+	if (sqlite3_bind_blob(st, 1, id, STORE_ANCHOR_MAC_LEN, SQLITE_STATIC) != SQLITE_OK)
+		return -ENOMEM;
+	return store_step_done(s, st, "anchor");
+}
+
+int
+store_checkpoint(Store *s)
+{
+	return s ? store_checkpoint_truncate(s) : -EINVAL;
 }

@@ -199,3 +199,29 @@ int store_disposal_approve(Store *s, int64_t id, const char *actor, int64_t now)
  * planned date (today is YYYYMMDD, local). *ret_result: what was erased, by count. */
 int store_disposal_execute(Store *s, int64_t id, const char *actor, int64_t now, int32_t today,
                            json_object **ret_result);
+
+/* The anchor (see anchor.c): the durable-change generation of this database (bumped by
+ * triggers on every roster, operator, finger, schedule, failure and disposal row written),
+ * the last audit record this database saw committed, and the template key's ID. */
+#define STORE_ANCHOR_MAC_LEN 32
+typedef struct StoreAnchor {
+	int64_t generation;
+	int64_t audit_seq; /* 0: none seen yet */
+	uint8_t audit_mac[STORE_ANCHOR_MAC_LEN];
+	bool has_audit_mac;
+	uint8_t template_key_id[STORE_ANCHOR_MAC_LEN];
+	bool has_template_key_id;
+} StoreAnchor;
+
+/* True when store_open found an empty database and created the schema. */
+bool store_was_created(const Store *s);
+/* -EBADMSG when the anchor row is missing (the file was tampered with). */
+int store_anchor_get(Store *s, StoreAnchor *ret);
+int store_generation(Store *s, int64_t *ret);
+/* Records the newest committed audit record (seq, 32-byte MAC; seq 0 and NULL: none), without
+ * a flush: see store.c. */
+int store_anchor_set_audit(Store *s, int64_t seq, const uint8_t *mac);
+int store_anchor_set_key_id(Store *s, const uint8_t id[static STORE_ANCHOR_MAC_LEN]);
+/* Folds the WAL into the database and truncates it (a full disk, a schedule). -EBUSY when a
+ * reader kept part of it. */
+int store_checkpoint(Store *s);

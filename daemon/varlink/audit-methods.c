@@ -120,6 +120,30 @@ audit_method_list(Manager *m, Conn *c, json_object *params)
 	conn_reply(c, audit_bounded_reply(arr, false), false);
 }
 
+static ssize_t
+audit_export_stream_read(void *userdata, char *buf, size_t size)
+{
+	return audit_export_read(userdata, buf, size);
+}
+
+static json_object *
+audit_export_stream_final(void *userdata)
+{
+	return param_obj("records", json_object_new_int64(audit_export_records(userdata)));
+}
+
+static void
+audit_export_stream_free(void *userdata)
+{
+	audit_export_free(userdata);
+}
+
+static const StreamReader audit_export_stream = {
+	.read = audit_export_stream_read,
+	.final = audit_export_stream_final,
+	.free = audit_export_stream_free,
+};
+
 static void
 audit_export_confirmed(Manager *m, Conn *c, json_object *params, const char *actor,
                        json_object *people)
@@ -128,12 +152,10 @@ audit_export_confirmed(Manager *m, Conn *c, json_object *params, const char *act
 	bool csv = format && strcmp(format, "csv") == 0;
 	AuditFilter f;
 	(void)audit_filter_from(params, &f);
-	int fd = -1;
-	int64_t records = 0;
-	int r = trail_export(m, &f, csv, &fd, &records);
-	if (r < 0)
-		return reply_audit_error(c, r);
-	r = stream_fd(m, c, fd, param_obj("records", json_object_new_int64(records)));
+	AuditExport *x = NULL;
+	int r = trail_export(m, &f, csv, &x);
+	if (r >= 0)
+		r = stream_reader(m, c, &audit_export_stream, x);
 	if (r < 0) {
 		log_error_errno(r, "Audit export failed: %m");
 		return reply_audit_error(c, r);

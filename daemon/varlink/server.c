@@ -67,6 +67,7 @@ struct Server {
 static void conn_free(Conn *c);
 static int conn_process(Conn *c);
 static int conn_flush(Conn *c);
+static int conn_queue(Conn *c, json_object *msg);
 
 const Peer *
 conn_peer(const Conn *c)
@@ -165,6 +166,28 @@ conn_release_output(Conn *c, bool ok)
 		conn_kill(c);
 }
 
+size_t
+conn_pending_output(const Conn *c)
+{
+	return c->out_len - c->out_off;
+}
+
+void
+conn_release_output_disk_full(Conn *c)
+{
+	if (c->dead || c->hold != 1 || c->oneway) {
+		conn_release_output(c, false);
+		return;
+	}
+	/* Not durable means not said: the held reply goes, an error the client can show
+	 * ("the terminal's disk is full") takes its place. */
+	c->out_len = c->out_off;
+	c->hold--;
+	int r = conn_queue(c, wire_new_error(WIRE_ERR_DISK_FULL, NULL));
+	c->hold++;
+	conn_release_output(c, r >= 0);
+}
+
 static Conn *
 conn_of_caller(Caller *caller)
 {
@@ -178,9 +201,12 @@ conn_caller_hold(Caller *caller)
 }
 
 static void
-conn_caller_release(Caller *caller, bool ok)
+conn_caller_release(Caller *caller, int r)
 {
-	conn_release_output(conn_of_caller(caller), ok);
+	if (r == -ENOSPC)
+		conn_release_output_disk_full(conn_of_caller(caller));
+	else
+		conn_release_output(conn_of_caller(caller), r >= 0);
 }
 
 static int

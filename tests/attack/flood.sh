@@ -48,8 +48,12 @@ finger "SCAN finger-tanaka"
 login nobody --open-session --close-session
 check "login before the flood" [ "$(result auth)/$(result open)" = PAM_SUCCESS/PAM_SUCCESS ]
 
-used_kib() { du -sk "$STATE" | cut -f1; }
+# The trail's reserve file (audit.db.reserve) comes and goes with the free space: not counted.
+used_kib() { du -sk --exclude='*.reserve' "$STATE" | cut -f1; }
+# Records in the trail (the list is capped at 1,000: enough to tell a few from one per call).
+n_records() { "$CTL" --json audit list --limit 1000 | jq length; }
 before=$(used_kib)
+records_before=$(n_records)
 N_AUTH=8000 N_ADMIN=1000
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 as_nobody /usr/bin/python3 "$HERE/flood.py" "$BIOGATE_SOCKET" "$N_AUTH" 4 \
@@ -80,8 +84,13 @@ login nobody --open-session --close-session
 check "a login right after the flood: PAM_SUCCESS" \
 	[ "$(result auth)/$(result open)/$(result close)" = PAM_SUCCESS/PAM_SUCCESS/PAM_SUCCESS ]
 after=$(used_kib)
-echo "state dir: ${before} KiB before the flood, ${after} KiB after"
-check "the flood grew the state dir by less than 256 KiB" [ $((after - before)) -lt 256 ]
+records_after=$(n_records)
+echo "state dir: ${before} KiB before the flood, ${after} KiB after;" \
+	"records: $records_before before, $records_after after"
+# The logins' records and the WAL pages of their commits (in both databases) are most of it.
+check "the flood grew the state dir by less than 1 MiB" [ $((after - before)) -lt 1024 ]
+check "the flood and four logins added fewer than 100 records (9,000 calls refused)" \
+	[ $((records_after - records_before)) -lt 100 ]
 
 NOBODY_UID=$(id -u nobody)
 "$CTL" --json audit list --action authorize.junk-action-0123456789abcdef --limit 1000 \

@@ -152,6 +152,9 @@ check "no raw number in the state files or the daemon log" \
 
 # --- tampering ------------------------------------------------------------------------------
 cp "$T/state/audit.db" "$T/audit.db.orig"
+# The store keeps the trail's newest committed record (anchor.c): an old copy of the trail
+# alone is refused at start, so each case goes back to both files as they were together.
+cp "$T/state/biogate.db" "$T/biogate.db.orig"
 check "the stopped daemon left no WAL behind (the copy is the whole log)" \
 	[ ! -s "$T/state/audit.db-wal" ]
 tamper() { # tamper PYTHON-STATEMENTS: as an attacker with the file, triggers dropped
@@ -165,7 +168,11 @@ db.commit()
 db.close()
 EOF
 }
-restore() { rm -f "$T/state/audit.db-wal" "$T/state/audit.db-shm"; cp "$T/audit.db.orig" "$T/state/audit.db"; }
+restore() {
+	rm -f "$T/state/audit.db-wal" "$T/state/audit.db-shm" "$T/state/biogate.db-wal" "$T/state/biogate.db-shm"
+	cp "$T/audit.db.orig" "$T/state/audit.db"
+	cp "$T/biogate.db.orig" "$T/state/biogate.db"
+}
 seq_of() { "$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$T/audit.db.orig" "$1"; }
 verify_json() { "$CTL" --json audit verify >"$T/v.json"; echo $? >"$T/v.rc"; }
 broken_at() { # broken_at CASE PROBLEM SEQ

@@ -47,6 +47,7 @@ main(void)
 			CHECK(strcmp(interface_errors[i], interface_errors[j]) != 0);
 	/* Once defined only in the daemon's sessions.h, unknown to biogatectl. */
 	CHECK(interface_is_error(WIRE_ERR_CANNOT_LOCK));
+	CHECK(interface_is_error(WIRE_ERR_DISK_FULL));
 	CHECK(interface_is_error(WIRE_ERR_NOT_PERMITTED));
 	CHECK(interface_is_error(WIRE_ERR_VARLINK_INVALID));
 	CHECK(!interface_is_error("io.biogate.NoSuchError"));
