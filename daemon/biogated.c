@@ -32,10 +32,12 @@
 #include "manager.h"
 #include "methods.h"
 #include "policy.h"
+#include "refusals.h"
 #include "room.h"
 #include "secret.h"
 #include "sensorlink.h"
 #include "sessions.h"
+#include "statedir.h"
 #include "store.h"
 
 typedef struct Args {
@@ -215,6 +217,8 @@ manager_free(Manager *m)
 	sessions_free(m->sessions);
 	/* Before the audit trail: records still queued then only free their room ops. */
 	room_free(m->room);
+	/* Before the audit trail: the window in progress gets its summary records. */
+	refusals_free(m->refusals);
 	/* Flush the queued records first: their callbacks release connections. */
 	audit_close(m->audit);
 	m->audit = NULL;
@@ -268,6 +272,11 @@ manager_new(const Args *a, Manager **ret)
 		r = log_error_errno(-errno, "Failed to create %s: %m", m->state_dir);
 		goto fail;
 	}
+	/* The roster, the trail and the keys are trusted only from a directory nobody else
+	 * could have written: another user's biogate.db would be theirs to read. */
+	r = statedir_check(m->state_dir, geteuid());
+	if (r < 0)
+		goto fail;
 
 	r = sd_event_default(&m->event);
 	if (r < 0)
@@ -322,6 +331,12 @@ manager_new(const Args *a, Manager **ret)
 	r = incidents_new(m, &m->incidents);
 	if (r < 0) {
 		log_error_errno(r, "Failed to start incident tracking: %m");
+		goto fail;
+	}
+	/* After incidents: a state volume already low at start is an incident. */
+	r = refusals_new(m, &m->refusals);
+	if (r < 0) {
+		log_error_errno(r, "Failed to start counting refusals: %m");
 		goto fail;
 	}
 

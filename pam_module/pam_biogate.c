@@ -23,6 +23,7 @@
 #include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PAM_SM_AUTH
 #define PAM_SM_ACCOUNT
@@ -208,11 +209,16 @@ say(pam_handle_t *pamh, int flags, int style, const char *text)
 	(void)pam_prompt(pamh, style, NULL, "%s", text);
 }
 
+/* Local: no remote host, or this host's own name (what sudo puts there). A loopback address
+ * or "localhost" is not local: it is what a login through a tunnel (ssh -L) shows, so
+ * nobody is known to be at the terminal. The daemon checks service and tty too. */
 static bool
 is_local_rhost(const char *rhost)
 {
-	return !rhost || rhost[0] == '\0' || strcmp(rhost, "localhost") == 0 ||
-	       strcmp(rhost, "127.0.0.1") == 0 || strcmp(rhost, "::1") == 0;
+	char host[256] = "";
+	if (!rhost || rhost[0] == '\0')
+		return true;
+	return gethostname(host, sizeof(host) - 1) == 0 && host[0] && strcmp(rhost, host) == 0;
 }
 
 static const char *

@@ -185,6 +185,12 @@ policy_authorize(const Policy *p, const PolicyRequest *req, char *norm, size_t n
 	case POLICY_KEY_CORPORATE:
 		return policy_deny(POLICY_KEY_CORPORATE_NUMBER);
 	case POLICY_KEY_GARBAGE:
+		/* A resident record code behind a zero-width character, a stray letter or other
+		 * digits is the same violation, recorded with its HMAC like the plain one. */
+		if (policy_key_disguised_resident_code(req->key, req->key_len, norm, norm_size))
+			return (PolicyDecision){ .allow = false,
+				                 .reason = POLICY_KEY_RESIDENT_RECORD_CODE,
+				                 .violation = true };
 		break;
 	}
 	return policy_deny(POLICY_KEY_INVALID);

@@ -72,6 +72,17 @@ typedef enum PolicyKeyClass {
  * past len; NULL key is garbage. More than 13 digits is garbage however it continues.
  */
 PolicyKeyClass policy_key_classify(const char *key, size_t len, char *out, size_t out_size);
+/*
+ * Whether a key the rule calls garbage still looks like a resident record code: what the
+ * rule strips (spaces, hyphens) and everything else that is not a digit (letters, zero-width
+ * and other format characters, punctuation, stray bytes) is ignored, every character Unicode
+ * gives a digit value (ASCII, full-width, Arabic-Indic, Devanagari, superscript, circled ...)
+ * counts as that digit, and exactly 11 digits are left. Then the 11 ASCII digits are written
+ * to out (when out_size >= 12, else out[0] = '\0') for the key HMAC: the probe is recorded as
+ * the violation it is (R11, R19). Same promises as policy_key_classify(): never reads past
+ * len, never allocates, leaves no copy.
+ */
+bool policy_key_disguised_resident_code(const char *key, size_t len, char *out, size_t out_size);
 /* "valid", "bad-check-digit", "resident-record-code", "corporate-number", "invalid". */
 const char *policy_key_class_name(PolicyKeyClass c);
 /* The check digit of an individual number from its first 11 digits (ASCII); -1 when not

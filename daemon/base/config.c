@@ -25,8 +25,13 @@ config_defaults(Config *c)
 		.max_connections = 512,
 		.max_connections_per_uid = 64,
 		.ticket_lifetime_sec = 120,
+		.refusal_window_sec = 600,
+		.refusal_records_per_window = 5,
+		.low_space_mb = 256,
 	};
 	snprintf(c->admin_group, sizeof(c->admin_group), "%s", BIOGATE_ADMIN_GROUP);
+	snprintf(c->remote_services, sizeof(c->remote_services), "%s", CONFIG_REMOTE_SERVICES);
+	snprintf(c->remote_ttys, sizeof(c->remote_ttys), "%s", CONFIG_REMOTE_TTYS);
 	snprintf(c->sensor_path, sizeof(c->sensor_path), "%s",
 	         BIOGATE_LIBEXECDIR "/biogate/biogated-sensor");
 }
@@ -58,6 +63,19 @@ config_u32(const char *v, uint32_t min, uint32_t max, uint32_t *ret)
 	if (errno || !end || end == v || *end || v[0] == '-' || x < min || x > max)
 		return false;
 	*ret = (uint32_t)x;
+	return true;
+}
+
+/* A space-separated list of printable ASCII words (empty is fine: nothing listed). */
+static bool
+config_list(const char *v, char *ret, size_t size)
+{
+	if (strlen(v) >= size)
+		return false;
+	for (const char *p = v; *p; p++)
+		if (*p < ' ' || *p > '~')
+			return false;
+	snprintf(ret, size, "%s", v);
 	return true;
 }
 
@@ -134,6 +152,18 @@ config_handler(void *user, const char *section, const char *name, const char *va
 		ok = config_u32(value, 1, 65536, &c->max_connections_per_uid);
 	else if (strcmp(name, "ticket-lifetime-sec") == 0)
 		ok = config_u32(value, 5, 600, &c->ticket_lifetime_sec);
+	else if (strcmp(name, "refusal-window-sec") == 0)
+		ok = config_u32(value, 10, 86400, &c->refusal_window_sec);
+	else if (strcmp(name, "refusal-records-per-window") == 0)
+		ok = config_u32(value, 0, 1000, &c->refusal_records_per_window);
+	else if (strcmp(name, "low-space-mb") == 0)
+		ok = config_u32(value, 1, 1048576, &c->low_space_mb);
+	else if (strcmp(name, "remote-services") == 0)
+		ok = config_list(value, c->remote_services, sizeof(c->remote_services));
+	else if (strcmp(name, "remote-ttys") == 0)
+		ok = config_list(value, c->remote_ttys, sizeof(c->remote_ttys));
+	else if (strcmp(name, "local-rhosts") == 0)
+		ok = config_list(value, c->local_rhosts, sizeof(c->local_rhosts));
 	else {
 		log_error("%s:%d: unknown key '%s' in [%s]", ctx->path, lineno, name, section);
 		ctx->error = -EINVAL;

@@ -44,6 +44,9 @@ typedef struct RoomEntry {
 	int64_t entry_id;   /* seq of the enter record */
 	int64_t session_id; /* staff: the session; 0 for a visitor */
 	char matching_id[WIRE_MAX_ID + 1];
+	/* visitor: the matching ID of the person whose session wrote the entry ("" when an
+	 * admin without a session did): only they or an admin may close it */
+	char author[WIRE_MAX_ID + 1];
 	bool staff;
 } RoomEntry;
 
@@ -58,6 +61,7 @@ typedef struct RoomOp {
 	int64_t session_id;
 	int64_t logout_at; /* staff: logged out before the enter was durable */
 	char matching_id[WIRE_MAX_ID + 1];
+	char author[WIRE_MAX_ID + 1]; /* visitor: see RoomEntry */
 	bool staff;
 } RoomOp;
 
@@ -189,6 +193,7 @@ room_enter_done(int res, int64_t seq, void *userdata)
 		log_error("Room log: an entry could not be written: %s", strerror(-res));
 	RoomEntry e = { .entry_id = seq, .session_id = op->session_id, .staff = op->staff };
 	memcpy(e.matching_id, op->matching_id, sizeof(e.matching_id));
+	memcpy(e.author, op->author, sizeof(e.author));
 	if (res >= 0 && r) {
 		if (op->staff && op->logout_at)
 			(void)room_append_leave(r, NULL, &e, op->logout_at, "logout");
@@ -417,6 +422,9 @@ room_rebuild(Room *r)
 		const char *mid = room_rec_str(rec, "matching_id");
 		if (e.staff && mid)
 			snprintf(e.matching_id, sizeof(e.matching_id), "%s", mid);
+		/* A visitor's enter record carries the writer's matching ID: the author. */
+		if (!e.staff && mid)
+			snprintf(e.author, sizeof(e.author), "%s", mid);
 		if (e.staff) {
 			/* No session survives a restart (biogated closes them all at start), so
 			 * neither does the person's presence as recorded by it. */
@@ -550,6 +558,8 @@ room_enter(Room *r, Caller *c, const char *name, const char *affiliation, const 
 	/* Who wrote the entry: the caller's own session, when it has one. */
 	StoreSession ss;
 	bool in_session = m->sessions && sessions_find_by_peer(m->sessions, &c->peer, &ss) == 0;
+	if (in_session)
+		snprintf(op->author, sizeof(op->author), "%s", ss.matching_id);
 	AuditRecord rec = { .time_usec = now_real_usec(),
 		            .matching_id = in_session ? ss.matching_id : NULL,
 		            .operator_id = in_session ? ss.operator_id : NULL,
@@ -570,6 +580,13 @@ room_leave(Room *r, Caller *c, int64_t entry_id)
 	 * out, not when someone said they did. */
 	if (e->staff)
 		return -EPERM;
+	/* A visitor's entry is closed by the person who wrote it, or by an admin: another
+	 * operator at the counter must not end someone else's record of a visit. */
+	PeerSession ps;
+	bool author = e->author[0] && sessions_of_caller(r->manager, c, &ps) &&
+	              strcmp(ps.matching_id, e->author) == 0;
+	if (!author && !caller_is_admin(r->manager, c))
+		return -EACCES;
 	RoomEntry copy = *e;
 	room_remove_open(r, e);
 	return room_append_leave(r, c, &copy, now_real_usec(), "visitor");

@@ -16,6 +16,7 @@
 #include "custody.h"
 #include "login.h"
 #include "manager.h"
+#include "origin.h"
 #include "handlers.h"
 #include "interface.h"
 #include "reply.h"
@@ -240,6 +241,13 @@ login_method_open_session(Manager *m, Conn *c, json_object *params)
 		              .logind_session = wire_str(params, "logind_session") };
 	if (!wire_valid_id(in.operator_id))
 		return reply_invalid(c, "operator_id");
+	/* Remote logins are refused by host, service and tty before the ticket is spent. */
+	const char *rhost = wire_str(params, "rhost");
+	if (origin_check_session(m, conn_caller(c), rhost, in.service, in.tty) < 0) {
+		json_object *why = json_object_new_object();
+		json_object_object_add(why, "reason", json_object_new_string("remote-login"));
+		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, why);
+	}
 	LoginOpen *op = NULL;
 	int r = login_open_session_start(m, conn_caller(c), &in, open_session_done, c, &op);
 	if (r == -EACCES)

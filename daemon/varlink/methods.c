@@ -20,6 +20,7 @@
 #include "methods.h"
 #include "policy.h"
 #include "record.h"
+#include "refusals.h"
 #include "reply.h"
 #include "sensorlink.h"
 #include "sessions.h"
@@ -65,10 +66,17 @@ static void
 method_get_status(Manager *m, Conn *c, json_object *params)
 {
 	json_object *o = sensorlink_status(m->sensor);
+	json_object_object_add(o, "version", json_object_new_string(BIOGATE_VERSION));
+	/* Anyone gets what a person at the terminal needs: is the service up, is the reader
+	 * there. How many are on the roster, who is logged in, how busy the daemon is: admins
+	 * only (a count of open sessions tells a watcher when the room is empty). */
+	if (!caller_is_admin(m, conn_caller(c))) {
+		json_object_object_del(o, "sensor_restarts");
+		return (void)conn_reply(c, o, false);
+	}
 	int64_t staff = 0, sessions = 0;
 	(void)store_staff_count(m->store, &staff);
 	(void)store_sessions_open_count(m->store, &sessions);
-	json_object_object_add(o, "version", json_object_new_string(BIOGATE_VERSION));
 	json_object_object_add(o, "staff", json_object_new_int64(staff));
 	json_object_object_add(o, "open_sessions", json_object_new_int64(sessions));
 	json_object_object_add(o, "connections",
@@ -76,6 +84,8 @@ method_get_status(Manager *m, Conn *c, json_object *params)
 	json_object_object_add(
 	    o, "uptime_ms",
 	    json_object_new_int64((int64_t)((now_mono_usec() - m->started_usec) / 1000)));
+	json_object_object_add(o, "state_space_low",
+	                       json_object_new_boolean(refusals_space_low(m->refusals)));
 	json_object *fleet = fleet_status_json(m->fleet);
 	if (fleet)
 		json_object_object_add(o, "fleet", fleet);
@@ -178,6 +188,13 @@ methods_dispatch(Manager *m, Conn *c, const WireCall *call)
 		why = "no-admin-session";
 	}
 	if (!allowed) {
+		/* A caller without a session is refused for free: beyond its budget the refusal
+		 * is only counted for the window's summary record (core/refusals.h), else the
+		 * trail would be any local user's way to fill the disk. */
+		PeerSession own;
+		if (!sessions_of_caller(m, conn_caller(c), &own) &&
+		    !refusals_admit(m->refusals, p->uid, meth->iface->name, false))
+			return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
 		log_info("Refused %s to uid %u pid %d", meth->iface->name, (unsigned)p->uid,
 		         (int)p->pid);
 		char detail[64];

@@ -56,7 +56,13 @@ struct Server {
 	/* One sweep a second closes idle clients: a timer per connection would re-arm the
 	 * kernel timer on every call of every client. */
 	sd_event_source *sweep;
+	/* Refused connections are logged once per window: a flood must not fill the journal
+	 * any more than the trail (server_log_refused()). */
+	uint64_t refused_window_start; /* CLOCK_MONOTONIC, 0: no window open */
+	uint64_t refused_more;         /* refused and not logged in this window */
 };
+
+#define SERVER_REFUSED_LOG_USEC (60 * 1000000ULL)
 
 static void conn_free(Conn *c);
 static int conn_process(Conn *c);
@@ -403,6 +409,37 @@ conn_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	return 0;
 }
 
+/* The first refused connection of a window is logged with its peer; the rest of the window
+ * are counted and said in one line when the window is over (from the sweep). */
+static void
+server_log_refused(Server *s, const Peer *peer, uint64_t now)
+{
+	if (s->refused_window_start && now - s->refused_window_start < SERVER_REFUSED_LOG_USEC) {
+		s->refused_more++;
+		return;
+	}
+	log_warning("Refusing connection from uid %u pid %d: too many connections (further "
+	            "refusals within %llu s are counted)",
+	            (unsigned)peer->uid, (int)peer->pid,
+	            (unsigned long long)(SERVER_REFUSED_LOG_USEC / 1000000));
+	s->refused_window_start = now;
+	s->refused_more = 0;
+}
+
+static void
+server_refused_window_end(Server *s, uint64_t now)
+{
+	if (!s->refused_window_start || now - s->refused_window_start < SERVER_REFUSED_LOG_USEC)
+		return;
+	if (s->refused_more > 0)
+		log_warning(
+		    "Refused %llu more connections (too many connections) in the last %llu s",
+		    (unsigned long long)s->refused_more,
+		    (unsigned long long)(SERVER_REFUSED_LOG_USEC / 1000000));
+	s->refused_window_start = 0;
+	s->refused_more = 0;
+}
+
 static int
 server_on_sweep(sd_event_source *es, uint64_t usec, void *userdata)
 {
@@ -418,6 +455,7 @@ server_on_sweep(sd_event_source *es, uint64_t usec, void *userdata)
 			conn_kill(c);
 		}
 	}
+	server_refused_window_end(s, now);
 	(void)sd_event_source_set_time(es, now + 1000000u);
 	return 0;
 }
@@ -478,8 +516,9 @@ server_on_accept(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 
 	if (s->n_conns >= m->config.max_connections ||
 	    server_count_uid(s, peer.uid) >= m->config.max_connections_per_uid) {
-		log_warning("Refusing connection from uid %u pid %d: too many connections",
-		            (unsigned)peer.uid, (int)peer.pid);
+		uint64_t now = 0;
+		(void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+		server_log_refused(s, &peer, now);
 		close(cfd);
 		return 0;
 	}

@@ -193,8 +193,41 @@ static const AuthzCase authz_cases[] = {
 	  POLICY_KEY_GARBAGE, "" },
 	{ true, "counter", "search", "12345678901234", false, POLICY_KEY_INVALID, false,
 	  POLICY_KEY_GARBAGE, "" },
-	{ true, "counter", "search", "12345678901a", false, POLICY_KEY_INVALID, false,
+	/* A resident record code in disguise is still the violation, with its digits for the
+	 * HMAC (issue 14): the class stays garbage, the decision does not. */
+	{ true, "counter", "search", "12345678901a", false, POLICY_KEY_RESIDENT_RECORD_CODE, true,
+	  POLICY_KEY_GARBAGE, "12345678901" },
+	{ true, "counter", "search",
+	  "12345\xE2\x80\x8B"
+	  "678901",
+	  false, POLICY_KEY_RESIDENT_RECORD_CODE, true, POLICY_KEY_GARBAGE, "12345678901" },
+	/* Arabic-Indic U+0661..U+0669, U+0660, U+0661 */
+	{ true, "counter", "search",
+	  "\xD9\xA1\xD9\xA2\xD9\xA3\xD9\xA4\xD9\xA5\xD9\xA6\xD9\xA7\xD9\xA8\xD9\xA9\xD9\xA0\xD9"
+	  "\xA1",
+	  false, POLICY_KEY_RESIDENT_RECORD_CODE, true, POLICY_KEY_GARBAGE, "12345678901" },
+	/* Devanagari and Extended Arabic-Indic mixed, a soft hyphen, a letter in the middle */
+	{ true, "counter", "search",
+	  "\xE0\xA5\xA7\xDB\xB2\xC2\xAD"
+	  "345x678901",
+	  false, POLICY_KEY_RESIDENT_RECORD_CODE, true, POLICY_KEY_GARBAGE, "12345678901" },
+	/* superscript one, circled two, a BOM */
+	{ true, "counter", "search",
+	  "\xC2\xB9\xE2\x91\xA1\xEF\xBB\xBF"
+	  "345678901",
+	  false, POLICY_KEY_RESIDENT_RECORD_CODE, true, POLICY_KEY_GARBAGE, "12345678901" },
+	/* 11 ASCII digits behind an overlong encoding of a 12th and a stray continuation byte */
+	{ true, "counter", "search", "12345678901\xC0\xB1\x80", false,
+	  POLICY_KEY_RESIDENT_RECORD_CODE, true, POLICY_KEY_GARBAGE, "12345678901" },
+	/* 10 or 12 digits in disguise: no resident record code, only an invalid key */
+	{ true, "counter", "search", "1234567890a", false, POLICY_KEY_INVALID, false,
 	  POLICY_KEY_GARBAGE, "" },
+	{ true, "counter", "search", "123456789018\xE2\x80\x8B", false, POLICY_KEY_INVALID, false,
+	  POLICY_KEY_GARBAGE, "" },
+	{ true, "counter", "search",
+	  "\xD9\xA1\xD9\xA2\xD9\xA3\xD9\xA4\xD9\xA5\xD9\xA6\xD9\xA7\xD9\xA8\xD9\xA9\xD9\xA0\xD9\xA1"
+	  "\xD9\xA8",
+	  false, POLICY_KEY_INVALID, false, POLICY_KEY_GARBAGE, "" },
 };
 
 static void
