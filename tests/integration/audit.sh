@@ -41,6 +41,9 @@ finger "SCAN f-m001" "SCAN f-m001" "SCAN f-m001" "SCAN f-m001" "SCAN f-m001"
 	--unix-user bga2 >/dev/null
 finger "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002"
 "$CTL" enroll M002 --finger left-index >/dev/null 2>&1
+# A confirmer is someone who could log in: an operator ID, the pledge and the training.
+"$CTL" staff edit M002 --pledge-date 2026-11-01 --training-date 2026-11-02 >/dev/null
+"$CTL" operator grant M002 OP-C2 --role counter >/dev/null
 CONFIRM="--confirm-by M001 --confirm-by M002"
 confirmers() { finger "SCAN f-m001" "SCAN f-m002"; } # their fingers, in the order named
 

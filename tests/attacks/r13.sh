@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Attacks on the two-person rule (R13) and the lockout (R10), issue 14 findings 1 and 2:
+# biogated with its sensor on libfprint's virtual_device, pam_biogate.so through pamrun,
+# biogatectl as root (who counts as nobody outside a session).
+#
+# - sock puppets: two roster entries carrying the admin's own finger, with no operator ID,
+#   pledge or training, named as the two confirmers: refused before any finger is read,
+#   and recorded;
+# - a confirmer locked out by failed logins is refused before the reader is used;
+# - failed confirmations count toward the confirmer's lockout: after three, the person can
+#   neither confirm nor log in.
+#
+# usage: r13.sh BIOGATED SENSOR BIOGATECTL PAM_MODULE PAMRUN VDEVCTL
+set -u
+BIOGATED=$1 SENSOR=$2 CTL=$3 MODULE=$4 PAMRUN=$5 VDEVCTL=$6
+. "$(dirname "$0")/../integration/lib.sh"
+it_init attacks-r13
+export LC_ALL=C.UTF-8 LANGUAGE=en
+ctl() { "$CTL" "$@" >"$T/o" 2>"$T/e"; rc=$?; }
+exits() {
+	[ -n "${DEBUG:-}" ] && sed "s/^/  o: /" "$T/o" "$T/e"
+	if [ "$rc" = "$2" ]; then ok "$1 (exit $rc)"; else
+		bad "$1: exit $rc, wanted $2"; sed 's/^/  stderr: /' "$T/e"; fi
+}
+denials() { # denials MATCHING_ID: the reasons of two-person.confirm denials naming it
+	"$CTL" --json audit list --action two-person.confirm --outcome deny |
+		jq -c "[.[] | select(.matching_id == \"$1\") | .reason]"
+}
+it_policy <<EOF
+[login]
+require-shift = no
+EOF
+pam_service biogate-test
+start_daemon || exit 1
+
+person() { # person MATCHING_ID FINGER-ID [operator ID]: on the roster, enrolled, maybe granted
+	"$CTL" staff add "$1" --name "Name $1" --affiliation "A" --nationality "N" \
+		--unix-user "bg$(echo "$1" | tr A-Z a-z)" >/dev/null
+	finger "SCAN $2" "SCAN $2" "SCAN $2" "SCAN $2" "SCAN $2"
+	"$CTL" enroll "$1" --finger right-index >/dev/null 2>&1 || bad "enroll $1"
+	if [ -n "${3:-}" ]; then
+		"$CTL" staff edit "$1" --pledge-date 2026-11-01 --training-date 2026-11-02 >/dev/null
+		"$CTL" operator grant "$1" "$3" --role counter >/dev/null
+	fi
+}
+person M002 f-M002 OP-2
+person M003 f-M003 OP-3
+person M004 f-M004 OP-4
+# The puppets: the admin's own thumb under two matching IDs, nothing else recorded.
+person P001 f-admin
+person P002 f-admin
+
+# --- finding 1: two sock puppets as the two confirmers ----------------------------------------
+finger "SCAN f-admin" "SCAN f-admin"
+ctl --json staff nationality M002 --purpose "identity check" --confirm-by P001 --confirm-by P002
+exits "sock puppets named as confirmers: refused" 4
+check "sock puppets: NotPermitted" jq -e '.error == "io.biogate.NotPermitted"' "$T/o"
+check "sock puppets: no nationality printed" sh -c "! grep -q '\"N\"' '$T/o'"
+check "sock puppets: the refusal is recorded" sh -c "[ '$(denials P001)' = '[\"confirmer-no-operator\"]' ]"
+check "sock puppets: no nationality read is recorded" \
+	sh -c "'$CTL' --json audit list --action staff.nationality-read | jq -e 'length == 0'"
+# The refusal came before the reader: the two queued scans are dropped with the sensor.
+stop_daemon
+start_daemon || exit 1
+
+# --- finding 2: a confirmer locked out by failed logins -------------------------------------
+for i in 1 2 3; do
+	finger "SCAN wrong-$i"
+	login bgm003
+done
+check "M003: three failed logins recorded" \
+	sh -c "'$CTL' --json audit list --action verify --outcome fail | jq -e '[.[] | select(.matching_id == \"M003\")] | length == 3'"
+finger "SCAN f-M002" "SCAN f-M003"
+ctl --json staff nationality M004 --purpose "identity check" --confirm-by M002 --confirm-by M003
+exits "a locked-out confirmer: refused" 4
+check "locked-out confirmer: recorded" sh -c "[ '$(denials M003)' = '[\"confirmer-locked-out\"]' ]"
+check "locked-out confirmer: no nationality read" \
+	sh -c "'$CTL' --json audit list --action staff.nationality-read | jq -e 'length == 0'"
+
+# --- finding 2: failed confirmations count toward the lockout -------------------------------
+for i in 1 2 3; do
+	finger "SCAN f-wrong-$i"
+	ctl revoke M003 --reason departed --confirm-by M004 --confirm-by M002
+done
+finger "SCAN f-M004" "SCAN f-M002"
+ctl --json revoke M003 --reason departed --confirm-by M004 --confirm-by M002
+exits "after three failed confirmations: M004 refused" 4
+check "after three failed confirmations: M004 is locked out" \
+	sh -c "[ '$(denials M004)' = '[\"confirmer-locked-out\"]' ]"
+login bgm004
+check "after three failed confirmations: M004's login is refused" \
+	sh -c "[ \"\$(grep -m1 '^auth=' '$T/out' | cut -d= -f2)\" != PAM_SUCCESS ]"
+check "the failed confirmations are recorded as failures" \
+	sh -c "'$CTL' --json audit list --action two-person.confirm --outcome fail | jq -e '[.[] | select(.matching_id == \"M004\")] | length == 3'"
+check "M003 is still active" \
+	sh -c "'$CTL' --json staff show M003 | jq -e '.state == \"active\"'"
+it_done
