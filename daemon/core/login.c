@@ -192,6 +192,10 @@ struct LoginSensorOp {
 	pid_t pid;
 	uid_t uid;
 	uid_t session_uid;
+	/* The caller runs inside this person's own open session (an unlock, su, sudo): the
+	 * answer says so, and that session's ID, so that no second session is asked for. */
+	int64_t own_session;
+	char own_operator[WIRE_MAX_ID + 1];
 };
 
 void
@@ -311,6 +315,12 @@ sensor_op_verified(LoginSensorOp *op, json_object *msg)
 	json_object_object_add(o, "matching_id", json_object_new_string(op->matching_id));
 	json_object_object_add(o, "ticket", json_object_new_string(ticket));
 	json_object_object_add(o, "operators", ops);
+	if (op->own_session > 0) {
+		json_object *in = json_object_new_object();
+		json_object_object_add(in, "session_id", json_object_new_int64(op->own_session));
+		json_object_object_add(in, "operator_id", json_object_new_string(op->own_operator));
+		json_object_object_add(o, "in_session", in);
+	}
 	OPENSSL_cleanse(ticket, sizeof(ticket));
 	sensor_op_end(op, 0, o);
 }
@@ -432,6 +442,12 @@ login_verify_start(Manager *m, Caller *c, const StoreStaff *st, LoginProgressFn 
 	}
 	op->pid = c->peer.pid;
 	op->uid = c->peer.uid;
+	StoreSession mine;
+	if (sessions_find_by_peer(m->sessions, &c->peer, &mine) == 0 &&
+	    strcmp(mine.matching_id, st->matching_id) == 0) {
+		op->own_session = mine.id;
+		snprintf(op->own_operator, sizeof(op->own_operator), "%s", mine.operator_id);
+	}
 	r = sensorlink_start(m->sensor, req, sensor_op_event, op);
 	if (r < 0) {
 		free(op);
@@ -466,6 +482,26 @@ login_open_session(Manager *m, Caller *c, const LoginSessionIn *li, json_object 
 	r = store_operator_role(m->store, mid, li->operator_id, role);
 	if (r < 0)
 		return -ENXIO;
+	/* One open session per matching ID, with no exception (R12, unless the policy turns
+	 * single-session off): a ticket from a check made inside the person's own session (an
+	 * unlock, su, sudo) opens nothing; a login nested in the session is refused here
+	 * whatever its operator ID. */
+	int64_t open_id = 0;
+	if (policy_settings(m->policy)->single_session &&
+	    store_session_open_for(m->store, mid, &open_id) == 0) {
+		reap_dead_session(m, open_id);
+		if (store_session_open_for(m->store, mid, &open_id) == 0) {
+			log_info("Session for matching ID %s refused: session %lld is open", mid,
+			         (long long)open_id);
+			AuditRecord rec = { .matching_id = mid,
+				            .operator_id = li->operator_id,
+				            .action = "session.open",
+				            .outcome = "deny",
+				            .reason = "already-in-session" };
+			(void)record_append(m, c, &rec, NULL, NULL);
+			return -EEXIST;
+		}
+	}
 
 	StoreSessionIn in = {
 		.matching_id = mid,

@@ -221,6 +221,8 @@ login_method_open_session(Manager *m, Conn *c, json_object *params)
 		return (void)conn_error(c, WIRE_ERR_REVOKED, NULL);
 	if (r == -ENXIO)
 		return (void)conn_error(c, WIRE_ERR_NO_OPERATOR, NULL);
+	if (r == -EEXIST)
+		return (void)conn_error(c, WIRE_ERR_IN_SESSION, NULL);
 	if (r < 0)
 		return reply_errno(c, r);
 	conn_reply(c, o, false);
