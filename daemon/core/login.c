@@ -469,7 +469,8 @@ login_open_session(Manager *m, Caller *c, const LoginSessionIn *li, json_object 
 	const Peer *p = &c->peer;
 	char mid[WIRE_MAX_ID + 1];
 	uid_t uid = (uid_t)-1;
-	if (!ticket_take(&m->tickets, li->ticket, p->pid, p->uid, mid, &uid))
+	/* The session's leader is the connector: once it is gone its pid is nobody's. */
+	if (p->gone || !ticket_take(&m->tickets, li->ticket, p->pid, p->uid, mid, &uid))
 		return -EACCES;
 
 	StoreStaff st;
