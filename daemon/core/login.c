@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-login.h>
 
 #include "audit.h"
 #include "caller.h"
@@ -463,6 +465,43 @@ login_verify_start(Manager *m, Caller *c, const StoreStaff *st, LoginProgressFn 
 
 /* --- the session ----------------------------------------------------------------------- */
 
+/*
+ * The logind session a client names for its login must be the one logind itself gives the
+ * leader: the daemon locks and terminates the session it is told, so a wrong name would make
+ * it act on someone else's. 0 with *ret the name to store (NULL: none), -EBADSLT when logind
+ * puts the leader in another session. Without systemd (sd_booted() == 0) logind cannot be
+ * asked and the client's name is kept; with it, a leader that logind puts in no session has
+ * no logind session, whatever the client says.
+ */
+static int
+login_logind_session(pid_t leader, const char *claimed, const char **ret, char **ret_free)
+{
+	*ret = claimed;
+	*ret_free = NULL;
+	if (!claimed)
+		return 0; /* nothing claimed: the session watcher asks logind about the leader */
+	char *sid = NULL;
+	if (sd_pid_get_session(leader, &sid) >= 0 && sid) {
+		if (strcmp(claimed, sid) != 0) {
+			log_warning("OpenSession from pid %d names logind session %s, but logind "
+			            "has it in session %s: refused",
+			            (int)leader, claimed, sid);
+			free(sid);
+			return -EBADSLT;
+		}
+		*ret = *ret_free = sid;
+		return 0;
+	}
+	free(sid);
+	if (sd_booted() > 0) {
+		log_warning("OpenSession from pid %d names logind session %s, but logind has it "
+		            "in none: not kept",
+		            (int)leader, claimed);
+		*ret = NULL;
+	}
+	return 0;
+}
+
 int
 login_open_session(Manager *m, Caller *c, const LoginSessionIn *li, json_object **ret)
 {
@@ -504,6 +543,18 @@ login_open_session(Manager *m, Caller *c, const LoginSessionIn *li, json_object 
 		}
 	}
 
+	const char *logind_session = NULL;
+	char *logind_free = NULL;
+	r = login_logind_session(p->pid, li->logind_session, &logind_session, &logind_free);
+	if (r < 0) {
+		AuditRecord rec = { .matching_id = mid,
+			            .operator_id = li->operator_id,
+			            .action = "session.open",
+			            .outcome = "deny",
+			            .reason = "logind-session-mismatch" };
+		(void)record_append(m, c, &rec, NULL, NULL);
+		return r;
+	}
 	StoreSessionIn in = {
 		.matching_id = mid,
 		.operator_id = li->operator_id,
@@ -511,11 +562,13 @@ login_open_session(Manager *m, Caller *c, const LoginSessionIn *li, json_object 
 		.leader_pid = p->pid,
 		.tty = li->tty,
 		.service = li->service,
-		.logind_session = li->logind_session,
+		.logind_session = logind_session,
 		.opened_at = now_real_usec(),
 	};
 	int64_t id = 0;
 	r = store_session_open(m->store, &in, &id);
+	free(logind_free);
+	in.logind_session = NULL;
 	if (r < 0)
 		return r == -EPERM || r == -EACCES || r == -ENOENT || r == -ENXIO ? -EIO : r;
 	log_info("Session %lld opened: matching ID %s as operator ID %s (role %s), tty %s",

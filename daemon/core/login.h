@@ -64,7 +64,8 @@ typedef struct LoginSessionIn {
 /* Opens the session a ticket pays for (the caller must be the process that verified):
  * {session_id, operator_id, role}. -EACCES (no such ticket), -ENOENT (not on roster),
  * -EPERM (revoked), -ENXIO (no such operator ID), -EEXIST (the matching ID has an open
- * session: R12, recorded), other -errno. */
+ * session: R12, recorded), -EBADSLT (logind has the caller in another logind session than
+ * the one named: recorded), other -errno. */
 int login_open_session(Manager *m, Caller *c, const LoginSessionIn *in, json_object **ret);
 /* CloseSession: -ENOENT when no such session is open. */
 int login_close_session(Manager *m, Caller *c, int64_t session_id);

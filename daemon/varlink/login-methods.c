@@ -223,6 +223,8 @@ login_method_open_session(Manager *m, Conn *c, json_object *params)
 		return (void)conn_error(c, WIRE_ERR_NO_OPERATOR, NULL);
 	if (r == -EEXIST)
 		return (void)conn_error(c, WIRE_ERR_IN_SESSION, NULL);
+	if (r == -EBADSLT)
+		return reply_invalid(c, "logind_session");
 	if (r < 0)
 		return reply_errno(c, r);
 	conn_reply(c, o, false);
