@@ -232,6 +232,34 @@ confirm_next(CustodyConfirm *k)
 	json_object_put(people);
 }
 
+/* How many people could confirm now: active, with an operator ID, a finger, the pledge and
+ * the training recorded (a lockout passes). -errno when the store fails. */
+static int
+custody_confirmers_possible(Manager *m)
+{
+	json_object *staff = NULL;
+	if (store_staff_list_json(m->store, &staff) < 0)
+		return -EIO;
+	int n = 0;
+	for (size_t i = 0; i < json_object_array_length(staff); i++) {
+		json_object *o = json_object_array_get_idx(staff, i), *v = NULL;
+		const char *state = json_object_get_string(json_object_object_get(o, "state"));
+		if (!state || strcmp(state, "active") != 0)
+			continue;
+		if (!json_object_object_get_ex(o, "operators", &v) ||
+		    json_object_array_length(v) == 0 ||
+		    !json_object_object_get_ex(o, "fingers", &v) ||
+		    json_object_array_length(v) == 0)
+			continue;
+		if (!json_object_get_string(json_object_object_get(o, "pledge_date")) ||
+		    !json_object_get_string(json_object_object_get(o, "training_date")))
+			continue;
+		n++;
+	}
+	json_object_put(staff);
+	return n;
+}
+
 int
 custody_confirm_start(Manager *m, Caller *c, const char *action, json_object *confirm_by,
                       bool can_prompt, CustodyPromptFn prompt, CustodyConfirmedFn done,
@@ -243,7 +271,25 @@ custody_confirm_start(Manager *m, Caller *c, const char *action, json_object *co
 	*ret_refusal = (CustodyRefusal){ 0 };
 	StoreSession s;
 	bool in_session = sessions_find_by_peer(m->sessions, &c->peer, &s) == 0;
-	if (!policy_two_person(m->policy, action)) {
+	/* The very first people are enrolled before anyone could confirm them: enrollment is
+	 * exempt while fewer than two people could confirm, and the record says so. */
+	bool bootstrap = false;
+	if (policy_two_person(m->policy, action) && strcmp(action, "enroll") == 0) {
+		int n = custody_confirmers_possible(m);
+		if (n < 0)
+			return n;
+		if (n < 2) {
+			json_object *d = obj1("action", json_object_new_string(action));
+			json_object_object_add(d, "by", json_object_new_string(caller));
+			json_object_object_add(d, "people_who_could_confirm",
+			                       json_object_new_int(n));
+			custody_record(m, c, in_session ? s.matching_id : NULL,
+			               "two-person.confirm", "ok", "bootstrap", d);
+			json_object_put(d);
+			bootstrap = true;
+		}
+	}
+	if (bootstrap || !policy_two_person(m->policy, action)) {
 		json_object *people = json_object_new_array();
 		char actor[sizeof(caller) + WIRE_MAX_ID + 2];
 		snprintf(actor, sizeof(actor), "%s%s%s", caller, in_session ? " " : "",

@@ -198,7 +198,17 @@ struct LoginSensorOp {
 	 * answer says so, and that session's ID, so that no second session is asked for. */
 	int64_t own_session;
 	char own_operator[WIRE_MAX_ID + 1];
+	/* Enrollment: who did it and who confirmed it (R13), for its record. */
+	char actor[256];
+	json_object *people;
 };
+
+static void
+sensor_op_free(LoginSensorOp *op)
+{
+	json_object_put(op->people);
+	free(op);
+}
 
 void
 login_sensor_cancel(Manager *m, LoginSensorOp *op)
@@ -206,7 +216,7 @@ login_sensor_cancel(Manager *m, LoginSensorOp *op)
 	if (!op)
 		return;
 	sensorlink_cancel(m->sensor, op);
-	free(op);
+	sensor_op_free(op);
 }
 
 /* The end of an operation: done runs once; op is gone before it does. */
@@ -215,7 +225,7 @@ sensor_op_end(LoginSensorOp *op, int r, json_object *result)
 {
 	LoginDoneFn done = op->done;
 	void *userdata = op->userdata;
-	free(op);
+	sensor_op_free(op);
 	done(r, result, userdata);
 }
 
@@ -261,13 +271,17 @@ sensor_op_enrolled(LoginSensorOp *op, json_object *msg)
 	if (r < 0)
 		return sensor_op_end(op, store_end_failure(r), NULL);
 	log_info("Enrolled %s of matching ID %s", op->finger, op->matching_id);
-	char detail[96];
-	snprintf(detail, sizeof(detail), "{\"finger\":\"%s\"}", op->finger);
+	json_object *d = param_obj("finger", json_object_new_string(op->finger));
+	if (op->actor[0])
+		json_object_object_add(d, "by", json_object_new_string(op->actor));
+	if (op->people)
+		json_object_object_add(d, "confirmed_by", json_object_get(op->people));
 	AuditRecord rec = { .matching_id = op->matching_id,
 		            .action = "enroll",
 		            .outcome = "ok",
-		            .detail = detail };
+		            .detail = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN) };
 	(void)record_append(m, op->caller, &rec, NULL, NULL);
+	json_object_put(d);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "matching_id", json_object_new_string(op->matching_id));
 	json_object_object_add(o, "finger", json_object_new_string(op->finger));
@@ -408,12 +422,15 @@ sensor_op_new(Manager *m, Caller *c, const char *matching_id, LoginProgressFn pr
 
 int
 login_enroll_start(Manager *m, Caller *c, const char *matching_id, const char *finger,
-                   LoginProgressFn progress, LoginDoneFn done, void *userdata, LoginSensorOp **ret)
+                   const char *actor, json_object *people, LoginProgressFn progress,
+                   LoginDoneFn done, void *userdata, LoginSensorOp **ret)
 {
 	LoginSensorOp *op = sensor_op_new(m, c, matching_id, progress, done, userdata);
 	if (!op)
 		return -ENOMEM;
 	op->enroll = true;
+	snprintf(op->actor, sizeof(op->actor), "%s", actor ? actor : "");
+	op->people = people ? json_object_get(people) : NULL;
 	snprintf(op->finger, sizeof(op->finger), "%s", finger);
 	json_object *req = json_object_new_object();
 	json_object_object_add(req, "op", json_object_new_string("enroll"));
@@ -422,7 +439,7 @@ login_enroll_start(Manager *m, Caller *c, const char *matching_id, const char *f
 	                       json_object_new_int64((int64_t)m->config.enroll_timeout_sec * 1000));
 	int r = sensorlink_start(m->sensor, req, sensor_op_event, op);
 	if (r < 0) {
-		free(op);
+		sensor_op_free(op);
 		return r;
 	}
 	*ret = op;

@@ -48,8 +48,8 @@ typedef void (*LoginDoneFn)(int r, json_object *result, void *userdata);
  * login_sensor_cancel() came first. -EBUSY (reader in use), -ENOTCONN (no sensor), -ENOMEM:
  * nothing called back. */
 int login_enroll_start(Manager *m, Caller *c, const char *matching_id, const char *finger,
-                       LoginProgressFn progress, LoginDoneFn done, void *userdata,
-                       LoginSensorOp **ret);
+                       const char *actor, json_object *people, LoginProgressFn progress,
+                       LoginDoneFn done, void *userdata, LoginSensorOp **ret);
 /* Verifies st (resolved, through the gates) for the caller; a match earns a ticket bound to
  * the caller's process. -ENOENT (not enrolled), -EBUSY, -ENOTCONN, other -errno. */
 int login_verify_start(Manager *m, Caller *c, const StoreStaff *st, LoginProgressFn progress,

@@ -80,6 +80,24 @@ sensor_start_failed(Conn *c, int r)
 	           NULL);
 }
 
+/* After the confirmation (R13: enrollment is two-person by default, see custody.c). */
+static void
+enroll_confirmed(Manager *m, Conn *c, json_object *params, const char *actor, json_object *people)
+{
+	LoginSensorOp *op = NULL;
+	int r = login_enroll_start(m, conn_caller(c), wire_str(params, "matching_id"),
+	                           wire_str(params, "finger"), actor, people, sensor_progress,
+	                           sensor_done, c, &op);
+	if (r < 0)
+		return (void)conn_error(c,
+		                        r == -ENOMEM  ? WIRE_ERR_INTERNAL
+		                        : r == -EBUSY ? WIRE_ERR_BUSY
+		                                      : WIRE_ERR_SENSOR_UNAVAILABLE,
+		                        NULL);
+	conn_set_gone_hook(c, sensor_gone, op);
+	conn_defer(c);
+}
+
 void
 login_method_enroll(Manager *m, Conn *c, json_object *params)
 {
@@ -93,17 +111,7 @@ login_method_enroll(Manager *m, Conn *c, json_object *params)
 	if (r < 0)
 		return (void)conn_error(c, r == -ENOENT ? WIRE_ERR_NOT_ON_ROSTER : WIRE_ERR_REVOKED,
 		                        NULL);
-	LoginSensorOp *op = NULL;
-	r = login_enroll_start(m, conn_caller(c), mid, finger, sensor_progress, sensor_done, c,
-	                       &op);
-	if (r < 0)
-		return (void)conn_error(c,
-		                        r == -ENOMEM  ? WIRE_ERR_INTERNAL
-		                        : r == -EBUSY ? WIRE_ERR_BUSY
-		                                      : WIRE_ERR_SENSOR_UNAVAILABLE,
-		                        NULL);
-	conn_set_gone_hook(c, sensor_gone, op);
-	conn_defer(c);
+	confirm_two_person(m, c, params, "enroll", enroll_confirmed);
 }
 
 /* --- the gates ------------------------------------------------------------------------ */

@@ -34,24 +34,51 @@ EOF
 pam_service biogate-test
 start_daemon || exit 1
 
-person() { # person MATCHING_ID FINGER-ID [operator ID]: on the roster, enrolled, maybe granted
+add() { # add MATCHING_ID: on the roster
 	"$CTL" staff add "$1" --name "Name $1" --affiliation "A" --nationality "N" \
 		--unix-user "bg$(echo "$1" | tr A-Z a-z)" >/dev/null
-	finger "SCAN $2" "SCAN $2" "SCAN $2" "SCAN $2" "SCAN $2"
-	"$CTL" enroll "$1" --finger right-index >/dev/null 2>&1 || bad "enroll $1"
-	if [ -n "${3:-}" ]; then
-		"$CTL" staff edit "$1" --pledge-date 2026-11-01 --training-date 2026-11-02 >/dev/null
-		"$CTL" operator grant "$1" "$3" --role counter >/dev/null
-	fi
 }
-person M002 f-M002 OP-2
-person M003 f-M003 OP-3
-person M004 f-M004 OP-4
-# The puppets: the admin's own thumb under two matching IDs, nothing else recorded.
-person P001 f-admin
-person P002 f-admin
+grant() { # grant MATCHING_ID OPERATOR_ID: pledge, training and an operator ID
+	"$CTL" staff edit "$1" --pledge-date 2026-11-01 --training-date 2026-11-02 >/dev/null
+	"$CTL" operator grant "$1" "$2" --role counter >/dev/null
+}
+scans() { finger "SCAN $1" "SCAN $1" "SCAN $1" "SCAN $1" "SCAN $1"; }
+# The first two are enrolled alone (nobody could confirm yet: "bootstrap"), the third with
+# both of them confirming.
+add M002; scans f-M002; ctl enroll M002 --finger right-index; exits "bootstrap: M002 enrolled alone" 0
+grant M002 OP-2
+add M003; scans f-M003; ctl enroll M003 --finger right-index; exits "bootstrap: M003 enrolled alone" 0
+grant M003 OP-3
+check "the two bootstrap enrollments are recorded as such" \
+	sh -c "'$CTL' --json audit list --action two-person.confirm --outcome ok | jq -e '[.[] | select(.reason == \"bootstrap\")] | length == 2'"
+add M004
+ctl enroll M004 --finger right-index
+exits "two people could confirm: M004 alone is refused" 4
+finger "SCAN f-M002" "SCAN f-M003"; scans f-M004
+ctl enroll M004 --finger right-index --confirm-by M002 --confirm-by M003
+exits "M004 enrolled with M002 and M003 confirming" 0
+check "M004's enrollment names its confirmers" \
+	sh -c "'$CTL' --json audit list --action enroll --matching-id M004 | jq -e '.[0].detail | fromjson | .confirmed_by == [\"M002\", \"M003\"]'"
+grant M004 OP-4
 
 # --- finding 1: two sock puppets as the two confirmers ----------------------------------------
+# The admin's own thumb under two more matching IDs, as confirmers: the enrollments need a
+# second person, and the puppets cannot confirm anything.
+add P001
+add P002
+scans f-admin
+ctl enroll P001 --finger right-index
+exits "a sock puppet cannot be enrolled alone" 4
+# Refused before the reader: the queued scans are dropped with the sensor.
+stop_daemon
+start_daemon || exit 1
+scans f-admin
+ctl enroll P002 --finger right-index
+exits "the second sock puppet cannot be enrolled alone" 4
+check "the refused enrollments are recorded" \
+	sh -c "'$CTL' --json audit list --action two-person.confirm --outcome deny | jq -e '[.[] | select(.reason == \"second-person-required\" and (.detail | fromjson | .action == \"enroll\"))] | length == 3'"
+stop_daemon
+start_daemon || exit 1
 finger "SCAN f-admin" "SCAN f-admin"
 ctl --json staff nationality M002 --purpose "identity check" --confirm-by P001 --confirm-by P002
 exits "sock puppets named as confirmers: refused" 4
