@@ -23,6 +23,8 @@ typedef struct Incidents Incidents;
 #define INCIDENT_FAILED_MATCHES       "failed-matches"
 #define INCIDENT_AUDIT_TAMPERED       "audit-chain-broken"
 #define INCIDENT_STORAGE_BLOCKED      "storage-blocked"
+/* A finger being enrolled matched another matching ID's template (R13: one person, two IDs). */
+#define INCIDENT_DUPLICATE_FINGER "duplicate-finger"
 
 /* Bounds. Per rule at most this many people (keys) are tracked; when full, the one whose
  * last event is oldest is forgotten. Each rule keeps the times of its latest events, at

@@ -182,6 +182,12 @@ login_gates(Manager *m, Caller *c, const StoreStaff *st, const char *stage,
 
 /* --- the sensor: enroll and verify ------------------------------------------------------- */
 
+/* One template of another matching ID to compare a new finger with. */
+typedef struct EnrollCheck {
+	char matching_id[WIRE_MAX_ID + 1];
+	size_t finger;
+} EnrollCheck;
+
 struct LoginSensorOp {
 	Manager *manager;
 	Caller *caller;
@@ -201,12 +207,21 @@ struct LoginSensorOp {
 	/* Enrollment: who did it and who confirmed it (R13), for its record. */
 	char actor[256];
 	json_object *people;
+	/* Enrollment: the new template, sealed, while it is compared with every template of
+	 * every other matching ID (one 1:1 check each), and the check under way. */
+	uint8_t *sealed;
+	size_t sealed_len;
+	EnrollCheck *checks;
+	size_t n_checks, check_i;
+	VerifyOp *vop;
 };
 
 static void
 sensor_op_free(LoginSensorOp *op)
 {
 	json_object_put(op->people);
+	free(op->sealed);
+	free(op->checks);
 	free(op);
 }
 
@@ -215,7 +230,10 @@ login_sensor_cancel(Manager *m, LoginSensorOp *op)
 {
 	if (!op)
 		return;
-	sensorlink_cancel(m->sensor, op);
+	if (op->vop)
+		verify_cancel(m, op->vop);
+	else
+		sensorlink_cancel(m->sensor, op);
 	sensor_op_free(op);
 }
 
@@ -237,6 +255,111 @@ store_end_failure(int r)
 	               r == -ENOTCONN || r == -EBADMSG || r == -EKEYREJECTED
 	           ? -EIO
 	           : r;
+}
+
+static void enroll_store(LoginSensorOp *op);
+
+/*
+ * One person, one matching ID (R13): every template of every other active matching ID, to
+ * compare the new finger with before it is stored. A reader without identify (libfprint's
+ * virtual_device, most match-on-host readers through biogated-sensor) compares 1:1, so each
+ * comparison is one more touch of the same finger.
+ */
+static int
+enroll_checks_new(LoginSensorOp *op)
+{
+	json_object *staff = NULL;
+	if (store_staff_list_json(op->manager->store, &staff) < 0)
+		return -EIO;
+	size_t total = 0, n = json_object_array_length(staff);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			json_object *o = json_object_array_get_idx(staff, i), *f = NULL;
+			const char *mid =
+			    json_object_get_string(json_object_object_get(o, "matching_id"));
+			const char *state =
+			    json_object_get_string(json_object_object_get(o, "state"));
+			if (!mid || !wire_valid_id(mid) || strcmp(mid, op->matching_id) == 0 ||
+			    !state || strcmp(state, "active") != 0 ||
+			    !json_object_object_get_ex(o, "fingers", &f))
+				continue;
+			size_t k = json_object_array_length(f);
+			for (size_t j = 0; j < k; j++) {
+				if (pass == 1) {
+					EnrollCheck *e = &op->checks[op->n_checks++];
+					snprintf(e->matching_id, sizeof(e->matching_id), "%s", mid);
+					e->finger = j;
+				}
+			}
+			total += pass == 0 ? k : 0;
+		}
+		if (pass == 0 && total > 0 && !(op->checks = calloc(total, sizeof(EnrollCheck)))) {
+			json_object_put(staff);
+			return -ENOMEM;
+		}
+		if (pass == 0 && total == 0)
+			break;
+	}
+	json_object_put(staff);
+	return 0;
+}
+
+static void enroll_check_next(LoginSensorOp *op);
+
+static void
+enroll_check_prompt(const char *prompt, void *userdata)
+{
+	LoginSensorOp *op = userdata;
+	op->progress(param_obj("prompt", json_object_new_string(prompt)), op->userdata);
+}
+
+static void
+enroll_check_done(int r, bool match, void *userdata)
+{
+	LoginSensorOp *op = userdata;
+	Manager *m = op->manager;
+	op->vop = NULL;
+	if (r < 0)
+		return sensor_op_end(op, r, NULL);
+	if (!match) {
+		op->check_i++;
+		return enroll_check_next(op);
+	}
+	const char *other = op->checks[op->check_i].matching_id;
+	log_warning("Enrollment of %s refused: the finger matches a template of matching ID %s",
+	            op->matching_id, other);
+	json_object *d = param_obj("finger", json_object_new_string(op->finger));
+	json_object_object_add(d, "matches", json_object_new_string(other));
+	if (op->actor[0])
+		json_object_object_add(d, "by", json_object_new_string(op->actor));
+	AuditRecord rec = { .matching_id = op->matching_id,
+		            .action = "enroll",
+		            .outcome = "deny",
+		            .reason = "duplicate-finger",
+		            .detail = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN) };
+	(void)record_append(m, op->caller, &rec, NULL, NULL);
+	json_object_put(d);
+	incidents_note(m->incidents, INCIDENT_DUPLICATE_FINGER, op->matching_id, NULL,
+	               "a finger being enrolled is enrolled under another matching ID");
+	sensor_op_end(op, -EEXIST, NULL);
+}
+
+static void
+enroll_check_next(LoginSensorOp *op)
+{
+	while (op->check_i < op->n_checks) {
+		const EnrollCheck *e = &op->checks[op->check_i];
+		int r = verify_start_nth(op->manager, e->matching_id, e->finger,
+		                         enroll_check_prompt, enroll_check_done, op, &op->vop);
+		if (r == -ENOENT) { /* erased meanwhile: nothing to compare with */
+			op->check_i++;
+			continue;
+		}
+		if (r < 0)
+			return sensor_op_end(op, r == -EBADMSG ? -EIO : r, NULL);
+		return;
+	}
+	enroll_store(op);
 }
 
 static void
@@ -265,9 +388,21 @@ sensor_op_enrolled(LoginSensorOp *op, json_object *msg)
 	secret_wipe_free(print, print_len);
 	if (r < 0)
 		return sensor_op_end(op, -EIO, NULL);
-	r = store_finger_put(m->store, op->matching_id, op->finger, sealed, sealed_len,
-	                     now_real_usec());
-	free(sealed);
+	op->sealed = sealed;
+	op->sealed_len = sealed_len;
+	r = enroll_checks_new(op);
+	if (r < 0)
+		return sensor_op_end(op, r, NULL);
+	enroll_check_next(op);
+}
+
+/* The new template, compared with no other matching ID's: stored, recorded, answered. */
+static void
+enroll_store(LoginSensorOp *op)
+{
+	Manager *m = op->manager;
+	int r = store_finger_put(m->store, op->matching_id, op->finger, op->sealed, op->sealed_len,
+	                         now_real_usec());
 	if (r < 0)
 		return sensor_op_end(op, store_end_failure(r), NULL);
 	log_info("Enrolled %s of matching ID %s", op->finger, op->matching_id);

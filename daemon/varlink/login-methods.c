@@ -62,7 +62,10 @@ sensor_done(int r, json_object *result, void *userdata)
 {
 	Conn *c = userdata;
 	conn_set_gone_hook(c, NULL, NULL);
-	if (r < 0)
+	if (r == -EEXIST) /* the finger is enrolled under another matching ID (R13) */
+		conn_error(c, WIRE_ERR_NOT_PERMITTED,
+		           param_obj("reason", json_object_new_string("duplicate-finger")));
+	else if (r < 0)
 		conn_error(c, errors_from_sensor(r), NULL);
 	else
 		conn_reply(c, result, false);

@@ -41,9 +41,12 @@ person() { # person MATCHING_ID UNIX_USER
 	"$CTL" staff add "$1" --name "Name $1" --affiliation A --nationality N --unix-user "$2" >/dev/null
 	"$CTL" staff edit "$1" --pledge-date 2026-11-01 --training-date 2026-11-02 >/dev/null
 	finger "SCAN f-$1" "SCAN f-$1" "SCAN f-$1" "SCAN f-$1" "SCAN f-$1"
+	for _ in $(seq 1 "$ENROLLED"); do finger "SCAN f-$1"; done # compared with each other
+	ENROLLED=$((ENROLLED + 1))
 	"$CTL" enroll "$1" --finger right-index >/dev/null 2>&1 || bad "enroll $1"
 	"$CTL" operator grant "$1" "OP-$1" --role counter >/dev/null
 }
+ENROLLED=0
 person M001 bgb1
 person M002 bgb2
 

@@ -43,23 +43,40 @@ grant() { # grant MATCHING_ID OPERATOR_ID: pledge, training and an operator ID
 	"$CTL" operator grant "$1" "$2" --role counter >/dev/null
 }
 scans() { finger "SCAN $1" "SCAN $1" "SCAN $1" "SCAN $1" "SCAN $1"; }
+# checks FINGER N: the touches that compare a new finger with N templates of other people
+checks() { local i; for i in $(seq 1 "$2"); do finger "SCAN $1"; done; }
 # The first two are enrolled alone (nobody could confirm yet: "bootstrap"), the third with
 # both of them confirming.
 add M002; scans f-M002; ctl enroll M002 --finger right-index; exits "bootstrap: M002 enrolled alone" 0
 grant M002 OP-2
-add M003; scans f-M003; ctl enroll M003 --finger right-index; exits "bootstrap: M003 enrolled alone" 0
+add M003; scans f-M003; checks f-M003 1; ctl enroll M003 --finger right-index; exits "bootstrap: M003 enrolled alone" 0
 grant M003 OP-3
 check "the two bootstrap enrollments are recorded as such" \
 	sh -c "'$CTL' --json audit list --action two-person.confirm --outcome ok | jq -e '[.[] | select(.reason == \"bootstrap\")] | length == 2'"
 add M004
 ctl enroll M004 --finger right-index
 exits "two people could confirm: M004 alone is refused" 4
-finger "SCAN f-M002" "SCAN f-M003"; scans f-M004
+finger "SCAN f-M002" "SCAN f-M003"; scans f-M004; checks f-M004 2
 ctl enroll M004 --finger right-index --confirm-by M002 --confirm-by M003
 exits "M004 enrolled with M002 and M003 confirming" 0
 check "M004's enrollment names its confirmers" \
 	sh -c "'$CTL' --json audit list --action enroll --matching-id M004 | jq -e '.[0].detail | fromjson | .confirmed_by == [\"M002\", \"M003\"]'"
 grant M004 OP-4
+
+# --- finding 1: one finger under two matching IDs, even with confirmers --------------------
+# M004 (say, the admin) puts his own finger under a new ID P003 while two people confirm
+# without looking: the new finger is compared with every other template and matches M004's.
+add P003
+finger "SCAN f-M002" "SCAN f-M003"; scans f-M004; checks f-M004 3
+ctl --json enroll P003 --finger right-index --confirm-by M002 --confirm-by M003
+exits "one finger under a second matching ID: refused" 4
+check "duplicate finger: NotPermitted" jq -e '.error == "io.biogate.NotPermitted"' "$T/o"
+check "duplicate finger: P003 has no finger" \
+	sh -c "'$CTL' --json staff show P003 | jq -e '(.fingers | length) == 0'"
+check "duplicate finger: recorded, naming the other matching ID" \
+	sh -c "'$CTL' --json audit list --action enroll --outcome deny | jq -e 'length == 1 and .[0].matching_id == \"P003\" and .[0].reason == \"duplicate-finger\" and (.[0].detail | fromjson | .matches == \"M004\")'"
+check "duplicate finger: an incident (R17) naming P003" \
+	sh -c "'$CTL' --json audit list --action incident.duplicate-finger | jq -e 'length == 1 and .[0].matching_id == \"P003\"'"
 
 # --- finding 1: two sock puppets as the two confirmers ----------------------------------------
 # The admin's own thumb under two more matching IDs, as confirmers: the enrollments need a

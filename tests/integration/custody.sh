@@ -99,6 +99,8 @@ for m in M001 M002 M003 M004; do
 		finger "SCAN f-M001" "SCAN f-M002" ;;
 	esac
 	finger "SCAN f-$m" "SCAN f-$m" "SCAN f-$m" "SCAN f-$m" "SCAN f-$m"
+	# One more touch per person enrolled before ($i): the new finger is compared with each.
+	for _ in $(seq 1 $i); do finger "SCAN f-$m"; done
 	# shellcheck disable=SC2086
 	"$CTL" enroll $m --finger right-index $confirm >/dev/null 2>&1
 	"$CTL" operator grant $m "OP-$m" --role counter >/dev/null
