@@ -40,8 +40,9 @@ struct Conn {
 	bool closing; /* close once the output is flushed */
 	bool dead;    /* freed at the next safe point */
 	bool dispatching;
-	unsigned hold; /* records not yet durable: output waits for them */
-	unsigned refs; /* holders besides the server (pending audit callbacks) */
+	bool writer_seen; /* a read has shown its writer (conn_writer) */
+	unsigned hold;    /* records not yet durable: output waits for them */
+	unsigned refs;    /* holders besides the server (pending audit callbacks) */
 	ConnGoneFn gone;
 	void *gone_data;
 };
@@ -388,6 +389,12 @@ conn_writer(Conn *c, pid_t *ret_pid)
 			struct ucred u;
 			memcpy(&u, CMSG_DATA(h), sizeof(u));
 			*ret_pid = u.pid;
+			/* pid 0: the kernel attached no writer, which some kernels do for writes
+			 * made before the receiving end asked for credentials, i.e. before
+			 * accept. Those can only be the first bytes of the connection. */
+			if (u.pid == 0 && !c->writer_seen)
+				return 0;
+			c->writer_seen = true;
 			return u.pid == c->caller.peer.pid ? 0 : -EPERM;
 		}
 	return -EPERM; /* no credentials: nothing proves who wrote */
@@ -554,6 +561,11 @@ server_new(Manager *m, int listen_fd, ServerDispatchFn dispatch, Server **ret)
 	s->manager = m;
 	s->dispatch = dispatch;
 	s->fd = listen_fd;
+	/* On the listener, so that a connection has it from connect() on (Linux 6.16 and
+	 * later copy it then): writes that come before accept carry their writer too. */
+	int one = 1;
+	if (setsockopt(listen_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+		log_warning("Cannot set SO_PASSCRED on the listening socket: %m");
 	int r = sd_event_add_io(m->event, &s->listen, listen_fd, EPOLLIN, server_on_accept, s);
 	if (r >= 0) {
 		r = sd_event_add_time_relative(m->event, &s->sweep, CLOCK_MONOTONIC, 1000000u,
