@@ -22,6 +22,11 @@ enroll_progress(json_object *p)
 {
 	int64_t stage = 0, stages = 0;
 	const char *pr = jstr(p, "prompt");
+	/* A confirmer's prompt names them (two-person enrollment, R13). */
+	if (pr && jstr(p, "matching_id")) {
+		confirm_progress(p);
+		return;
+	}
 	if (pr && strcmp(pr, "retry") == 0) {
 		prompt(_("The finger was not read; place it on the reader again"));
 		return;
@@ -41,18 +46,39 @@ enroll_progress(json_object *p)
 	fflush(f);
 }
 
+typedef struct EnrollArgs {
+	const char *finger;
+	ConfirmArgs confirm;
+} EnrollArgs;
+
+static int
+enroll_option(int c, const char *value, void *userdata)
+{
+	EnrollArgs *a = userdata;
+	if (c == OPT_FINGER) {
+		a->finger = value;
+		return 0;
+	}
+	if (c == OPT_CONFIRM_BY)
+		return confirm_option(&a->confirm, value);
+	return -1;
+}
+
 static int
 cmd_enroll(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		COMMON_OPTIONS,
 		{ "finger", required_argument, NULL, OPT_FINGER },
+		{ "confirm-by", required_argument, NULL, OPT_CONFIRM_BY },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *id = NULL, *finger = NULL;
-	int r = parse_matching_id(argc, argv, opts, single_option, &finger, &id);
+	EnrollArgs a = { 0 };
+	const char *id = NULL;
+	int r = parse_matching_id(argc, argv, opts, enroll_option, &a, &id);
 	if (r)
 		return r;
+	const char *finger = a.finger;
 	if (!finger)
 		return usage_errorf(_("the option --%s is required"), "finger");
 	if (!finger_known(finger))
@@ -65,6 +91,7 @@ cmd_enroll(int argc, char **argv)
 	if (!params)
 		return fail_nomem();
 	json_object_object_add(params, "finger", json_object_new_string(finger));
+	confirm_params(&a.confirm, params);
 	FILE *f = prompt_out();
 	/* TRANSLATORS: the first %s is a finger ("right index finger"), the second a
 	 * matching ID. */
@@ -87,7 +114,7 @@ cmd_enroll(int argc, char **argv)
 const CtlVerb ctl_verb_enroll = {
 	.verb = "enroll",
 	.fn = cmd_enroll,
-	.synopsis = "enroll MATCHING_ID --finger FINGER",
+	.synopsis = "enroll MATCHING_ID --finger FINGER [--confirm-by ID]...",
 	.summary = N_("Enroll one finger of a person; FINGER is left-thumb, left-index, ..., "
 	              "right-little"),
 };

@@ -30,6 +30,7 @@ static const WireField staff_grant_fields[] = {
 static const WireField login_enroll_fields[] = {
 	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
 	{ "finger", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
+	{ "confirm_by", WIRE_ARRAY, false, BIOGATE_CONFIRM_MAX, 0, 0 },
 };
 
 static const WireField login_account_fields[] = {

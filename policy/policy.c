@@ -92,7 +92,7 @@ policy_new_defaults(Policy **ret)
 		.fleet_wait_ms = 500,
 	};
 	static const char *const two_person[] = { "revoke", "audit-export", "nationality-read",
-		                                  "disposal-approve" };
+		                                  "disposal-approve", "enroll" };
 	for (size_t i = 0; i < sizeof(two_person) / sizeof(two_person[0]); i++)
 		strcpy(p->two_person.names[p->two_person.n++], two_person[i]);
 	strcpy(p->search_actions.names[p->search_actions.n++], "search");

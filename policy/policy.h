@@ -103,7 +103,8 @@ int policy_check_digit(const char *first11);
  *   [lockout]    deny = N  fail-interval-sec = S  unlock-time-sec = S   (pam_faillock: 3/900/600)
  *   [idle]       lock-after-sec = S (300)  logoff-after-sec = S (900)  warn-before-sec = S (60)
  *   [shift]      warn-before-sec = S (300)  power-off-time = HH:MM (none)  power-off-retry-sec = S
- * (300) [two-person] actions = revoke audit-export nationality-read disposal-approve [retention]
+ * (300) [two-person] actions = revoke audit-export nationality-read disposal-approve enroll
+ * [retention]
  * audit-years = N (7) [incidents]  notify = /absolute/command    window-sec = S (3600)
  *                forbidden-search-threshold = N (3)   failed-match-threshold = N (5)
  * Later files override earlier ones key by key; a [roles] entry in a later file replaces that

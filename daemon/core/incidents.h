@@ -27,6 +27,8 @@ typedef struct Incidents Incidents;
 /* The fleet center and this terminal disagree (a person in session at two terminals after a
  * cut, a session the center refuses, the center's copy of this trail differs). */
 #define INCIDENT_FLEET_CONFLICT "fleet-conflict"
+/* A finger being enrolled matched another matching ID's template (R13: one person, two IDs). */
+#define INCIDENT_DUPLICATE_FINGER "duplicate-finger"
 
 /* Bounds. Per rule at most this many people (keys) are tracked; when full, the one whose
  * last event is oldest is forgotten. Each rule keeps the times of its latest events, at

@@ -912,6 +912,8 @@ sessions_find_by_peer(Sessions *s, const Peer *p, StoreSession *ret)
 {
 	if (!s || !p || !ret || p->pid <= 0)
 		return -EINVAL;
+	if (p->gone) /* the connector exited: its pid may be someone else's now */
+		return -ENOENT;
 	Entry *found = NULL;
 	char *sid = NULL;
 	if (sd_pid_get_session(p->pid, &sid) >= 0 && sid)
@@ -1019,11 +1021,9 @@ sessions_status(Sessions *s)
 bool
 sessions_of_caller(Manager *m, Caller *c, PeerSession *ret)
 {
+	/* Resolved on every call, from the pinned connector (caller.h): the cache only keeps
+	 * the answer for the records of this call. */
 	PeerSession *ps = &c->session;
-	if (ps->known && sessions_is_open(m->sessions, ps->session_id)) {
-		*ret = *ps;
-		return true;
-	}
 	ps->known = false;
 	StoreSession s;
 	char role[WIRE_MAX_ID + 1] = "";

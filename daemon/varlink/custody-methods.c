@@ -66,7 +66,10 @@ confirmation_done(int r, const char *actor, json_object *people, void *userdata)
 	Conn *c = w->c;
 	if (w->k)
 		conn_set_gone_hook(c, NULL, NULL);
-	if (r < 0)
+	if (r == -EACCES)
+		conn_error(c, WIRE_ERR_NOT_PERMITTED,
+		           obj1("reason", json_object_new_string("confirmer-not-eligible")));
+	else if (r < 0)
 		conn_error(c, r == -ENOENT ? WIRE_ERR_NOT_ENROLLED : errors_from_sensor(r), NULL);
 	else
 		w->then(w->m, c, w->params, actor, people);
@@ -95,9 +98,13 @@ confirm_two_person(Manager *m, Conn *c, json_object *params, const char *action,
 			    c, r == -ENOENT ? WIRE_ERR_NOT_ENROLLED : errors_from_sensor(r), NULL);
 		if (r == -EINVAL)
 			return reply_invalid(c, no.parameter);
-		if (r == -EACCES)
-			return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED,
-			                        obj1("reason", json_object_new_string(no.reason)));
+		if (r == -EACCES) {
+			json_object *why = obj1("reason", json_object_new_string(no.reason));
+			if (no.matching_id[0])
+				json_object_object_add(why, "matching_id",
+				                       json_object_new_string(no.matching_id));
+			return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, why);
+		}
 		if (r == -ENOENT || r == -EPERM)
 			return (void)conn_error(
 			    c, r == -ENOENT ? WIRE_ERR_NOT_ON_ROSTER : WIRE_ERR_REVOKED,

@@ -64,7 +64,10 @@ sensor_done(int r, json_object *result, void *userdata)
 {
 	Conn *c = userdata;
 	conn_set_gone_hook(c, NULL, NULL);
-	if (r < 0)
+	if (r == -EEXIST) /* the finger is enrolled under another matching ID (R13) */
+		conn_error(c, WIRE_ERR_NOT_PERMITTED,
+		           param_obj("reason", json_object_new_string("duplicate-finger")));
+	else if (r < 0)
 		conn_error(c, errors_from_sensor(r), NULL);
 	else
 		conn_reply(c, result, false);
@@ -82,6 +85,24 @@ sensor_start_failed(Conn *c, int r)
 	           NULL);
 }
 
+/* After the confirmation (R13: enrollment is two-person by default, see custody.c). */
+static void
+enroll_confirmed(Manager *m, Conn *c, json_object *params, const char *actor, json_object *people)
+{
+	LoginSensorOp *op = NULL;
+	int r = login_enroll_start(m, conn_caller(c), wire_str(params, "matching_id"),
+	                           wire_str(params, "finger"), actor, people, sensor_progress,
+	                           sensor_done, c, &op);
+	if (r < 0)
+		return (void)conn_error(c,
+		                        r == -ENOMEM  ? WIRE_ERR_INTERNAL
+		                        : r == -EBUSY ? WIRE_ERR_BUSY
+		                                      : WIRE_ERR_SENSOR_UNAVAILABLE,
+		                        NULL);
+	conn_set_gone_hook(c, sensor_gone, op);
+	conn_defer(c);
+}
+
 void
 login_method_enroll(Manager *m, Conn *c, json_object *params)
 {
@@ -95,17 +116,7 @@ login_method_enroll(Manager *m, Conn *c, json_object *params)
 	if (r < 0)
 		return (void)conn_error(c, r == -ENOENT ? WIRE_ERR_NOT_ON_ROSTER : WIRE_ERR_REVOKED,
 		                        NULL);
-	LoginSensorOp *op = NULL;
-	r = login_enroll_start(m, conn_caller(c), mid, finger, sensor_progress, sensor_done, c,
-	                       &op);
-	if (r < 0)
-		return (void)conn_error(c,
-		                        r == -ENOMEM  ? WIRE_ERR_INTERNAL
-		                        : r == -EBUSY ? WIRE_ERR_BUSY
-		                                      : WIRE_ERR_SENSOR_UNAVAILABLE,
-		                        NULL);
-	conn_set_gone_hook(c, sensor_gone, op);
-	conn_defer(c);
+	confirm_two_person(m, c, params, "enroll", enroll_confirmed);
 }
 
 /* --- the gates ------------------------------------------------------------------------ */
@@ -258,6 +269,10 @@ login_method_open_session(Manager *m, Conn *c, json_object *params)
 		return (void)conn_error(c, WIRE_ERR_REVOKED, NULL);
 	if (r == -ENXIO)
 		return (void)conn_error(c, WIRE_ERR_NO_OPERATOR, NULL);
+	if (r == -EEXIST)
+		return (void)conn_error(c, WIRE_ERR_IN_SESSION, NULL);
+	if (r == -EBADSLT)
+		return reply_invalid(c, "logind_session");
 	if (r < 0)
 		return reply_errno(c, r);
 	if (op) {

@@ -40,8 +40,9 @@ struct Conn {
 	bool closing; /* close once the output is flushed */
 	bool dead;    /* freed at the next safe point */
 	bool dispatching;
-	unsigned hold; /* records not yet durable: output waits for them */
-	unsigned refs; /* holders besides the server (pending audit callbacks) */
+	bool writer_seen; /* a read has shown its writer (conn_writer) */
+	unsigned hold;    /* records not yet durable: output waits for them */
+	unsigned refs;    /* holders besides the server (pending audit callbacks) */
 	ConnGoneFn gone;
 	void *gone_data;
 };
@@ -365,6 +366,14 @@ conn_process(Conn *c)
 			conn_kill(c);
 			return -EBADMSG;
 		}
+		/* The session of this call is the connector's only while the connector is the
+		 * process that connected: once it is gone, no process acts for its session. */
+		if (!c->caller.peer.gone && !peer_connector_alive(&c->caller.peer)) {
+			log_debug("Client pid %d has exited; its connection is in no session",
+			          (int)c->caller.peer.pid);
+			c->caller.peer.gone = true;
+			c->caller.session.known = false;
+		}
 		c->in_call = true;
 		c->more = call.more;
 		c->oneway = call.oneway;
@@ -382,6 +391,47 @@ conn_process(Conn *c)
 	return 0;
 }
 
+/*
+ * Who wrote the bytes a read would return next: with SO_PASSCRED the kernel attaches the
+ * writer's pid to every write and never merges writes of different processes into one read,
+ * so a peek tells whose the next read is. 0 when the connector wrote them (or nothing is
+ * there), -EPERM with *ret_pid when another process did: a connection inherited by a child
+ * or passed on with SCM_RIGHTS does not act for whoever connected. (Root can claim another
+ * pid in SCM_CREDENTIALS; root is trusted with the daemon anyway.)
+ */
+static int
+conn_writer(Conn *c, pid_t *ret_pid)
+{
+	char byte;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} ctl;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl)
+	};
+	*ret_pid = 0;
+	ssize_t n = recvmsg(c->fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return 0; /* EOF, nothing yet or an error: the read that follows says which */
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h))
+		if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_CREDENTIALS &&
+		    h->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+			struct ucred u;
+			memcpy(&u, CMSG_DATA(h), sizeof(u));
+			*ret_pid = u.pid;
+			/* pid 0: the kernel attached no writer, which some kernels do for writes
+			 * made before the receiving end asked for credentials, i.e. before
+			 * accept. Those can only be the first bytes of the connection. */
+			if (u.pid == 0 && !c->writer_seen)
+				return 0;
+			c->writer_seen = true;
+			return u.pid == c->caller.peer.pid ? 0 : -EPERM;
+		}
+	return -EPERM; /* no credentials: nothing proves who wrote */
+}
+
 static int
 conn_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
@@ -394,6 +444,13 @@ conn_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 		}
 	}
 	if (revents & EPOLLIN) {
+		pid_t writer = 0;
+		if (conn_writer(c, &writer) < 0) {
+			log_info("Connection of pid %d written to by pid %d; closing",
+			         (int)c->caller.peer.pid, (int)writer);
+			conn_kill(c);
+			return 0;
+		}
 		ssize_t n = wire_buf_fill(&c->in, fd);
 		if (n == -EAGAIN || n == -EINTR)
 			return 0;
@@ -471,6 +528,7 @@ conn_free(Conn *c)
 		c->next->prev = c->prev;
 	s->n_conns--;
 	sd_event_source_disable_unref(c->io);
+	peer_unpin(&c->caller.peer);
 	close(c->fd);
 	wire_buf_clear(&c->in);
 	free(c->out);
@@ -513,18 +571,29 @@ server_on_accept(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 	len = sizeof(peer.groups);
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERGROUPS, peer.groups, &len) == 0)
 		peer.n_groups = (int)(len / sizeof(gid_t));
+	/* The connector, pinned (caller.h); every read then says who wrote (conn_writer). */
+	int one = 1;
+	if (peer_pin(&peer, cfd) < 0 ||
+	    setsockopt(cfd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+		log_debug("Client pid %d gone before it could be pinned; closing", (int)peer.pid);
+		peer_unpin(&peer);
+		close(cfd);
+		return 0;
+	}
 
 	if (s->n_conns >= m->config.max_connections ||
 	    server_count_uid(s, peer.uid) >= m->config.max_connections_per_uid) {
 		uint64_t now = 0;
 		(void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
 		server_log_refused(s, &peer, now);
+		peer_unpin(&peer);
 		close(cfd);
 		return 0;
 	}
 
 	Conn *c = calloc(1, sizeof(*c));
 	if (!c) {
+		peer_unpin(&peer);
 		close(cfd);
 		return 0;
 	}
@@ -557,6 +626,11 @@ server_new(Manager *m, int listen_fd, ServerDispatchFn dispatch, Server **ret)
 	s->manager = m;
 	s->dispatch = dispatch;
 	s->fd = listen_fd;
+	/* On the listener, so that a connection has it from connect() on (Linux 6.16 and
+	 * later copy it then): writes that come before accept carry their writer too. */
+	int one = 1;
+	if (setsockopt(listen_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+		log_warning("Cannot set SO_PASSCRED on the listening socket: %m");
 	int r = sd_event_add_io(m->event, &s->listen, listen_fd, EPOLLIN, server_on_accept, s);
 	if (r >= 0) {
 		r = sd_event_add_time_relative(m->event, &s->sweep, CLOCK_MONOTONIC, 1000000u,

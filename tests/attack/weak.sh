@@ -49,9 +49,14 @@ enroll() { # enroll MID UNIX-USER FINGER OPERATOR
 		--unix-user "$2" >/dev/null
 	"$CTL" staff edit "$1" --pledge-date 2026-11-01 --training-date 2026-11-02 >/dev/null
 	finger "SCAN $3" "SCAN $3" "SCAN $3" "SCAN $3" "SCAN $3"
+	# One more touch per person already enrolled: the new finger is compared with each of
+	# their templates before it is stored (R13, docs/hardening.md).
+	for _ in $(seq 1 "$ENROLLED"); do finger "SCAN $3"; done
 	"$CTL" enroll "$1" --finger right-index >/dev/null 2>&1 &&
-		"$CTL" operator grant "$1" "$4" --role counter >/dev/null
+		"$CTL" operator grant "$1" "$4" --role counter >/dev/null &&
+		ENROLLED=$((ENROLLED + 1))
 }
+ENROLLED=0
 check "enroll M003 (Unix user nobody)" enroll M003 nobody finger-c OP-003
 check "enroll M004 (Unix user daemon)" enroll M004 daemon finger-d OP-004
 

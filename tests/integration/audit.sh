@@ -39,8 +39,12 @@ finger "SCAN f-m001" "SCAN f-m001" "SCAN f-m001" "SCAN f-m001" "SCAN f-m001"
 # A second person, so that an export can be confirmed by two.
 "$CTL" staff add M002 --name "佐藤 花子" --affiliation "委託事業者A" --nationality "日本" \
 	--unix-user bga2 >/dev/null
-finger "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002"
+# The sixth touch compares the new finger with M001's (issue 14: one finger, one matching ID).
+finger "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002"
 "$CTL" enroll M002 --finger left-index >/dev/null 2>&1
+# A confirmer is someone who could log in: an operator ID, the pledge and the training.
+"$CTL" staff edit M002 --pledge-date 2026-11-01 --training-date 2026-11-02 >/dev/null
+"$CTL" operator grant M002 OP-C2 --role counter >/dev/null
 CONFIRM="--confirm-by M001 --confirm-by M002"
 confirmers() { finger "SCAN f-m001" "SCAN f-m002"; } # their fingers, in the order named
 

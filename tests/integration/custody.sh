@@ -91,8 +91,18 @@ for m in M001 M002 M003 M004; do
 	"$CTL" staff add $m --name "${NAMES[$i]}" --affiliation "委託事業者C" --nationality "$nat" \
 		--unix-user "bgc${m#M00}" >/dev/null
 	"$CTL" staff edit $m --pledge-date 2026-11-01 --training-date 2026-11-02 >/dev/null
+	# Enrollment is two-person once two people could confirm (issue 14): M001 and M002
+	# confirm M003's and M004's.
+	confirm=
+	case $m in M003 | M004)
+		confirm="--confirm-by M001 --confirm-by M002"
+		finger "SCAN f-M001" "SCAN f-M002" ;;
+	esac
 	finger "SCAN f-$m" "SCAN f-$m" "SCAN f-$m" "SCAN f-$m" "SCAN f-$m"
-	"$CTL" enroll $m --finger right-index >/dev/null 2>&1
+	# One more touch per person enrolled before ($i): the new finger is compared with each.
+	for _ in $(seq 1 $i); do finger "SCAN f-$m"; done
+	# shellcheck disable=SC2086
+	"$CTL" enroll $m --finger right-index $confirm >/dev/null 2>&1
 	"$CTL" operator grant $m "OP-$m" --role counter >/dev/null
 	i=$((i + 1))
 done

@@ -293,7 +293,7 @@ test_authorize(void)
 	CHECK(!policy_takes_key(p, "approve"));
 	CHECK(policy_two_person(p, "revoke"));
 	CHECK(policy_two_person(p, "disposal-approve"));
-	CHECK(!policy_two_person(p, "enroll"));
+	CHECK(policy_two_person(p, "enroll")); /* issue 14: the defaults have enroll */
 	CHECK(!policy_two_person(p, NULL));
 	CHECK(!policy_two_person(NULL, "revoke"));
 	CHECK(policy_files_loaded(p) == 1);
@@ -958,7 +958,7 @@ test_files(void)
 	}
 	CHECK(policy_two_person(p, "revoke") && policy_two_person(p, "audit-export") &&
 	      policy_two_person(p, "nationality-read") && policy_two_person(p, "disposal-approve"));
-	CHECK(!policy_two_person(p, "enroll"));
+	CHECK(policy_two_person(p, "enroll")); /* issue 14: the shipped policy too */
 	policy_free(p);
 
 	char cmd[128];
