@@ -16,6 +16,7 @@
 #include "ctl-call.h"
 #include "ctl-util.h"
 #include "ctl-verbs.h"
+#include "interface.h"
 
 static void
 enroll_progress(json_object *p)
@@ -74,7 +75,7 @@ cmd_enroll(int argc, char **argv)
 
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_query("io.biogate.Enroll", params, enroll_progress, &msg, &p);
+	r = ctl_query(BIOGATE_METHOD_ENROLL, params, enroll_progress, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	const char *done_finger = jstr(p, "finger");
@@ -114,7 +115,7 @@ cmd_verify(int argc, char **argv)
 		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call_stream("io.biogate.Verify", params, verify_progress, &msg, &p);
+	r = ctl_call_stream(BIOGATE_METHOD_VERIFY, params, verify_progress, &msg, &p);
 	if (r)
 		return r;
 	/* The ticket opens a login session; a command line has no use for it and must not

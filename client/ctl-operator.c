@@ -10,6 +10,7 @@
 #include "ctl-call.h"
 #include "ctl-util.h"
 #include "ctl-verbs.h"
+#include "interface.h"
 
 static int
 cmd_operator_grant(int argc, char **argv)
@@ -36,7 +37,7 @@ cmd_operator_grant(int argc, char **argv)
 	json_object_object_add(params, "role", json_object_new_string(role));
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_query("io.biogate.GrantOperator", params, NULL, &msg, &p);
+	r = ctl_query(BIOGATE_METHOD_GRANT_OPERATOR, params, NULL, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	/* TRANSLATORS: operator ID, role, matching ID. */

@@ -324,7 +324,7 @@ roster_dry_run(const Roster *ro)
 {
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	int r = ctl_call("io.biogate.ListStaff", NULL, &msg, &p);
+	int r = ctl_call(BIOGATE_METHOD_LIST_STAFF, NULL, &msg, &p);
 	if (r)
 		return r;
 	json_object *staff = jarray(p, "staff");

@@ -132,7 +132,7 @@ cmd_staff_add(int argc, char **argv)
 
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_query("io.biogate.AddStaff", params, NULL, &msg, &p);
+	r = ctl_query(BIOGATE_METHOD_ADD_STAFF, params, NULL, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	_cleanup_(freep) char *cid = text_clean(id);
@@ -171,7 +171,7 @@ cmd_staff_list(int argc, char **argv)
 {
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	int r = ctl_query_noargs(argc, argv, "io.biogate.ListStaff", &msg, &p);
+	int r = ctl_query_noargs(argc, argv, BIOGATE_METHOD_LIST_STAFF, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	const char *head[] = { _("MATCHING ID"), _("NAME"),    _("AFFILIATION"), _("UNIX USER"),
@@ -193,7 +193,7 @@ cmd_staff_show(int argc, char **argv)
 	const char *id = NULL;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	int r = matching_id_query(argc, argv, "io.biogate.GetStaff", &id, &msg, &p);
+	int r = matching_id_query(argc, argv, BIOGATE_METHOD_GET_STAFF, &id, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	print_staff(p);
@@ -282,7 +282,7 @@ cmd_staff_edit(int argc, char **argv)
 
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_query("io.biogate.EditStaff", params, NULL, &msg, &p);
+	r = ctl_query(BIOGATE_METHOD_EDIT_STAFF, params, NULL, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	_cleanup_(freep) char *cid = text_clean(id);
@@ -308,7 +308,7 @@ cmd_staff_unlock(int argc, char **argv)
 	const char *id = NULL;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	int r = matching_id_query(argc, argv, "io.biogate.Unlock", &id, &msg, &p);
+	int r = matching_id_query(argc, argv, BIOGATE_METHOD_UNLOCK, &id, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	print_line(_("Unlocked %s: the failed fingerprint attempts are cleared."),
@@ -394,7 +394,7 @@ cmd_staff_history(int argc, char **argv)
 		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.StaffHistory", params, &msg, &p);
+	r = ctl_call(BIOGATE_METHOD_STAFF_HISTORY, params, &msg, &p);
 	if (r)
 		return r;
 	json_object *history = jarray(p, "history");
