@@ -21,6 +21,9 @@ typedef struct Peer {
 	gid_t gid;
 	gid_t groups[64];
 	int n_groups; /* -1 when SO_PEERGROUPS failed: treat as no groups */
+	/* /proc/PID/loginuid read at accept: who logged in (kept across sudo). */
+	bool has_loginuid;
+	uid_t loginuid;
 } Peer;
 
 /* The biogate session the peer's process belongs to, resolved once per connection (the
