@@ -161,6 +161,10 @@ static const WireField devices_serial_fields[] = {
 	{ "serial", WIRE_STRING, true, BIOGATE_USB_SERIAL_MAX, 0, 0 },
 };
 
+static const WireField describe_fields[] = {
+	{ "interface", WIRE_STRING, true, 256, 0, 0 },
+};
+
 const InterfaceMethod iface_get_info = { BIOGATE_METHOD_GET_INFO, NO_FIELDS };
 const InterfaceMethod iface_get_status = { BIOGATE_METHOD_GET_STATUS, NO_FIELDS };
 const InterfaceMethod iface_add_staff = { BIOGATE_METHOD_ADD_STAFF, FIELDS(staff_add_fields) };
@@ -215,6 +219,8 @@ const InterfaceMethod iface_usb_allow = { BIOGATE_METHOD_USB_ALLOW, FIELDS(devic
 const InterfaceMethod iface_usb_revoke = { BIOGATE_METHOD_USB_REVOKE,
 	                                   FIELDS(devices_serial_fields) };
 const InterfaceMethod iface_usb_list = { BIOGATE_METHOD_USB_LIST, NO_FIELDS };
+const InterfaceMethod iface_get_interface_description = { BIOGATE_METHOD_GET_INTERFACE_DESCRIPTION,
+	                                                  FIELDS(describe_fields) };
 
 const InterfaceMethod *const interface_methods[] = {
 	&iface_get_info,
@@ -255,6 +261,7 @@ const InterfaceMethod *const interface_methods[] = {
 	&iface_usb_allow,
 	&iface_usb_revoke,
 	&iface_usb_list,
+	&iface_get_interface_description,
 };
 const size_t interface_n_methods = sizeof(interface_methods) / sizeof(interface_methods[0]);
 

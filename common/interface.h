@@ -59,6 +59,8 @@
 #define BIOGATE_METHOD_USB_ALLOW         "io.biogate.UsbAllow"
 #define BIOGATE_METHOD_USB_REVOKE        "io.biogate.UsbRevoke"
 #define BIOGATE_METHOD_USB_LIST          "io.biogate.UsbList"
+/* Administration (issue 13). */
+#define BIOGATE_METHOD_GET_INTERFACE_DESCRIPTION "org.varlink.service.GetInterfaceDescription"
 
 /* Errors besides wire.h's WIRE_ERR_*: every name either side may see is in
  * interface_errors[]. */
@@ -108,6 +110,7 @@ extern const InterfaceMethod iface_monthly_report;
 extern const InterfaceMethod iface_usb_allow;
 extern const InterfaceMethod iface_usb_revoke;
 extern const InterfaceMethod iface_usb_list;
+extern const InterfaceMethod iface_get_interface_description;
 
 /* Every method, in one list (for GetInfo-like listings and for tests). */
 extern const InterfaceMethod *const interface_methods[];
@@ -120,3 +123,6 @@ extern const size_t interface_n_errors;
 const InterfaceMethod *interface_method(const char *name);
 /* Whether name is an error of the interface (or org.varlink.service's). */
 int interface_is_error(const char *name);
+/* The io.biogate interface definition in the Varlink IDL (common/io.biogate.varlink, built
+ * in), as org.varlink.service.GetInterfaceDescription returns it. */
+extern const char interface_description[];
