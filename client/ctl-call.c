@@ -72,6 +72,10 @@ static const CtlError ctl_errors[] = {
 	  CTL_EXIT_ERROR },
 	{ WIRE_ERR_VARLINK_INVALID, NULL /* names the parameter; see ctl_fail_reply() */,
 	  CTL_EXIT_ERROR },
+	{ WIRE_ERR_LAST_FINGER,
+	  N_("this is the person's last enrolled finger; without it they cannot log in (enroll "
+	     "another first, revoke the person, or give --force)"),
+	  CTL_EXIT_CONFLICT },
 };
 
 /* LockedOut may say until when, in microseconds; INT64_MAX means until an admin unlocks. */

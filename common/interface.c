@@ -161,8 +161,20 @@ static const WireField devices_serial_fields[] = {
 	{ "serial", WIRE_STRING, true, BIOGATE_USB_SERIAL_MAX, 0, 0 },
 };
 
+/* Administration (issue 13). */
 static const WireField describe_fields[] = {
 	{ "interface", WIRE_STRING, true, 256, 0, 0 },
+};
+
+static const WireField operator_id_fields[] = {
+	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
+	{ "operator_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
+};
+
+static const WireField finger_delete_fields[] = {
+	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
+	{ "finger", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
+	{ "force", WIRE_BOOL, false, 0, 0, 0 },
 };
 
 const InterfaceMethod iface_get_info = { BIOGATE_METHOD_GET_INFO, NO_FIELDS };
@@ -221,6 +233,12 @@ const InterfaceMethod iface_usb_revoke = { BIOGATE_METHOD_USB_REVOKE,
 const InterfaceMethod iface_usb_list = { BIOGATE_METHOD_USB_LIST, NO_FIELDS };
 const InterfaceMethod iface_get_interface_description = { BIOGATE_METHOD_GET_INTERFACE_DESCRIPTION,
 	                                                  FIELDS(describe_fields) };
+const InterfaceMethod iface_revoke_operator = { BIOGATE_METHOD_REVOKE_OPERATOR,
+	                                        FIELDS(operator_id_fields) };
+const InterfaceMethod iface_set_operator_role = { BIOGATE_METHOD_SET_OPERATOR_ROLE,
+	                                          FIELDS(staff_grant_fields) };
+const InterfaceMethod iface_delete_finger = { BIOGATE_METHOD_DELETE_FINGER,
+	                                      FIELDS(finger_delete_fields) };
 
 const InterfaceMethod *const interface_methods[] = {
 	&iface_get_info,
@@ -262,6 +280,9 @@ const InterfaceMethod *const interface_methods[] = {
 	&iface_usb_revoke,
 	&iface_usb_list,
 	&iface_get_interface_description,
+	&iface_revoke_operator,
+	&iface_set_operator_role,
+	&iface_delete_finger,
 };
 const size_t interface_n_methods = sizeof(interface_methods) / sizeof(interface_methods[0]);
 
@@ -292,6 +313,7 @@ const char *const interface_errors[] = {
 	WIRE_ERR_INTERFACE_NOT_FOUND,
 	WIRE_ERR_VARLINK_INVALID,
 	WIRE_ERR_CANNOT_LOCK,
+	WIRE_ERR_LAST_FINGER,
 };
 const size_t interface_n_errors = sizeof(interface_errors) / sizeof(interface_errors[0]);
 

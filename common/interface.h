@@ -61,10 +61,14 @@
 #define BIOGATE_METHOD_USB_LIST          "io.biogate.UsbList"
 /* Administration (issue 13). */
 #define BIOGATE_METHOD_GET_INTERFACE_DESCRIPTION "org.varlink.service.GetInterfaceDescription"
+#define BIOGATE_METHOD_REVOKE_OPERATOR           "io.biogate.RevokeOperator"
+#define BIOGATE_METHOD_SET_OPERATOR_ROLE         "io.biogate.SetOperatorRole"
+#define BIOGATE_METHOD_DELETE_FINGER             "io.biogate.DeleteFinger"
 
 /* Errors besides wire.h's WIRE_ERR_*: every name either side may see is in
  * interface_errors[]. */
 #define WIRE_ERR_CANNOT_LOCK "io.biogate.CannotLock" /* Lock where nothing can lock */
+#define WIRE_ERR_LAST_FINGER "io.biogate.LastFinger" /* DeleteFinger of the last one */
 
 typedef struct InterfaceMethod {
 	const char *name;
@@ -111,6 +115,9 @@ extern const InterfaceMethod iface_usb_allow;
 extern const InterfaceMethod iface_usb_revoke;
 extern const InterfaceMethod iface_usb_list;
 extern const InterfaceMethod iface_get_interface_description;
+extern const InterfaceMethod iface_revoke_operator;
+extern const InterfaceMethod iface_set_operator_role;
+extern const InterfaceMethod iface_delete_finger;
 
 /* Every method, in one list (for GetInfo-like listings and for tests). */
 extern const InterfaceMethod *const interface_methods[];

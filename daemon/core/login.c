@@ -249,14 +249,30 @@ sensor_op_enrolled(LoginSensorOp *op, json_object *msg)
 	secret_wipe_free(print, print_len);
 	if (r < 0)
 		return sensor_op_end(op, -EIO, NULL);
+	int existed = store_finger_exists(m->store, op->matching_id, op->finger);
 	r = store_finger_put(m->store, op->matching_id, op->finger, sealed, sealed_len,
 	                     now_real_usec());
 	free(sealed);
 	if (r < 0)
 		return sensor_op_end(op, store_end_failure(r), NULL);
-	log_info("Enrolled %s of matching ID %s", op->finger, op->matching_id);
-	char detail[96];
-	snprintf(detail, sizeof(detail), "{\"finger\":\"%s\"}", op->finger);
+	/* Re-enrolled over an old template: erase the old one as revocation does, so that no
+	 * page version of it survives in the WAL (secure_delete has zeroed it in the file). */
+	bool erased = true;
+	if (existed > 0 && store_wal_truncate(m->store) < 0) {
+		log_warning("The replaced template of %s may remain in the WAL until the next "
+		            "checkpoint",
+		            op->matching_id);
+		erased = false;
+	}
+	log_info("Enrolled %s of matching ID %s%s", op->finger, op->matching_id,
+	         existed > 0 ? " (replacing the old template)" : "");
+	char detail[128];
+	if (existed > 0)
+		snprintf(detail, sizeof(detail),
+		         "{\"finger\":\"%s\",\"replaced\":true,\"wal_truncated\":%s}", op->finger,
+		         erased ? "true" : "false");
+	else
+		snprintf(detail, sizeof(detail), "{\"finger\":\"%s\"}", op->finger);
 	AuditRecord rec = { .matching_id = op->matching_id,
 		            .action = "enroll",
 		            .outcome = "ok",

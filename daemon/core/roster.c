@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "actor.h"
 #include "audit.h"
 #include "caller.h"
 #include "clock.h"
@@ -13,6 +14,7 @@
 #include "manager.h"
 #include "policy.h"
 #include "record.h"
+#include "sessions.h"
 #include "roster.h"
 
 static json_object *
@@ -23,30 +25,31 @@ param_obj(const char *key, json_object *val)
 	return o;
 }
 
-/* An administrative change: who did it (uid) goes into the detail when none is given. */
+/* An administrative change, naming who did it (actor.h) after the detail's own fields. d
+ * (may be NULL) is taken. */
 static void
 record_admin(Manager *m, Caller *c, const char *matching_id, const char *operator_id,
-             const char *action, const char *detail)
+             const char *action, json_object *d)
 {
-	char buf[64];
-	if (!detail) {
-		snprintf(buf, sizeof(buf), "{\"by_uid\":%u}", (unsigned)c->peer.uid);
-		detail = buf;
-	}
+	if (!d)
+		d = json_object_new_object();
+	actor_describe(m, c, d);
 	AuditRecord rec = { .matching_id = matching_id,
 		            .operator_id = operator_id,
 		            .action = action,
 		            .outcome = "ok",
-		            .detail = detail };
+		            .detail = d ? json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN)
+		                        : NULL };
 	(void)record_append(m, c, &rec, NULL, NULL);
+	json_object_put(d);
 }
 
 int
 roster_add(Manager *m, Caller *c, StoreStaffIn *in, json_object **ret)
 {
 	/* Who, for the roster history (R6). */
-	char actor[32];
-	snprintf(actor, sizeof(actor), "uid %u", (unsigned)c->peer.uid);
+	char actor[64];
+	actor_text(c, actor, sizeof(actor));
 	in->actor = actor;
 	int r = store_staff_add(m->store, in, now_real_usec());
 	if (r < 0)
@@ -92,9 +95,8 @@ roster_grant(Manager *m, Caller *c, const char *mid, const char *oid, const char
 		/* -EALREADY reads as the store's NotFound, not as "not on the roster". */
 		return r == -ENOENT ? -EALREADY : r;
 	log_info("Granted operator ID %s (role %s) to matching ID %s", oid, role, mid);
-	char detail[160];
-	snprintf(detail, sizeof(detail), "{\"role\":\"%s\"}", role);
-	record_admin(m, c, mid, oid, "operator.grant", detail);
+	record_admin(m, c, mid, oid, "operator.grant",
+	             param_obj("role", json_object_new_string(role)));
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "matching_id", json_object_new_string(mid));
 	json_object_object_add(o, "operator_id", json_object_new_string(oid));
@@ -107,17 +109,14 @@ int
 roster_edit(Manager *m, Caller *c, const char *mid, StoreStaffEdit *e, json_object *fields,
             json_object **ret)
 {
-	char actor[32];
-	snprintf(actor, sizeof(actor), "uid %u", (unsigned)c->peer.uid);
+	char actor[64];
+	actor_text(c, actor, sizeof(actor));
 	e->actor = actor;
 	int r = store_staff_edit(m->store, mid, e, now_real_usec());
 	if (r < 0)
 		return r;
 	/* Which fields changed, never their values: the record outlives the roster (R5, R6). */
-	json_object *d = param_obj("fields", json_object_get(fields));
-	json_object_object_add(d, "by_uid", json_object_new_int64(c->peer.uid));
-	record_admin(m, c, mid, NULL, "staff.edit", json_object_to_json_string(d));
-	json_object_put(d);
+	record_admin(m, c, mid, NULL, "staff.edit", param_obj("fields", json_object_get(fields)));
 	r = store_staff_json(m->store, mid, ret);
 	return r == -ENOENT ? -EALREADY : r;
 }
@@ -218,10 +217,9 @@ schedule_import(Manager *m, Caller *c, const char *month, json_object *arr, json
 	if (r < 0)
 		return r == -EINVAL ? -EIO : r;
 	log_info("Schedule for %s imported: %zu shifts", month, n);
-	char detail[96];
-	snprintf(detail, sizeof(detail), "{\"month\":\"%s\",\"shifts\":%zu,\"by_uid\":%u}", month,
-	         n, (unsigned)c->peer.uid);
-	record_admin(m, c, NULL, NULL, "schedule.import", detail);
+	json_object *d = param_obj("month", json_object_new_string(month));
+	json_object_object_add(d, "shifts", json_object_new_int64((int64_t)n));
+	record_admin(m, c, NULL, NULL, "schedule.import", d);
 	json_object *o = param_obj("month", json_object_new_string(month));
 	json_object_object_add(o, "shifts", json_object_new_int64((int64_t)n));
 	*ret = o;
@@ -263,5 +261,75 @@ schedule_get(Manager *m, const char *month, const char *mid, json_object **ret)
 		json_object_object_add(o, "end", json_object_new_string(end));
 	}
 	*ret = param_obj("shifts", arr);
+	return 0;
+}
+
+/* --- administration (issue 13): one operator ID, one finger -------------------------- */
+
+/* The sessions of an operator ID end at once when it is revoked: the same as revocation does
+ * to a person, for one of their IDs. A role change takes effect at the session's next
+ * request (sessions_of_caller() reads the role each time): the session stays open. */
+int
+roster_operator_revoke(Manager *m, Caller *c, const char *mid, const char *oid, json_object **ret)
+{
+	int r = store_operator_revoke(m->store, mid, oid);
+	if (r < 0)
+		return r;
+	int ended = sessions_end_operator_id(m->sessions, mid, oid, "operator-revoked");
+	log_info("Operator ID %s of matching ID %s revoked: %d session(s) ended", oid, mid,
+	         ended < 0 ? 0 : ended);
+	json_object *d = param_obj("sessions_ended", json_object_new_int(ended < 0 ? 0 : ended));
+	record_admin(m, c, mid, oid, "operator.revoke", d);
+	json_object *o = param_obj("matching_id", json_object_new_string(mid));
+	json_object_object_add(o, "operator_id", json_object_new_string(oid));
+	json_object_object_add(o, "sessions_ended", json_object_new_int(ended < 0 ? 0 : ended));
+	*ret = o;
+	return 0;
+}
+
+int
+roster_operator_set_role(Manager *m, Caller *c, const char *mid, const char *oid, const char *role,
+                         json_object **ret)
+{
+	/* As grant: a role the policy does not define could never do anything. */
+	if (!policy_role_exists(m->policy, role))
+		return -EINVAL;
+	char old[WIRE_MAX_ID + 1] = "";
+	int r = store_operator_set_role(m->store, mid, oid, role, old);
+	if (r < 0)
+		return r;
+	log_info("Operator ID %s of matching ID %s: role %s -> %s", oid, mid, old, role);
+	json_object *d = param_obj("role", json_object_new_string(role));
+	json_object_object_add(d, "old_role", json_object_new_string(old));
+	record_admin(m, c, mid, oid, "operator.set-role", d);
+	json_object *o = param_obj("matching_id", json_object_new_string(mid));
+	json_object_object_add(o, "operator_id", json_object_new_string(oid));
+	json_object_object_add(o, "role", json_object_new_string(role));
+	json_object_object_add(o, "old_role", json_object_new_string(old));
+	*ret = o;
+	return 0;
+}
+
+int
+roster_finger_delete(Manager *m, Caller *c, const char *mid, const char *finger, bool force,
+                     json_object **ret)
+{
+	int r = store_finger_delete(m->store, mid, finger, force);
+	bool wal_truncated = true;
+	if (r == -EBUSY || r == -ECANCELED) {
+		/* Deleted, but the WAL could not be truncated yet: said in the record. */
+		log_error("Deleted %s of %s, but the WAL still holds old pages", finger, mid);
+		wal_truncated = false;
+	} else if (r < 0)
+		return r;
+	log_info("Finger %s of matching ID %s deleted%s", finger, mid, force ? " (--force)" : "");
+	json_object *d = param_obj("finger", json_object_new_string(finger));
+	json_object_object_add(d, "wal_truncated", json_object_new_boolean(wal_truncated));
+	if (force)
+		json_object_object_add(d, "force", json_object_new_boolean(true));
+	record_admin(m, c, mid, NULL, "finger.delete", d);
+	json_object *o = param_obj("matching_id", json_object_new_string(mid));
+	json_object_object_add(o, "finger", json_object_new_string(finger));
+	*ret = o;
 	return 0;
 }

@@ -995,6 +995,25 @@ sessions_end_matching_id(Sessions *s, const char *matching_id, const char *reaso
 	return n;
 }
 
+int
+sessions_end_operator_id(Sessions *s, const char *matching_id, const char *operator_id,
+                         const char *reason)
+{
+	if (!s || !matching_id || !operator_id || !reason)
+		return -EINVAL;
+	int n = 0;
+	for (size_t i = s->n; i > 0; i--) {
+		Entry *e = s->v[i - 1];
+		if (!e->ending && strcmp(e->matching_id, matching_id) == 0 &&
+		    strcmp(e->operator_id, operator_id) == 0) {
+			sessions_end(s, e, reason);
+			n++;
+		}
+	}
+	sessions_schedule(s);
+	return n;
+}
+
 json_object *
 sessions_status(Sessions *s)
 {
@@ -1020,13 +1039,21 @@ bool
 sessions_of_caller(Manager *m, Caller *c, PeerSession *ret)
 {
 	PeerSession *ps = &c->session;
+	char role[WIRE_MAX_ID + 1] = "";
 	if (ps->known && sessions_is_open(m->sessions, ps->session_id)) {
+		/* The role is read again on every request: an operator ID whose role was changed
+		 * or that was revoked (biogatectl operator set-role / revoke) acts under its new
+		 * role, or not at all, from the next request on, also on a connection kept open. */
+		if (store_operator_role(m->store, ps->matching_id, ps->operator_id, role) < 0) {
+			ps->known = false;
+			return false;
+		}
+		memcpy(ps->role, role, sizeof(ps->role));
 		*ret = *ps;
 		return true;
 	}
 	ps->known = false;
 	StoreSession s;
-	char role[WIRE_MAX_ID + 1] = "";
 	if (sessions_find_by_peer(m->sessions, &c->peer, &s) < 0 ||
 	    store_operator_role(m->store, s.matching_id, s.operator_id, role) < 0)
 		return false;

@@ -1894,3 +1894,169 @@ store_disposal_execute(Store *s, int64_t id, const char *actor, int64_t now, int
 	*ret_result = result;
 	return 0;
 }
+
+/* --- administration (issue 13) --------------------------------------------------------------
+ * Rare requests of an administrator: their statements are prepared on use rather than kept
+ * in the table above. */
+
+static void
+store_finalizep(sqlite3_stmt **st)
+{
+	sqlite3_finalize(*st);
+}
+
+#define ADHOC(s, sql, what)                                                                        \
+	_cleanup_(store_finalizep) sqlite3_stmt *st = NULL;                                        \
+	do {                                                                                       \
+		int rc_ = sqlite3_prepare_v2((s)->db, sql, -1, &st, NULL);                         \
+		if (rc_ != SQLITE_OK)                                                              \
+			return store_fail((s)->db, rc_, what);                                     \
+	} while (0)
+
+/* The person's state and the operator ID's: -ENOENT, -EPERM (person revoked), -ESRCH (no
+ * such operator ID of theirs), -EALREADY (operator ID revoked), or 0 with its role. */
+static int
+store_operator_check(Store *s, const char *mid, const char *oid,
+                     char ret_role[static WIRE_MAX_ID + 1])
+{
+	ADHOC(s,
+	      "SELECT s.state, o.state, o.role FROM staff s LEFT JOIN operators o "
+	      "ON o.matching_id = s.matching_id AND o.operator_id = ?2 WHERE s.matching_id = ?1",
+	      "operator check");
+	int r;
+	if ((r = store_bind_text(st, 1, mid)) < 0 || (r = store_bind_text(st, 2, oid)) < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "operator check");
+	const char *ps = (const char *)sqlite3_column_text(st, 0);
+	const char *os = (const char *)sqlite3_column_text(st, 1);
+	if (!ps || strcmp(ps, "active") != 0)
+		return -EPERM;
+	if (!os)
+		return -ESRCH;
+	if (strcmp(os, "active") != 0)
+		return -EALREADY;
+	return store_copy_id(st, 2, ret_role);
+}
+
+static int
+store_operator_update(Store *s, const char *mid, const char *oid, const char *role,
+                      char ret_old[static WIRE_MAX_ID + 1])
+{
+	int r = store_operator_check(s, mid, oid, ret_old);
+	if (r < 0)
+		return r;
+	ADHOC(s,
+	      role ? "UPDATE operators SET role = ?3 WHERE matching_id = ?1 AND operator_id = ?2"
+	           : "UPDATE operators SET state = 'revoked' WHERE matching_id = ?1 AND "
+	             "operator_id = ?2",
+	      "operator update");
+	if ((r = store_bind_text(st, 1, mid)) < 0 || (r = store_bind_text(st, 2, oid)) < 0 ||
+	    (role && (r = store_bind_text(st, 3, role)) < 0))
+		return r;
+	return store_step_done(s, st, "operator update");
+}
+
+int
+store_operator_revoke(Store *s, const char *matching_id, const char *operator_id)
+{
+	if (!s || !wire_valid_id(matching_id) || !wire_valid_id(operator_id))
+		return -EINVAL;
+	char old[WIRE_MAX_ID + 1];
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	return store_end(s, store_operator_update(s, matching_id, operator_id, NULL, old));
+}
+
+int
+store_operator_set_role(Store *s, const char *matching_id, const char *operator_id,
+                        const char *role, char ret_old_role[static WIRE_MAX_ID + 1])
+{
+	if (!s || !wire_valid_id(matching_id) || !wire_valid_id(operator_id) ||
+	    !wire_valid_id(role))
+		return -EINVAL;
+	char old[WIRE_MAX_ID + 1];
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	r = store_end(s, store_operator_update(s, matching_id, operator_id, role, old));
+	if (r >= 0)
+		memcpy(ret_old_role, old, sizeof(old));
+	return r;
+}
+
+int
+store_finger_exists(Store *s, const char *matching_id, const char *finger)
+{
+	if (!s || !wire_valid_id(matching_id) || !finger)
+		return -EINVAL;
+	ADHOC(s, "SELECT 1 FROM fingers WHERE matching_id = ?1 AND finger = ?2", "finger exists");
+	int r;
+	if ((r = store_bind_text(st, 1, matching_id)) < 0 ||
+	    (r = store_bind_text(st, 2, finger)) < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : store_fail(s->db, rc, "finger exists");
+}
+
+static int
+store_finger_delete_txn(Store *s, const char *mid, const char *finger, bool allow_last)
+{
+	StoreStaff cur;
+	int r = store_staff_by_id(s, mid, &cur);
+	if (r < 0)
+		return r;
+	if (!cur.active)
+		return -EPERM;
+	int64_t others = 0;
+	{
+		ADHOC(
+		    s,
+		    "SELECT count(*) FILTER (WHERE finger = ?2), count(*) FILTER (WHERE finger != "
+		    "?2) FROM fingers WHERE matching_id = ?1",
+		    "finger count");
+		if ((r = store_bind_text(st, 1, mid)) < 0 ||
+		    (r = store_bind_text(st, 2, finger)) < 0)
+			return r;
+		int rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW)
+			return store_fail(s->db, rc, "finger count");
+		if (sqlite3_column_int64(st, 0) == 0)
+			return -ESRCH;
+		others = sqlite3_column_int64(st, 1);
+	}
+	if (others == 0 && !allow_last)
+		return -EMLINK;
+	ADHOC(s, "DELETE FROM fingers WHERE matching_id = ?1 AND finger = ?2", "finger delete");
+	if ((r = store_bind_text(st, 1, mid)) < 0 || (r = store_bind_text(st, 2, finger)) < 0)
+		return r;
+	return store_step_done(s, st, "finger delete");
+}
+
+int
+store_finger_delete(Store *s, const char *matching_id, const char *finger, bool allow_last)
+{
+	if (!s || !wire_valid_id(matching_id) || !wire_valid_id(finger))
+		return -EINVAL;
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	r = store_end(s, store_finger_delete_txn(s, matching_id, finger, allow_last));
+	if (r < 0)
+		return r;
+	/* Committed: the erasure stands whatever the checkpoint says (as store_revoke). */
+	r = store_checkpoint_truncate(s);
+	return r < 0 && r != -EBUSY ? -ECANCELED : r;
+}
+
+int
+store_wal_truncate(Store *s)
+{
+	return s ? store_checkpoint_truncate(s) : -EINVAL;
+}

@@ -199,3 +199,23 @@ int store_disposal_approve(Store *s, int64_t id, const char *actor, int64_t now)
  * planned date (today is YYYYMMDD, local). *ret_result: what was erased, by count. */
 int store_disposal_execute(Store *s, int64_t id, const char *actor, int64_t now, int32_t today,
                            json_object **ret_result);
+
+/* --- administration (issue 13): one operator ID, one finger, the roster from a file ------ */
+
+/* One operator ID of an active person: revoke it (it is never granted again, as a revoked
+ * person's) or give it another role (*ret_old_role: the role it had). -ENOENT unknown
+ * matching ID, -EPERM revoked person, -ESRCH the person has no such operator ID, -EALREADY
+ * the operator ID is already revoked. */
+int store_operator_revoke(Store *s, const char *matching_id, const char *operator_id);
+int store_operator_set_role(Store *s, const char *matching_id, const char *operator_id,
+                            const char *role, char ret_old_role[static WIRE_MAX_ID + 1]);
+/* Whether finger is enrolled for matching_id: 1, 0, or -errno. */
+int store_finger_exists(Store *s, const char *matching_id, const char *finger);
+/* Erases one finger's template as revocation erases them (secure_delete, then the WAL
+ * checkpointed and truncated). -ENOENT unknown matching ID, -EPERM revoked, -ESRCH finger not
+ * enrolled, -EMLINK it is the person's last finger and allow_last is false; -EBUSY or
+ * -ECANCELED when the delete was committed but the WAL could not be truncated. */
+int store_finger_delete(Store *s, const char *matching_id, const char *finger, bool allow_last);
+/* Checkpoints and truncates the WAL, so that no older version of a replaced page (a
+ * re-enrolled finger's old template) survives. 0, -EBUSY (a reader held it), -errno. */
+int store_wal_truncate(Store *s);

@@ -134,6 +134,9 @@ static const Method methods[] = {
 	{ &iface_usb_revoke, PERM_ADMIN, devices_method_revoke },
 	{ &iface_usb_list, PERM_ADMIN, devices_method_list },
 	{ &iface_get_interface_description, PERM_ANYONE, method_get_interface_description },
+	{ &iface_revoke_operator, PERM_ADMIN, staff_method_revoke_operator },
+	{ &iface_set_operator_role, PERM_ADMIN, staff_method_set_operator_role },
+	{ &iface_delete_finger, PERM_ADMIN, login_method_delete_finger },
 };
 
 void
