@@ -123,6 +123,20 @@ static const struct {
 	  N_("refused: a staff entry ends when that person's session ends, not by hand") },
 };
 
+/* A request made from a file's rows (staff import): a refusal naming a row (its index in
+ * the request) is told as FILE:LINE, as the file's own errors are. */
+static const char *row_file;
+static const unsigned *row_lines;
+static size_t row_n;
+
+void
+ctl_set_row_lines(const char *path, const unsigned *lines, size_t n)
+{
+	row_file = path;
+	row_lines = lines;
+	row_n = n;
+}
+
 /* Prints the error reply for a person (stderr) and, with --json, for a script (stdout). */
 int
 ctl_fail_reply(const WireReply *rep)
@@ -142,6 +156,11 @@ ctl_fail_reply(const WireReply *rep)
 		put_clean(stderr, rep->error);
 		fputc('\n', stderr);
 		return CTL_EXIT_ERROR;
+	}
+	int64_t row = -1;
+	if (row_file && jint(rep->parameters, "row", &row) && row >= 0 && (uint64_t)row < row_n) {
+		put_clean(stderr, row_file);
+		fprintf(stderr, ":%u: ", row_lines[row]);
 	}
 	/* A refusal about someone other than the caller names them (a confirmer, say). */
 	const char *who = jstr(rep->parameters, "matching_id");

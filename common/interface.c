@@ -177,6 +177,10 @@ static const WireField finger_delete_fields[] = {
 	{ "force", WIRE_BOOL, false, 0, 0, 0 },
 };
 
+static const WireField staff_import_fields[] = {
+	{ "staff", WIRE_ARRAY, true, BIOGATE_STAFF_IMPORT_MAX, 0, 0 },
+};
+
 const InterfaceMethod iface_get_info = { BIOGATE_METHOD_GET_INFO, NO_FIELDS };
 const InterfaceMethod iface_get_status = { BIOGATE_METHOD_GET_STATUS, NO_FIELDS };
 const InterfaceMethod iface_add_staff = { BIOGATE_METHOD_ADD_STAFF, FIELDS(staff_add_fields) };
@@ -239,6 +243,8 @@ const InterfaceMethod iface_set_operator_role = { BIOGATE_METHOD_SET_OPERATOR_RO
 	                                          FIELDS(staff_grant_fields) };
 const InterfaceMethod iface_delete_finger = { BIOGATE_METHOD_DELETE_FINGER,
 	                                      FIELDS(finger_delete_fields) };
+const InterfaceMethod iface_import_staff = { BIOGATE_METHOD_IMPORT_STAFF,
+	                                     FIELDS(staff_import_fields) };
 
 const InterfaceMethod *const interface_methods[] = {
 	&iface_get_info,
@@ -283,6 +289,7 @@ const InterfaceMethod *const interface_methods[] = {
 	&iface_revoke_operator,
 	&iface_set_operator_role,
 	&iface_delete_finger,
+	&iface_import_staff,
 };
 const size_t interface_n_methods = sizeof(interface_methods) / sizeof(interface_methods[0]);
 

@@ -64,6 +64,8 @@
 #define BIOGATE_METHOD_REVOKE_OPERATOR           "io.biogate.RevokeOperator"
 #define BIOGATE_METHOD_SET_OPERATOR_ROLE         "io.biogate.SetOperatorRole"
 #define BIOGATE_METHOD_DELETE_FINGER             "io.biogate.DeleteFinger"
+#define BIOGATE_METHOD_IMPORT_STAFF              "io.biogate.ImportStaff"
+#define BIOGATE_STAFF_IMPORT_MAX                 4096 /* people in one ImportStaff */
 
 /* Errors besides wire.h's WIRE_ERR_*: every name either side may see is in
  * interface_errors[]. */
@@ -118,6 +120,7 @@ extern const InterfaceMethod iface_get_interface_description;
 extern const InterfaceMethod iface_revoke_operator;
 extern const InterfaceMethod iface_set_operator_role;
 extern const InterfaceMethod iface_delete_finger;
+extern const InterfaceMethod iface_import_staff;
 
 /* Every method, in one list (for GetInfo-like listings and for tests). */
 extern const InterfaceMethod *const interface_methods[];

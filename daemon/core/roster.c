@@ -202,14 +202,18 @@ schedule_import(Manager *m, Caller *c, const char *month, json_object *arr, json
 		int start = parse_hhmm(wire_str(row, "start"));
 		int end = parse_hhmm(wire_str(row, "end"));
 		const char *mid = wire_str(row, "matching_id");
-		if (!wire_valid_id(mid) || date < first || date >= next || start < 0 ||
-		    end <= start) {
+		/* An end earlier than the start is on the next day (a night shift, 22:00-06:00);
+		 * an end equal to the start says neither 0 nor 24 hours and is refused. */
+		if (!wire_valid_id(mid) || date < first || date >= next || start < 0 || end < 0 ||
+		    end == start) {
 			free(shifts);
 			return -EINVAL;
 		}
-		shifts[i] = (StoreShift){ .matching_id = mid,
-			                  .start_usec = local_usec(date, start),
-			                  .end_usec = local_usec(date, end) };
+		/* mktime() carries hour 24 and later into the next day, the next month too. */
+		shifts[i] =
+		    (StoreShift){ .matching_id = mid,
+			          .start_usec = local_usec(date, start),
+			          .end_usec = local_usec(date, end > start ? end : end + 24 * 60) };
 	}
 	int r = store_schedule_replace(m->store, local_usec(first, 0), local_usec(next, 0), shifts,
 	                               n, now_real_usec());
@@ -264,7 +268,7 @@ schedule_get(Manager *m, const char *month, const char *mid, json_object **ret)
 	return 0;
 }
 
-/* --- administration (issue 13): one operator ID, one finger -------------------------- */
+/* --- administration (issue 13): one operator ID, one finger, the roster file ---------- */
 
 /* The sessions of an operator ID end at once when it is revoked: the same as revocation does
  * to a person, for one of their IDs. A role change takes effect at the session's next
@@ -330,6 +334,76 @@ roster_finger_delete(Manager *m, Caller *c, const char *mid, const char *finger,
 	record_admin(m, c, mid, NULL, "finger.delete", d);
 	json_object *o = param_obj("matching_id", json_object_new_string(mid));
 	json_object_object_add(o, "finger", json_object_new_string(finger));
+	*ret = o;
+	return 0;
+}
+
+static const WireField import_fields[] = {
+	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
+	{ "name", WIRE_STRING, false, 256, 0, 0 },
+	{ "affiliation", WIRE_STRING, false, 256, 0, 0 },
+	{ "nationality", WIRE_STRING, false, 64, 0, 0 },
+	{ "expertise", WIRE_STRING, false, WIRE_MAX_TEXT, 0, 0 },
+	{ "track_record", WIRE_STRING, false, WIRE_MAX_TEXT, 0, 0 },
+	{ "unix_user", WIRE_STRING, false, 32, 0, 0 },
+	{ "pledge_date", WIRE_STRING, false, 10, 0, 0 },
+	{ "training_date", WIRE_STRING, false, 10, 0, 0 },
+};
+
+int
+roster_import(Manager *m, Caller *c, json_object *arr, json_object **ret, size_t *ret_bad,
+              const char **ret_field)
+{
+	size_t n = json_object_array_length(arr);
+	StoreImportRow *rows = calloc(n ? n : 1, sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	char actor[64];
+	actor_text(c, actor, sizeof(actor));
+	int r = 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		const char *bad = NULL;
+		*ret_bad = i;
+		if (!json_object_is_type(o, json_type_object) ||
+		    wire_check(o, import_fields, sizeof(import_fields) / sizeof(import_fields[0]),
+		               &bad) < 0) {
+			*ret_field = bad;
+			r = -EINVAL;
+			break;
+		}
+		StoreImportRow *row = &rows[i];
+		row->in = (StoreStaffIn){ .matching_id = wire_str(o, "matching_id"),
+			                  .name = wire_str(o, "name"),
+			                  .affiliation = wire_str(o, "affiliation"),
+			                  .nationality = wire_str(o, "nationality"),
+			                  .expertise = wire_str(o, "expertise"),
+			                  .track_record = wire_str(o, "track_record"),
+			                  .unix_user = wire_str(o, "unix_user") };
+		const char *pd = wire_str(o, "pledge_date"), *td = wire_str(o, "training_date");
+		if (pd && !(row->pledge_date = dates_parse_ymd(pd))) {
+			*ret_field = "pledge_date";
+			r = -EINVAL;
+		} else if (td && !(row->training_date = dates_parse_ymd(td))) {
+			*ret_field = "training_date";
+			r = -EINVAL;
+		}
+	}
+	size_t added = 0, changed = 0;
+	if (r == 0)
+		r = store_staff_import(m->store, rows, n, actor, now_real_usec(), &added, &changed,
+		                       ret_bad, ret_field);
+	free(rows);
+	if (r < 0)
+		return r;
+	log_info("Roster imported: %zu people, %zu added, %zu changed", n, added, changed);
+	/* Counts only: the names and values are in the roster history, never in the trail. */
+	json_object *d = param_obj("rows", json_object_new_int64((int64_t)n));
+	json_object_object_add(d, "added", json_object_new_int64((int64_t)added));
+	json_object_object_add(d, "changed", json_object_new_int64((int64_t)changed));
+	record_admin(m, c, NULL, NULL, "staff.import", d);
+	json_object *o = param_obj("added", json_object_new_int64((int64_t)added));
+	json_object_object_add(o, "changed", json_object_new_int64((int64_t)changed));
 	*ret = o;
 	return 0;
 }

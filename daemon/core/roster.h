@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
@@ -51,3 +52,8 @@ int roster_operator_set_role(Manager *m, Caller *c, const char *matching_id,
  * enrolled), -EMLINK (the last finger and not force). */
 int roster_finger_delete(Manager *m, Caller *c, const char *matching_id, const char *finger,
                          bool force, json_object **ret);
+/* ImportStaff: arr [{matching_id, name?, ...}], all or nothing. On error *ret_bad is the
+ * row and, for -EINVAL, *ret_field the parameter when known (NULL otherwise); -EPERM a
+ * revoked person, -EEXIST a clash, -EXDEV a Unix user change. ret {added, changed}. */
+int roster_import(Manager *m, Caller *c, json_object *arr, json_object **ret, size_t *ret_bad,
+                  const char **ret_field);

@@ -2060,3 +2060,130 @@ store_wal_truncate(Store *s)
 {
 	return s ? store_checkpoint_truncate(s) : -EINVAL;
 }
+
+/* One row of an import, inside the transaction: 1 added, 1 changed, 0 unchanged (the edit
+ * changed no field: the history triggers wrote nothing). */
+static int
+store_import_row(Store *s, const StoreImportRow *row, const char *actor, int64_t now,
+                 bool *ret_added, const char **ret_field)
+{
+	StoreStaffIn add = row->in;
+	const StoreStaffIn *in = &add;
+	add.actor = actor; /* store_staff_add_txn() sets the history's actor from it */
+	StoreStaff cur;
+	int r = store_staff_by_id(s, in->matching_id, &cur);
+	if (r == -ENOENT) {
+		const char *unix_user = in->unix_user ? in->unix_user : in->matching_id;
+		/* A new person needs what staff add needs. */
+		if (!store_valid_text(in->name, true))
+			*ret_field = "name";
+		else if (!store_valid_text(in->affiliation, true))
+			*ret_field = "affiliation";
+		else if (!store_valid_text(in->nationality, true))
+			*ret_field = "nationality";
+		else if (!wire_valid_id(unix_user))
+			*ret_field = "unix_user";
+		if (*ret_field)
+			return -EINVAL;
+		if ((r = store_staff_add_txn(s, in, unix_user, now)) < 0)
+			return r;
+		*ret_added = true;
+		if (!row->pledge_date && !row->training_date)
+			return 1;
+	} else if (r < 0)
+		return r;
+	else if (!cur.active)
+		return -EPERM;
+	else if (in->unix_user && strcmp(in->unix_user, cur.unix_user) != 0)
+		return -EXDEV;
+	else
+		*ret_added = false;
+
+	int before = sqlite3_total_changes(s->db);
+	STMT(s, ST_STAFF_EDIT);
+	/* A new person's name and affiliation are already written: only the dates remain. */
+	bool edit = !*ret_added;
+	if ((r = store_bind_text(st, 1, in->matching_id)) < 0 ||
+	    (r = store_bind_text(st, 2, edit ? in->name : NULL)) < 0 ||
+	    (r = store_bind_text(st, 3, edit ? in->affiliation : NULL)) < 0 ||
+	    (r = store_bind_text(st, 4, edit ? in->expertise : NULL)) < 0 ||
+	    (r = store_bind_text(st, 5, edit ? in->track_record : NULL)) < 0 ||
+	    (r = row->pledge_date ? store_bind_int(st, 6, row->pledge_date) : 0) < 0 ||
+	    (r = row->training_date ? store_bind_int(st, 7, row->training_date) : 0) < 0 ||
+	    (r = store_bind_int(st, 8, now)) < 0 || (r = store_step_done(s, st, "import edit")) < 0)
+		return r;
+	/* total_changes counts the rows the history triggers inserted: one per field that
+	 * changed, on top of the UPDATE itself. */
+	return *ret_added ? 1 : sqlite3_total_changes(s->db) - before > 1;
+}
+
+/* The first field of a row that no person could have, or NULL. */
+static const char *
+store_import_bad_field(const StoreImportRow *row)
+{
+	const StoreStaffIn *in = &row->in;
+	if (!wire_valid_id(in->matching_id))
+		return "matching_id";
+	if (in->unix_user && !wire_valid_id(in->unix_user))
+		return "unix_user";
+	if (in->name && !store_valid_text(in->name, true))
+		return "name";
+	if (in->affiliation && !store_valid_text(in->affiliation, true))
+		return "affiliation";
+	if (!store_valid_text(in->expertise, false))
+		return "expertise";
+	if (!store_valid_text(in->track_record, false))
+		return "track_record";
+	if (in->nationality && !store_valid_text(in->nationality, true))
+		return "nationality";
+	if (row->pledge_date && !store_valid_date(row->pledge_date))
+		return "pledge_date";
+	if (row->training_date && !store_valid_date(row->training_date))
+		return "training_date";
+	return NULL;
+}
+
+static int
+store_import_txn(Store *s, const StoreImportRow *rows, size_t n, const char *actor, int64_t now,
+                 size_t *ret_added, size_t *ret_changed, size_t *ret_bad, const char **ret_field)
+{
+	int r = store_set_actor(s, actor);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		*ret_bad = i;
+		if ((*ret_field = store_import_bad_field(&rows[i])))
+			return -EINVAL;
+		bool added = false;
+		r = store_import_row(s, &rows[i], actor, now, &added, ret_field);
+		if (r < 0)
+			return r;
+		if (added)
+			(*ret_added)++;
+		else if (r > 0)
+			(*ret_changed)++;
+	}
+	return 0;
+}
+
+int
+store_staff_import(Store *s, const StoreImportRow *rows, size_t n, const char *actor, int64_t now,
+                   size_t *ret_added, size_t *ret_changed, size_t *ret_bad, const char **ret_field)
+{
+	if (!s || (!rows && n) || !ret_added || !ret_changed || !ret_bad || !ret_field)
+		return -EINVAL;
+	size_t added = 0, changed = 0, bad = 0;
+	const char *field = NULL;
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	r = store_end(s, store_import_txn(s, rows, n, actor, now, &added, &changed, &bad, &field));
+	if (r < 0) {
+		*ret_bad = bad;
+		*ret_field = field;
+		return r;
+	}
+	*ret_added = added;
+	*ret_changed = changed;
+	return 0;
+}

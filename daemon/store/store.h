@@ -219,3 +219,20 @@ int store_finger_delete(Store *s, const char *matching_id, const char *finger, b
 /* Checkpoints and truncates the WAL, so that no older version of a replaced page (a
  * re-enrolled finger's old template) survives. 0, -EBUSY (a reader held it), -errno. */
 int store_wal_truncate(Store *s);
+
+/* One row of a roster import: a new matching ID is added as store_staff_add() adds (name,
+ * affiliation, nationality required); an active one is edited as store_staff_edit() edits,
+ * the fields given only (nationality is then ignored, never compared); unix_user may not
+ * differ from the person's. */
+typedef struct StoreImportRow {
+	StoreStaffIn in;                    /* .actor unused: the import's actor is given once */
+	int32_t pledge_date, training_date; /* 0: not given */
+} StoreImportRow;
+
+/* All rows in one transaction, or none: -EPERM a revoked matching ID, -EEXIST a new ID or
+ * Unix user that clashes, -EXDEV a Unix user change, -EINVAL a missing or bad field (named
+ * in *ret_field); *ret_bad is then the index of the row. Counts of people added and of
+ * people with a field that changed. */
+int store_staff_import(Store *s, const StoreImportRow *rows, size_t n, const char *actor,
+                       int64_t now, size_t *ret_added, size_t *ret_changed, size_t *ret_bad,
+                       const char **ret_field);

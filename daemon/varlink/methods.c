@@ -137,6 +137,7 @@ static const Method methods[] = {
 	{ &iface_revoke_operator, PERM_ADMIN, staff_method_revoke_operator },
 	{ &iface_set_operator_role, PERM_ADMIN, staff_method_set_operator_role },
 	{ &iface_delete_finger, PERM_ADMIN, login_method_delete_finger },
+	{ &iface_import_staff, PERM_ADMIN, staff_method_import },
 };
 
 void

@@ -3,7 +3,7 @@
  * staff-methods: the roster and the schedule (admin).
  *   io.biogate.AddStaff, GetStaff, ListStaff, GrantOperator, EditStaff, Unlock,
  *   io.biogate.ImportSchedule {month, shifts}, GetSchedule {month?, matching_id?},
- *   io.biogate.RevokeOperator, SetOperatorRole (issue 13).
+ *   io.biogate.RevokeOperator, SetOperatorRole, ImportStaff (issue 13).
  * docs/protocol.md has the parameters and replies.
  */
 #include <errno.h>
@@ -239,4 +239,41 @@ staff_method_set_operator_role(Manager *m, Conn *c, json_object *params)
 	if (r < 0)
 		return reply_operator_errno(c, r, mid, oid);
 	conn_reply(c, o, false);
+}
+
+void
+staff_method_import(Manager *m, Conn *c, json_object *params)
+{
+	json_object *arr = NULL, *o = NULL;
+	json_object_object_get_ex(params, "staff", &arr);
+	size_t bad = 0;
+	const char *field = NULL;
+	int r = roster_import(m, conn_caller(c), arr, &o, &bad, &field);
+	if (r >= 0)
+		return (void)conn_reply(c, o, false);
+	/* Which row (0-based, in the order sent) refused the whole import. */
+	json_object *row = json_object_array_get_idx(arr, bad);
+	const char *mid =
+	    json_object_is_type(row, json_type_object) ? wire_str(row, "matching_id") : NULL;
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "row", json_object_new_int64((int64_t)bad));
+	if (mid && wire_valid_id(mid))
+		json_object_object_add(p, "matching_id", json_object_new_string(mid));
+	switch (r) {
+	case -EINVAL:
+		json_object_object_add(p, "parameter",
+		                       json_object_new_string(field ? field : "staff"));
+		return (void)conn_error(c, WIRE_ERR_VARLINK_INVALID, p);
+	case -EXDEV:
+		/* A Unix user change: EditStaff cannot make it either. */
+		json_object_object_add(p, "parameter", json_object_new_string("unix_user"));
+		return (void)conn_error(c, WIRE_ERR_VARLINK_INVALID, p);
+	case -EPERM:
+		return (void)conn_error(c, WIRE_ERR_REVOKED, p);
+	case -EEXIST:
+		return (void)conn_error(c, WIRE_ERR_EXISTS, p);
+	default:
+		json_object_put(p);
+		return reply_errno(c, r);
+	}
 }
