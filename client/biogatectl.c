@@ -34,7 +34,7 @@ static const CtlVerb *const verbs[] = {
 	&ctl_verb_status,
 	&ctl_verb_staff_add, &ctl_verb_staff_list, &ctl_verb_staff_show, &ctl_verb_staff_edit,
 	&ctl_verb_staff_unlock, &ctl_verb_staff_history, &ctl_verb_staff_nationality,
-	&ctl_verb_staff_import,
+	&ctl_verb_staff_import, &ctl_verb_staff_locked,
 	&ctl_verb_revoke,
 	&ctl_verb_enroll, &ctl_verb_finger_delete,
 	&ctl_verb_operator_grant, &ctl_verb_operator_revoke, &ctl_verb_operator_set_role,

@@ -22,6 +22,7 @@ extern const CtlVerb ctl_verb_operator_grant;
 extern const CtlVerb ctl_verb_operator_revoke;
 extern const CtlVerb ctl_verb_operator_set_role;
 extern const CtlVerb ctl_verb_finger_delete;
+extern const CtlVerb ctl_verb_staff_locked;
 extern const CtlVerb ctl_verb_verify;
 extern const CtlVerb ctl_verb_schedule_import;
 extern const CtlVerb ctl_verb_schedule_show;

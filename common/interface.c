@@ -245,6 +245,7 @@ const InterfaceMethod iface_delete_finger = { BIOGATE_METHOD_DELETE_FINGER,
 	                                      FIELDS(finger_delete_fields) };
 const InterfaceMethod iface_import_staff = { BIOGATE_METHOD_IMPORT_STAFF,
 	                                     FIELDS(staff_import_fields) };
+const InterfaceMethod iface_list_locked = { BIOGATE_METHOD_LIST_LOCKED, NO_FIELDS };
 
 const InterfaceMethod *const interface_methods[] = {
 	&iface_get_info,
@@ -290,6 +291,7 @@ const InterfaceMethod *const interface_methods[] = {
 	&iface_set_operator_role,
 	&iface_delete_finger,
 	&iface_import_staff,
+	&iface_list_locked,
 };
 const size_t interface_n_methods = sizeof(interface_methods) / sizeof(interface_methods[0]);
 

@@ -65,6 +65,7 @@
 #define BIOGATE_METHOD_SET_OPERATOR_ROLE         "io.biogate.SetOperatorRole"
 #define BIOGATE_METHOD_DELETE_FINGER             "io.biogate.DeleteFinger"
 #define BIOGATE_METHOD_IMPORT_STAFF              "io.biogate.ImportStaff"
+#define BIOGATE_METHOD_LIST_LOCKED               "io.biogate.ListLocked"
 #define BIOGATE_STAFF_IMPORT_MAX                 4096 /* people in one ImportStaff */
 
 /* Errors besides wire.h's WIRE_ERR_*: every name either side may see is in
@@ -121,6 +122,7 @@ extern const InterfaceMethod iface_revoke_operator;
 extern const InterfaceMethod iface_set_operator_role;
 extern const InterfaceMethod iface_delete_finger;
 extern const InterfaceMethod iface_import_staff;
+extern const InterfaceMethod iface_list_locked;
 
 /* Every method, in one list (for GetInfo-like listings and for tests). */
 extern const InterfaceMethod *const interface_methods[];

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "manager.h"
 #include "policy.h"
+#include "login.h"
 #include "record.h"
 #include "sessions.h"
 #include "roster.h"
@@ -59,10 +60,36 @@ roster_add(Manager *m, Caller *c, StoreStaffIn *in, json_object **ret)
 	return store_staff_json(m->store, in->matching_id, ret);
 }
 
+/* "locked" and "locked_until" (usec; null while not locked, or locked until an admin
+ * unlocks) of o, as faillock shows them. */
+static int
+roster_add_lockout(Manager *m, const char *matching_id, int64_t now, json_object *o)
+{
+	bool locked = false;
+	int64_t until = 0;
+	int r = login_lockout_state(m, matching_id, now, &locked, &until);
+	if (r < 0)
+		return r;
+	json_object_object_add(o, "locked", json_object_new_boolean(locked));
+	json_object_object_add(o, "locked_until",
+	                       locked && until != INT64_MAX ? json_object_new_int64(until) : NULL);
+	return 0;
+}
+
 int
 roster_get(Manager *m, const char *matching_id, json_object **ret)
 {
-	return store_staff_json(m->store, matching_id, ret);
+	json_object *o = NULL;
+	int r = store_staff_json(m->store, matching_id, &o);
+	if (r < 0)
+		return r;
+	r = roster_add_lockout(m, matching_id, now_real_usec(), o);
+	if (r < 0) {
+		json_object_put(o);
+		return r;
+	}
+	*ret = o;
+	return 0;
 }
 
 int
@@ -268,7 +295,7 @@ schedule_get(Manager *m, const char *month, const char *mid, json_object **ret)
 	return 0;
 }
 
-/* --- administration (issue 13): one operator ID, one finger, the roster file ---------- */
+/* --- administration (issue 13): one operator ID, one finger, the roster file, lockouts ---- */
 
 /* The sessions of an operator ID end at once when it is revoked: the same as revocation does
  * to a person, for one of their IDs. A role change takes effect at the session's next
@@ -405,5 +432,43 @@ roster_import(Manager *m, Caller *c, json_object *arr, json_object **ret, size_t
 	json_object *o = param_obj("added", json_object_new_int64((int64_t)added));
 	json_object_object_add(o, "changed", json_object_new_int64((int64_t)changed));
 	*ret = o;
+	return 0;
+}
+
+int
+roster_locked(Manager *m, json_object **ret)
+{
+	const PolicySettings *ps = policy_settings(m->policy);
+	int64_t now = now_real_usec();
+	json_object *ids = NULL, *out = json_object_new_array();
+	if (!out)
+		return -ENOMEM;
+	int r = 0;
+	if (ps->lockout_deny > 0) {
+		/* A lockout needs failures in its window; unlock-time 0 (until an admin unlocks)
+		 * keeps every failure that is still stored in play. */
+		int64_t horizon =
+		    ps->lockout_unlock_sec == 0
+		        ? 0
+		        : now - ((int64_t)ps->lockout_interval_sec + ps->lockout_unlock_sec) *
+		                    1000000;
+		r = store_failures_ids_json(m->store, horizon, &ids);
+	}
+	for (size_t i = 0; r == 0 && ids && i < json_object_array_length(ids); i++) {
+		const char *mid = json_object_get_string(json_object_array_get_idx(ids, i));
+		json_object *o = param_obj("matching_id", json_object_new_string(mid));
+		r = roster_add_lockout(m, mid, now, o);
+		if (r == 0 && json_object_get_boolean(json_object_object_get(o, "locked"))) {
+			json_object_object_del(o, "locked");
+			json_object_array_add(out, o);
+		} else
+			json_object_put(o);
+	}
+	json_object_put(ids);
+	if (r < 0) {
+		json_object_put(out);
+		return r;
+	}
+	*ret = param_obj("locked", out);
 	return 0;
 }

@@ -57,3 +57,6 @@ int roster_finger_delete(Manager *m, Caller *c, const char *matching_id, const c
  * revoked person, -EEXIST a clash, -EXDEV a Unix user change. ret {added, changed}. */
 int roster_import(Manager *m, Caller *c, json_object *arr, json_object **ret, size_t *ret_bad,
                   const char **ret_field);
+/* {locked: [{matching_id, locked_until}]}: who is locked out now (locked_until null: until an
+ * admin unlocks). */
+int roster_locked(Manager *m, json_object **ret);

@@ -2187,3 +2187,28 @@ store_staff_import(Store *s, const StoreImportRow *rows, size_t n, const char *a
 	*ret_changed = changed;
 	return 0;
 }
+
+int
+store_failures_ids_json(Store *s, int64_t since_usec, json_object **ret)
+{
+	if (!s || !ret)
+		return -EINVAL;
+	_cleanup_(store_json_putp) json_object *a = json_object_new_array();
+	if (!a)
+		return -ENOMEM;
+	ADHOC(s, "SELECT DISTINCT matching_id FROM failures WHERE at >= ?1 ORDER BY matching_id",
+	      "failures ids");
+	int r = store_bind_int(st, 1, since_usec);
+	if (r < 0)
+		return r;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((r = store_array_add(
+		         a, json_object_new_string((const char *)sqlite3_column_text(st, 0)))) < 0)
+			return r;
+	if (rc != SQLITE_DONE)
+		return store_fail(s->db, rc, "failures ids");
+	*ret = a;
+	a = NULL;
+	return 0;
+}

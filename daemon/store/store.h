@@ -236,3 +236,6 @@ typedef struct StoreImportRow {
 int store_staff_import(Store *s, const StoreImportRow *rows, size_t n, const char *actor,
                        int64_t now, size_t *ret_added, size_t *ret_changed, size_t *ret_bad,
                        const char **ret_field);
+/* Matching IDs with failed matches at or after since_usec (the candidates for a lockout), as
+ * a JSON array of strings. */
+int store_failures_ids_json(Store *s, int64_t since_usec, json_object **ret);

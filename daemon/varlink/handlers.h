@@ -42,6 +42,7 @@ void staff_method_get(Manager *m, Conn *c, json_object *params);
 void staff_method_revoke_operator(Manager *m, Conn *c, json_object *params);
 void staff_method_set_operator_role(Manager *m, Conn *c, json_object *params);
 void staff_method_import(Manager *m, Conn *c, json_object *params);
+void staff_method_list_locked(Manager *m, Conn *c, json_object *params);
 void staff_method_list(Manager *m, Conn *c, json_object *params);
 void staff_method_grant(Manager *m, Conn *c, json_object *params);
 void staff_method_edit(Manager *m, Conn *c, json_object *params);

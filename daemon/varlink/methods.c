@@ -138,6 +138,7 @@ static const Method methods[] = {
 	{ &iface_set_operator_role, PERM_ADMIN, staff_method_set_operator_role },
 	{ &iface_delete_finger, PERM_ADMIN, login_method_delete_finger },
 	{ &iface_import_staff, PERM_ADMIN, staff_method_import },
+	{ &iface_list_locked, PERM_ADMIN, staff_method_list_locked },
 };
 
 void

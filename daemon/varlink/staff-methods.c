@@ -3,7 +3,7 @@
  * staff-methods: the roster and the schedule (admin).
  *   io.biogate.AddStaff, GetStaff, ListStaff, GrantOperator, EditStaff, Unlock,
  *   io.biogate.ImportSchedule {month, shifts}, GetSchedule {month?, matching_id?},
- *   io.biogate.RevokeOperator, SetOperatorRole, ImportStaff (issue 13).
+ *   io.biogate.RevokeOperator, SetOperatorRole, ImportStaff, ListLocked (issue 13).
  * docs/protocol.md has the parameters and replies.
  */
 #include <errno.h>
@@ -276,4 +276,14 @@ staff_method_import(Manager *m, Conn *c, json_object *params)
 		json_object_put(p);
 		return reply_errno(c, r);
 	}
+}
+
+void
+staff_method_list_locked(Manager *m, Conn *c, json_object *params)
+{
+	json_object *o = NULL;
+	int r = roster_locked(m, &o);
+	if (r < 0)
+		return reply_errno(c, r);
+	conn_reply(c, o, false);
 }
