@@ -159,7 +159,7 @@ cat >"$T/session.sh" <<EOF
 echo \$\$ >"$T/shell.pid"
 while [ ! -e "$T/stop" ]; do
 	"$CTL" --json whoami >"$T/who.tmp" 2>/dev/null && mv "$T/who.tmp" "$T/who.json"
-	if [ -e "$T/cmd" ]; then sh "$T/cmd" >"$T/cmd.out" 2>&1; echo \$? >"$T/cmd.rc"; rm -f "$T/cmd"; fi
+	if [ -e "$T/cmd" ]; then . "$T/cmd" >"$T/cmd.out" 2>&1; echo \$? >"$T/cmd.rc"; rm -f "$T/cmd"; fi
 	sleep 0.1
 done
 EOF
@@ -178,8 +178,34 @@ check "inside the session: staff edit ran" [ "$(cat "$T/cmd.rc" 2>/dev/null)" = 
 check "the staff.edit record names the session's person (by_matching_id M001, OP-C1)" \
 	sh -c "'$CTL' --json audit list --action staff.edit | jq -e 'last | .detail | fromjson | .by_matching_id == \"M001\" and .by_operator_id == \"OP-C1\" and .by_uid == 0'"
 
+# A client inside the session that keeps one connection open across the role change.
+cat >"$T/kept.py" <<'EOF'
+import json, os, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+def whoami():
+    s.sendall(b'{"method":"io.biogate.WhoAmI","parameters":{}}\0')
+    buf = b''
+    while not buf.endswith(b'\0'):
+        buf += s.recv(65536)
+    return json.loads(buf[:-1])['parameters'].get('role')
+roles = [whoami()]
+open(sys.argv[2] + '.ready', 'w').close()
+for _ in range(100):
+    if os.path.exists(sys.argv[2]):
+        break
+    time.sleep(0.1)
+roles.append(whoami())
+print(json.dumps(roles))
+EOF
+echo "'$PY' '$T/kept.py' '$BIOGATE_SOCKET' '$T/go' >'$T/kept.json' &" >"$T/cmd"
+for _ in $(seq 1 50); do [ -e "$T/go.ready" ] && break; sleep 0.1; done
 ctl operator set-role M001 OP-C1 supervisor
 exits "set-role OP-C1 supervisor" 0
+touch "$T/go"
+for _ in $(seq 1 50); do [ -s "$T/kept.json" ] && break; sleep 0.1; done
+check "a connection kept open across set-role: counter, then supervisor" \
+	grep -qx '\["counter", "supervisor"\]' "$T/kept.json"
 check "set-role prints the change" grep -q "role counter -> supervisor" "$T/o"
 sleep 0.5
 check "the session stays open" in_session OP-C1
