@@ -368,6 +368,9 @@ if sh -c 'echo 4242 >/proc/self/loginuid' 2>/dev/null; then
 	sh -c "echo 4242 >/proc/self/loginuid && exec '$CTL' staff edit M003 --expertise 'as sudo does'" >/dev/null
 	check "a root caller whose login uid is 4242: the record names both" \
 		sh -c "'$CTL' --json audit list --action staff.edit | jq -e 'last | .detail | fromjson | .by_uid == 0 and .by_loginuid == 4242'"
+	sh -c "echo 4242 >/proc/self/loginuid && exec '$CTL' audit list --action staff.import" >/dev/null
+	check "an audit query by that caller is recorded with the login uid too" \
+		sh -c "'$CTL' --json audit list --action audit.list | jq -e 'map(select(.detail | fromjson | .by_loginuid == 4242)) | length == 1'"
 	check "the roster history names the login uid" \
 		sh -c "'$CTL' --json staff history M003 | jq -e '.history | last | .actor == \"uid 0 (login uid 4242)\"'"
 else
