@@ -45,7 +45,7 @@ cmd_audit_verify(int argc, char **argv)
 		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.AuditVerify", NULL, &msg, &p);
+	r = ctl_call(BIOGATE_METHOD_AUDIT_VERIFY, NULL, &msg, &p);
 	if (r)
 		return r;
 	json_object *v = NULL;
@@ -282,7 +282,7 @@ cmd_audit_list(int argc, char **argv)
 	(void)jint(params, "limit", &limit);
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.AuditList", params, &msg, &p);
+	r = ctl_call(BIOGATE_METHOD_AUDIT_LIST, params, &msg, &p);
 	if (r)
 		return r;
 	json_object *records = jarray(p, "records");
@@ -358,7 +358,7 @@ cmd_audit_export(int argc, char **argv)
 	int64_t records = -1;
 	uint64_t written = 0;
 	json_object *final = NULL;
-	r = ctl_send_stream("io.biogate.AuditExport", params, &c);
+	r = ctl_send_stream(BIOGATE_METHOD_AUDIT_EXPORT, params, &c);
 	if (r)
 		goto done;
 	/* Confirmers' prompts come first. */
@@ -443,7 +443,7 @@ cmd_audit_search_key(int argc, char **argv)
 		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.AuditSearchKey", params, &msg, &p);
+	r = ctl_call(BIOGATE_METHOD_AUDIT_SEARCH_KEY, params, &msg, &p);
 	if (r)
 		return r;
 	json_object *v = NULL;

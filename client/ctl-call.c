@@ -79,6 +79,10 @@ static const CtlError ctl_errors[] = {
 	  CTL_EXIT_ERROR },
 	{ WIRE_ERR_VARLINK_INVALID, NULL /* names the parameter; see ctl_fail_reply() */,
 	  CTL_EXIT_ERROR },
+	{ WIRE_ERR_LAST_FINGER,
+	  N_("this is the person's last enrolled finger; without it they cannot log in (enroll "
+	     "another first, revoke the person, or give --force)"),
+	  CTL_EXIT_CONFLICT },
 };
 
 /* LockedOut may say until when, in microseconds; INT64_MAX means until an admin unlocks. */
@@ -126,6 +130,20 @@ static const struct {
 	  N_("refused: a staff entry ends when that person's session ends, not by hand") },
 };
 
+/* A request made from a file's rows (staff import): a refusal naming a row (its index in
+ * the request) is told as FILE:LINE, as the file's own errors are. */
+static const char *row_file;
+static const unsigned *row_lines;
+static size_t row_n;
+
+void
+ctl_set_row_lines(const char *path, const unsigned *lines, size_t n)
+{
+	row_file = path;
+	row_lines = lines;
+	row_n = n;
+}
+
 /* Prints the error reply for a person (stderr) and, with --json, for a script (stdout). */
 int
 ctl_fail_reply(const WireReply *rep)
@@ -145,6 +163,11 @@ ctl_fail_reply(const WireReply *rep)
 		put_clean(stderr, rep->error);
 		fputc('\n', stderr);
 		return CTL_EXIT_ERROR;
+	}
+	int64_t row = -1;
+	if (row_file && jint(rep->parameters, "row", &row) && row >= 0 && (uint64_t)row < row_n) {
+		put_clean(stderr, row_file);
+		fprintf(stderr, ":%u: ", row_lines[row]);
 	}
 	/* A refusal about someone other than the caller names them (a confirmer, say). */
 	const char *who = jstr(rep->parameters, "matching_id");

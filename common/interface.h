@@ -59,12 +59,21 @@
 #define BIOGATE_METHOD_USB_ALLOW         "io.biogate.UsbAllow"
 #define BIOGATE_METHOD_USB_REVOKE        "io.biogate.UsbRevoke"
 #define BIOGATE_METHOD_USB_LIST          "io.biogate.UsbList"
+/* Administration (issue 13). */
+#define BIOGATE_METHOD_GET_INTERFACE_DESCRIPTION "org.varlink.service.GetInterfaceDescription"
+#define BIOGATE_METHOD_REVOKE_OPERATOR           "io.biogate.RevokeOperator"
+#define BIOGATE_METHOD_SET_OPERATOR_ROLE         "io.biogate.SetOperatorRole"
+#define BIOGATE_METHOD_DELETE_FINGER             "io.biogate.DeleteFinger"
+#define BIOGATE_METHOD_IMPORT_STAFF              "io.biogate.ImportStaff"
+#define BIOGATE_METHOD_LIST_LOCKED               "io.biogate.ListLocked"
+#define BIOGATE_STAFF_IMPORT_MAX                 4096 /* people in one ImportStaff */
 
 /* Errors besides wire.h's WIRE_ERR_*: every name either side may see is in
  * interface_errors[]. */
 #define WIRE_ERR_CANNOT_LOCK "io.biogate.CannotLock" /* Lock where nothing can lock */
 /* A fleet terminal that cannot reach the center and whose offline rules refuse the login. */
 #define WIRE_ERR_CENTER_UNREACHABLE "io.biogate.CenterUnreachable"
+#define WIRE_ERR_LAST_FINGER "io.biogate.LastFinger" /* DeleteFinger of the last one */
 
 typedef struct InterfaceMethod {
 	const char *name;
@@ -110,6 +119,12 @@ extern const InterfaceMethod iface_monthly_report;
 extern const InterfaceMethod iface_usb_allow;
 extern const InterfaceMethod iface_usb_revoke;
 extern const InterfaceMethod iface_usb_list;
+extern const InterfaceMethod iface_get_interface_description;
+extern const InterfaceMethod iface_revoke_operator;
+extern const InterfaceMethod iface_set_operator_role;
+extern const InterfaceMethod iface_delete_finger;
+extern const InterfaceMethod iface_import_staff;
+extern const InterfaceMethod iface_list_locked;
 
 /* Every method, in one list (for GetInfo-like listings and for tests). */
 extern const InterfaceMethod *const interface_methods[];
@@ -122,3 +137,6 @@ extern const size_t interface_n_errors;
 const InterfaceMethod *interface_method(const char *name);
 /* Whether name is an error of the interface (or org.varlink.service's). */
 int interface_is_error(const char *name);
+/* The io.biogate interface definition in the Varlink IDL (common/io.biogate.varlink, built
+ * in), as org.varlink.service.GetInterfaceDescription returns it. */
+extern const char interface_description[];

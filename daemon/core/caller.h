@@ -33,6 +33,9 @@ typedef struct Peer {
 	int pidfd;                /* the connector, pinned; -1 when it could not be opened */
 	unsigned long long start; /* its start time (/proc/PID/stat field 22); 0 unknown */
 	bool gone;                /* the connector has exited: the peer is in no session */
+	/* /proc/PID/loginuid read at accept: who logged in (kept across sudo). */
+	bool has_loginuid;
+	uid_t loginuid;
 } Peer;
 
 /* Pins the connector of the accepted socket fd into p (pid, uid, gid, groups already

@@ -18,6 +18,7 @@
 #include "custody.h"
 #include "fleet.h"
 #include "dates.h"
+#include "actor.h"
 #include "incidents.h"
 #include "log.h"
 #include "login.h"
@@ -43,15 +44,18 @@ static void
 custody_record(Manager *m, Caller *c, const char *matching_id, const char *action,
                const char *outcome, const char *reason, json_object *detail)
 {
+	/* Who did it: uid, login uid and session (actor.h), beside the detail's own fields. */
+	json_object *d = detail ? json_object_get(detail) : json_object_new_object();
+	actor_describe(m, c, d);
 	AuditRecord rec = {
 		.matching_id = matching_id,
 		.action = action,
 		.outcome = outcome,
 		.reason = reason,
-		.detail =
-		    detail ? json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN) : NULL,
+		.detail = d ? json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN) : NULL,
 	};
 	(void)record_append(m, c, &rec, NULL, NULL);
+	json_object_put(d);
 }
 
 static int32_t
@@ -66,7 +70,7 @@ custody_today(void)
 static void
 caller_actor(const Caller *c, char buf[static 64])
 {
-	snprintf(buf, 64, "uid %u", (unsigned)c->peer.uid);
+	actor_text(c, buf, 64);
 }
 
 /* --- two-person confirmation (R13) ------------------------------------------------------- */

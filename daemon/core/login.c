@@ -402,6 +402,7 @@ static void
 enroll_store(LoginSensorOp *op)
 {
 	Manager *m = op->manager;
+	int existed = store_finger_exists(m->store, op->matching_id, op->finger);
 	int r = store_finger_put(m->store, op->matching_id, op->finger, op->sealed, op->sealed_len,
 	                         now_real_usec());
 	/* Enroll once, log in anywhere: sealed under the fleet's template key. */
@@ -409,8 +410,22 @@ enroll_store(LoginSensorOp *op)
 		fleet_enrolled(m->fleet, op->matching_id, op->finger, op->sealed, op->sealed_len);
 	if (r < 0)
 		return sensor_op_end(op, store_end_failure(r), NULL);
-	log_info("Enrolled %s of matching ID %s", op->finger, op->matching_id);
+	/* Re-enrolled over an old template: erase the old one as revocation does, so that no
+	 * page version of it survives in the WAL (secure_delete has zeroed it in the file). */
+	bool erased = true;
+	if (existed > 0 && store_wal_truncate(m->store) < 0) {
+		log_warning("The replaced template of %s may remain in the WAL until the next "
+		            "checkpoint",
+		            op->matching_id);
+		erased = false;
+	}
+	log_info("Enrolled %s of matching ID %s%s", op->finger, op->matching_id,
+	         existed > 0 ? " (replacing the old template)" : "");
 	json_object *d = param_obj("finger", json_object_new_string(op->finger));
+	if (existed > 0) {
+		json_object_object_add(d, "replaced", json_object_new_boolean(true));
+		json_object_object_add(d, "wal_truncated", json_object_new_boolean(erased));
+	}
 	if (op->actor[0])
 		json_object_object_add(d, "by", json_object_new_string(op->actor));
 	if (op->people)

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "actor.h"
 #include "audit.h"
 #include "caller.h"
 #include "clock.h"
@@ -546,7 +547,7 @@ room_enter(Room *r, Caller *c, const char *name, const char *affiliation, const 
 	json_object_object_add(d, "affiliation", json_object_new_string(affiliation));
 	json_object_object_add(d, "purpose", json_object_new_string(purpose));
 	json_object_object_add(d, "staff", json_object_new_boolean(false));
-	json_object_object_add(d, "by_uid", json_object_new_int64(c->peer.uid));
+	actor_describe(m, c, d); /* by_uid, by_loginuid, by_matching_id (actor.h) */
 	const char *detail = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN);
 	RoomOp *op = calloc(1, sizeof(*op));
 	if (!detail || !op) {

@@ -997,6 +997,25 @@ sessions_end_matching_id(Sessions *s, const char *matching_id, const char *reaso
 	return n;
 }
 
+int
+sessions_end_operator_id(Sessions *s, const char *matching_id, const char *operator_id,
+                         const char *reason)
+{
+	if (!s || !matching_id || !operator_id || !reason)
+		return -EINVAL;
+	int n = 0;
+	for (size_t i = s->n; i > 0; i--) {
+		Entry *e = s->v[i - 1];
+		if (!e->ending && strcmp(e->matching_id, matching_id) == 0 &&
+		    strcmp(e->operator_id, operator_id) == 0) {
+			sessions_end(s, e, reason);
+			n++;
+		}
+	}
+	sessions_schedule(s);
+	return n;
+}
+
 json_object *
 sessions_status(Sessions *s)
 {

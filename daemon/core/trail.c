@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "actor.h"
 #include "caller.h"
 #include "incidents.h"
 #include "log.h"
@@ -27,10 +28,10 @@ record_admin(Manager *m, Caller *c, const char *action, const char *detail)
 /* What an audit query asked for, as the detail of its own record: the filters name whom it
  * was about, while the record's own IDs stay those of the actor (none: an admin's uid). */
 static char *
-audit_filter_detail(const Caller *c, const AuditFilter *f, const char *format)
+audit_filter_detail(Manager *m, Caller *c, const AuditFilter *f, const char *format)
 {
 	json_object *d = json_object_new_object();
-	json_object_object_add(d, "by_uid", json_object_new_int64(c->peer.uid));
+	actor_describe(m, c, d); /* by_uid, by_loginuid, by_matching_id (actor.h) */
 	if (format)
 		json_object_object_add(d, "format", json_object_new_string(format));
 	const char *const names[] = { "matching_id", "operator_id", "action", "outcome" };
@@ -126,7 +127,7 @@ trail_list(Manager *m, Caller *c, AuditFilter *f, json_object **ret)
 	int r = audit_query_json(m->audit, f, &arr);
 	if (r < 0)
 		return r;
-	char *detail = audit_filter_detail(c, f, NULL);
+	char *detail = audit_filter_detail(m, c, f, NULL);
 	record_admin(m, c, "audit.list", detail);
 	free(detail);
 	*ret = arr;
@@ -148,7 +149,7 @@ void
 trail_exported(Manager *m, Caller *c, const AuditFilter *f, bool csv, const char *actor,
                json_object *people)
 {
-	char *detail = audit_filter_detail(c, f, csv ? "csv" : "jsonl");
+	char *detail = audit_filter_detail(m, c, f, csv ? "csv" : "jsonl");
 	json_object *d = json_tokener_parse(detail ? detail : "{}");
 	if (d && json_object_is_type(d, json_type_object)) {
 		json_object_object_add(d, "by", json_object_new_string(actor));

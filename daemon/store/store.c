@@ -2059,3 +2059,321 @@ store_checkpoint(Store *s)
 {
 	return s ? store_checkpoint_truncate(s) : -EINVAL;
 }
+
+/* --- administration (issue 13) --------------------------------------------------------------
+ * Rare requests of an administrator: their statements are prepared on use rather than kept
+ * in the table above. */
+
+static void
+store_finalizep(sqlite3_stmt **st)
+{
+	sqlite3_finalize(*st);
+}
+
+#define ADHOC(s, sql, what)                                                                        \
+	_cleanup_(store_finalizep) sqlite3_stmt *st = NULL;                                        \
+	do {                                                                                       \
+		int rc_ = sqlite3_prepare_v2((s)->db, sql, -1, &st, NULL);                         \
+		if (rc_ != SQLITE_OK)                                                              \
+			return store_fail((s)->db, rc_, what);                                     \
+	} while (0)
+
+/* The person's state and the operator ID's: -ENOENT, -EPERM (person revoked), -ESRCH (no
+ * such operator ID of theirs), -EALREADY (operator ID revoked), or 0 with its role. */
+static int
+store_operator_check(Store *s, const char *mid, const char *oid,
+                     char ret_role[static WIRE_MAX_ID + 1])
+{
+	ADHOC(s,
+	      "SELECT s.state, o.state, o.role FROM staff s LEFT JOIN operators o "
+	      "ON o.matching_id = s.matching_id AND o.operator_id = ?2 WHERE s.matching_id = ?1",
+	      "operator check");
+	int r;
+	if ((r = store_bind_text(st, 1, mid)) < 0 || (r = store_bind_text(st, 2, oid)) < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "operator check");
+	const char *ps = (const char *)sqlite3_column_text(st, 0);
+	const char *os = (const char *)sqlite3_column_text(st, 1);
+	if (!ps || strcmp(ps, "active") != 0)
+		return -EPERM;
+	if (!os)
+		return -ESRCH;
+	if (strcmp(os, "active") != 0)
+		return -EALREADY;
+	return store_copy_id(st, 2, ret_role);
+}
+
+static int
+store_operator_update(Store *s, const char *mid, const char *oid, const char *role,
+                      char ret_old[static WIRE_MAX_ID + 1])
+{
+	int r = store_operator_check(s, mid, oid, ret_old);
+	if (r < 0)
+		return r;
+	ADHOC(s,
+	      role ? "UPDATE operators SET role = ?3 WHERE matching_id = ?1 AND operator_id = ?2"
+	           : "UPDATE operators SET state = 'revoked' WHERE matching_id = ?1 AND "
+	             "operator_id = ?2",
+	      "operator update");
+	if ((r = store_bind_text(st, 1, mid)) < 0 || (r = store_bind_text(st, 2, oid)) < 0 ||
+	    (role && (r = store_bind_text(st, 3, role)) < 0))
+		return r;
+	return store_step_done(s, st, "operator update");
+}
+
+int
+store_operator_revoke(Store *s, const char *matching_id, const char *operator_id)
+{
+	if (!s || !wire_valid_id(matching_id) || !wire_valid_id(operator_id))
+		return -EINVAL;
+	char old[WIRE_MAX_ID + 1];
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	return store_end(s, store_operator_update(s, matching_id, operator_id, NULL, old));
+}
+
+int
+store_operator_set_role(Store *s, const char *matching_id, const char *operator_id,
+                        const char *role, char ret_old_role[static WIRE_MAX_ID + 1])
+{
+	if (!s || !wire_valid_id(matching_id) || !wire_valid_id(operator_id) ||
+	    !wire_valid_id(role))
+		return -EINVAL;
+	char old[WIRE_MAX_ID + 1];
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	r = store_end(s, store_operator_update(s, matching_id, operator_id, role, old));
+	if (r >= 0)
+		memcpy(ret_old_role, old, sizeof(old));
+	return r;
+}
+
+int
+store_finger_exists(Store *s, const char *matching_id, const char *finger)
+{
+	if (!s || !wire_valid_id(matching_id) || !finger)
+		return -EINVAL;
+	ADHOC(s, "SELECT 1 FROM fingers WHERE matching_id = ?1 AND finger = ?2", "finger exists");
+	int r;
+	if ((r = store_bind_text(st, 1, matching_id)) < 0 ||
+	    (r = store_bind_text(st, 2, finger)) < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : store_fail(s->db, rc, "finger exists");
+}
+
+static int
+store_finger_delete_txn(Store *s, const char *mid, const char *finger, bool allow_last)
+{
+	StoreStaff cur;
+	int r = store_staff_by_id(s, mid, &cur);
+	if (r < 0)
+		return r;
+	if (!cur.active)
+		return -EPERM;
+	int64_t others = 0;
+	{
+		ADHOC(
+		    s,
+		    "SELECT count(*) FILTER (WHERE finger = ?2), count(*) FILTER (WHERE finger != "
+		    "?2) FROM fingers WHERE matching_id = ?1",
+		    "finger count");
+		if ((r = store_bind_text(st, 1, mid)) < 0 ||
+		    (r = store_bind_text(st, 2, finger)) < 0)
+			return r;
+		int rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW)
+			return store_fail(s->db, rc, "finger count");
+		if (sqlite3_column_int64(st, 0) == 0)
+			return -ESRCH;
+		others = sqlite3_column_int64(st, 1);
+	}
+	if (others == 0 && !allow_last)
+		return -EMLINK;
+	ADHOC(s, "DELETE FROM fingers WHERE matching_id = ?1 AND finger = ?2", "finger delete");
+	if ((r = store_bind_text(st, 1, mid)) < 0 || (r = store_bind_text(st, 2, finger)) < 0)
+		return r;
+	return store_step_done(s, st, "finger delete");
+}
+
+int
+store_finger_delete(Store *s, const char *matching_id, const char *finger, bool allow_last)
+{
+	if (!s || !wire_valid_id(matching_id) || !wire_valid_id(finger))
+		return -EINVAL;
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	r = store_end(s, store_finger_delete_txn(s, matching_id, finger, allow_last));
+	if (r < 0)
+		return r;
+	/* Committed: the erasure stands whatever the checkpoint says (as store_revoke). */
+	r = store_checkpoint_truncate(s);
+	return r < 0 && r != -EBUSY ? -ECANCELED : r;
+}
+
+int
+store_wal_truncate(Store *s)
+{
+	return s ? store_checkpoint_truncate(s) : -EINVAL;
+}
+
+/* One row of an import, inside the transaction: 1 added, 1 changed, 0 unchanged (the edit
+ * changed no field: the history triggers wrote nothing). */
+static int
+store_import_row(Store *s, const StoreImportRow *row, const char *actor, int64_t now,
+                 bool *ret_added, const char **ret_field)
+{
+	StoreStaffIn add = row->in;
+	const StoreStaffIn *in = &add;
+	add.actor = actor; /* store_staff_add_txn() sets the history's actor from it */
+	StoreStaff cur;
+	int r = store_staff_by_id(s, in->matching_id, &cur);
+	if (r == -ENOENT) {
+		const char *unix_user = in->unix_user ? in->unix_user : in->matching_id;
+		/* A new person needs what staff add needs. */
+		if (!store_valid_text(in->name, true))
+			*ret_field = "name";
+		else if (!store_valid_text(in->affiliation, true))
+			*ret_field = "affiliation";
+		else if (!store_valid_text(in->nationality, true))
+			*ret_field = "nationality";
+		else if (!wire_valid_id(unix_user))
+			*ret_field = "unix_user";
+		if (*ret_field)
+			return -EINVAL;
+		if ((r = store_staff_add_txn(s, in, unix_user, now)) < 0)
+			return r;
+		*ret_added = true;
+		if (!row->pledge_date && !row->training_date)
+			return 1;
+	} else if (r < 0)
+		return r;
+	else if (!cur.active)
+		return -EPERM;
+	else if (in->unix_user && strcmp(in->unix_user, cur.unix_user) != 0)
+		return -EXDEV;
+	else
+		*ret_added = false;
+
+	int before = sqlite3_total_changes(s->db);
+	STMT(s, ST_STAFF_EDIT);
+	/* A new person's name and affiliation are already written: only the dates remain. */
+	bool edit = !*ret_added;
+	if ((r = store_bind_text(st, 1, in->matching_id)) < 0 ||
+	    (r = store_bind_text(st, 2, edit ? in->name : NULL)) < 0 ||
+	    (r = store_bind_text(st, 3, edit ? in->affiliation : NULL)) < 0 ||
+	    (r = store_bind_text(st, 4, edit ? in->expertise : NULL)) < 0 ||
+	    (r = store_bind_text(st, 5, edit ? in->track_record : NULL)) < 0 ||
+	    (r = row->pledge_date ? store_bind_int(st, 6, row->pledge_date) : 0) < 0 ||
+	    (r = row->training_date ? store_bind_int(st, 7, row->training_date) : 0) < 0 ||
+	    (r = store_bind_int(st, 8, now)) < 0 || (r = store_step_done(s, st, "import edit")) < 0)
+		return r;
+	/* total_changes counts the rows the history triggers inserted: one per field that
+	 * changed, on top of the UPDATE itself. */
+	return *ret_added ? 1 : sqlite3_total_changes(s->db) - before > 1;
+}
+
+/* The first field of a row that no person could have, or NULL. */
+static const char *
+store_import_bad_field(const StoreImportRow *row)
+{
+	const StoreStaffIn *in = &row->in;
+	if (!wire_valid_id(in->matching_id))
+		return "matching_id";
+	if (in->unix_user && !wire_valid_id(in->unix_user))
+		return "unix_user";
+	if (in->name && !store_valid_text(in->name, true))
+		return "name";
+	if (in->affiliation && !store_valid_text(in->affiliation, true))
+		return "affiliation";
+	if (!store_valid_text(in->expertise, false))
+		return "expertise";
+	if (!store_valid_text(in->track_record, false))
+		return "track_record";
+	if (in->nationality && !store_valid_text(in->nationality, true))
+		return "nationality";
+	if (row->pledge_date && !store_valid_date(row->pledge_date))
+		return "pledge_date";
+	if (row->training_date && !store_valid_date(row->training_date))
+		return "training_date";
+	return NULL;
+}
+
+static int
+store_import_txn(Store *s, const StoreImportRow *rows, size_t n, const char *actor, int64_t now,
+                 size_t *ret_added, size_t *ret_changed, size_t *ret_bad, const char **ret_field)
+{
+	int r = store_set_actor(s, actor);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		*ret_bad = i;
+		if ((*ret_field = store_import_bad_field(&rows[i])))
+			return -EINVAL;
+		bool added = false;
+		r = store_import_row(s, &rows[i], actor, now, &added, ret_field);
+		if (r < 0)
+			return r;
+		if (added)
+			(*ret_added)++;
+		else if (r > 0)
+			(*ret_changed)++;
+	}
+	return 0;
+}
+
+int
+store_staff_import(Store *s, const StoreImportRow *rows, size_t n, const char *actor, int64_t now,
+                   size_t *ret_added, size_t *ret_changed, size_t *ret_bad, const char **ret_field)
+{
+	if (!s || (!rows && n) || !ret_added || !ret_changed || !ret_bad || !ret_field)
+		return -EINVAL;
+	size_t added = 0, changed = 0, bad = 0;
+	const char *field = NULL;
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	r = store_end(s, store_import_txn(s, rows, n, actor, now, &added, &changed, &bad, &field));
+	if (r < 0) {
+		*ret_bad = bad;
+		*ret_field = field;
+		return r;
+	}
+	*ret_added = added;
+	*ret_changed = changed;
+	return 0;
+}
+
+int
+store_failures_ids_json(Store *s, int64_t since_usec, json_object **ret)
+{
+	if (!s || !ret)
+		return -EINVAL;
+	_cleanup_(store_json_putp) json_object *a = json_object_new_array();
+	if (!a)
+		return -ENOMEM;
+	ADHOC(s, "SELECT DISTINCT matching_id FROM failures WHERE at >= ?1 ORDER BY matching_id",
+	      "failures ids");
+	int r = store_bind_int(st, 1, since_usec);
+	if (r < 0)
+		return r;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((r = store_array_add(
+		         a, json_object_new_string((const char *)sqlite3_column_text(st, 0)))) < 0)
+			return r;
+	if (rc != SQLITE_DONE)
+		return store_fail(s->db, rc, "failures ids");
+	*ret = a;
+	a = NULL;
+	return 0;
+}

@@ -20,6 +20,7 @@
 #include "handlers.h"
 #include "interface.h"
 #include "reply.h"
+#include "roster.h"
 #include "store.h"
 #include "tickets.h"
 
@@ -299,4 +300,40 @@ login_method_list_sessions(Manager *m, Conn *c, json_object *params)
 	if (r < 0)
 		return reply_errno(c, r);
 	conn_reply(c, param_obj("sessions", arr), false);
+}
+
+/* DeleteFinger {matching_id, finger, force?} (admin; issue 13): one template erased as
+ * revocation erases it. The last finger of a person is kept unless force: without it the
+ * person could no longer log in, which is revocation's business. */
+void
+login_method_delete_finger(Manager *m, Conn *c, json_object *params)
+{
+	const char *mid = wire_str(params, "matching_id");
+	const char *finger = wire_str(params, "finger");
+	if (!wire_valid_id(mid))
+		return reply_invalid(c, "matching_id");
+	if (!valid_finger(finger))
+		return reply_invalid(c, "finger");
+	json_object *o = NULL;
+	int r = roster_finger_delete(m, conn_caller(c), mid, finger,
+	                             wire_bool(params, "force", false), &o);
+	if (r >= 0)
+		return (void)conn_reply(c, o, false);
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "matching_id", json_object_new_string(mid));
+	switch (r) {
+	case -ENOENT:
+		return (void)conn_error(c, WIRE_ERR_NOT_ON_ROSTER, p);
+	case -EPERM:
+		return (void)conn_error(c, WIRE_ERR_REVOKED, p);
+	case -ESRCH:
+		json_object_object_add(p, "finger", json_object_new_string(finger));
+		return (void)conn_error(c, WIRE_ERR_NOT_ENROLLED, p);
+	case -EMLINK:
+		json_object_object_add(p, "finger", json_object_new_string(finger));
+		return (void)conn_error(c, WIRE_ERR_LAST_FINGER, p);
+	default:
+		json_object_put(p);
+		return reply_errno(c, r);
+	}
 }

@@ -92,6 +92,22 @@ method_get_status(Manager *m, Conn *c, json_object *params)
 	conn_reply(c, o, false);
 }
 
+/* The interface definition (common/io.biogate.varlink); org.varlink.service's own is not
+ * served (clients know it). */
+static void
+method_get_interface_description(Manager *m, Conn *c, json_object *params)
+{
+	if (strcmp(wire_str(params, "interface"), BIOGATE_INTERFACE) != 0) {
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "interface",
+		                       json_object_new_string(wire_str(params, "interface")));
+		return (void)conn_error(c, WIRE_ERR_INTERFACE_NOT_FOUND, p);
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "description", json_object_new_string(interface_description));
+	conn_reply(c, o, false);
+}
+
 static const Method methods[] = {
 	{ &iface_get_info, PERM_ANYONE, method_get_info },
 	{ &iface_get_status, PERM_ANYONE, method_get_status },
@@ -131,6 +147,12 @@ static const Method methods[] = {
 	{ &iface_usb_allow, PERM_ADMIN, devices_method_allow },
 	{ &iface_usb_revoke, PERM_ADMIN, devices_method_revoke },
 	{ &iface_usb_list, PERM_ADMIN, devices_method_list },
+	{ &iface_get_interface_description, PERM_ANYONE, method_get_interface_description },
+	{ &iface_revoke_operator, PERM_ADMIN, staff_method_revoke_operator },
+	{ &iface_set_operator_role, PERM_ADMIN, staff_method_set_operator_role },
+	{ &iface_delete_finger, PERM_ADMIN, login_method_delete_finger },
+	{ &iface_import_staff, PERM_ADMIN, staff_method_import },
+	{ &iface_list_locked, PERM_ADMIN, staff_method_list_locked },
 };
 
 void

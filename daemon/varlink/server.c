@@ -8,6 +8,8 @@
  * daemon.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -535,6 +537,31 @@ conn_free(Conn *c)
 	free(c);
 }
 
+/* Who logged in, for the records (issue 13, item 6): the audit login uid the kernel keeps
+ * for the peer's process (set by pam_loginuid, inherited across sudo and su). Read right
+ * after SO_PEERCRED, while the peer is connected; (uid_t)-1 means no login set it. */
+static void
+server_read_loginuid(Peer *p)
+{
+	char path[64], buf[16];
+	snprintf(path, sizeof(path), "/proc/%d/loginuid", (int)p->pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	char *end = NULL;
+	errno = 0;
+	unsigned long v = strtoul(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n') || v >= (unsigned long)(uid_t)-1)
+		return;
+	p->loginuid = (uid_t)v;
+	p->has_loginuid = true;
+}
+
 static unsigned
 server_count_uid(const Server *s, uid_t uid)
 {
@@ -580,6 +607,7 @@ server_on_accept(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 		close(cfd);
 		return 0;
 	}
+	server_read_loginuid(&peer);
 
 	if (s->n_conns >= m->config.max_connections ||
 	    server_count_uid(s, peer.uid) >= m->config.max_connections_per_uid) {
