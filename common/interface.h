@@ -73,7 +73,7 @@
 #define WIRE_ERR_CANNOT_LOCK "io.biogate.CannotLock" /* Lock where nothing can lock */
 /* A fleet terminal that cannot reach the center and whose offline rules refuse the login. */
 #define WIRE_ERR_CENTER_UNREACHABLE "io.biogate.CenterUnreachable"
-#define WIRE_ERR_LAST_FINGER "io.biogate.LastFinger" /* DeleteFinger of the last one */
+#define WIRE_ERR_LAST_FINGER        "io.biogate.LastFinger" /* DeleteFinger of the last one */
 
 typedef struct InterfaceMethod {
 	const char *name;
