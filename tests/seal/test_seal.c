@@ -429,6 +429,22 @@ migrate(void)
 	free(db);
 }
 
+/* BIOGATE_SEAL_CORPUS=DIR: the fuzzer's seeds (key list, NUL, export) from this run. */
+static void
+corpus_write(const char *name, const char *keys, const char *text, size_t n)
+{
+	const char *dir = getenv("BIOGATE_SEAL_CORPUS");
+	if (!dir)
+		return;
+	char *p = NULL;
+	REQUIRE(asprintf(&p, "%s/%s", dir, name) >= 0);
+	FILE *f = fopen(p, "wb");
+	REQUIRE(f);
+	REQUIRE(fwrite(keys, 1, strlen(keys) + 1, f) == strlen(keys) + 1);
+	REQUIRE(fwrite(text, 1, n, f) == n && fclose(f) == 0);
+	free(p);
+}
+
 /* The export file itself cut short or edited, with the trail intact. */
 static void
 export_cases(void)
@@ -443,6 +459,13 @@ export_cases(void)
 	size_t n = 0;
 	char *text = (char *)slurp(xp, &n);
 	REQUIRE(text);
+	size_t kn = 0;
+	char *kp = path_in("keys.txt");
+	char *keys = (char *)slurp(kp, &kn);
+	REQUIRE(keys);
+	free(kp);
+	corpus_write("sealed-ok", keys, text, n);
+	corpus_write("sealed-no-keys", "", text, n);
 	SealVerdict v;
 	CHECK(seal_verify(city_keys, text, n, &v) == 0);
 	CHECK(strcmp(v.problem, "ok") == 0 && v.records == 40 && v.checkpoints == 4 &&
@@ -454,6 +477,7 @@ export_cases(void)
 	/* Cut after record 30 (the file ends there). */
 	char *cut = strstr(text, "{\"seq\":31,");
 	REQUIRE(cut);
+	corpus_write("sealed-cut", keys, text, (size_t)(cut - text));
 	CHECK(seal_verify(city_keys, text, (size_t)(cut - text), &v) == 0);
 	CHECK(strcmp(v.problem, "truncated") == 0 && v.first_bad_seq == 31);
 	/* A record's text changed in the file. */
@@ -461,6 +485,7 @@ export_cases(void)
 	char *m = strstr(edit, "M0012");
 	REQUIRE(m);
 	m[4] = '9';
+	corpus_write("sealed-edit", keys, edit, n);
 	CHECK(seal_verify(city_keys, edit, n, &v) == 0);
 	CHECK(strcmp(v.problem, "bad-hash") == 0 && v.first_bad_seq == 12);
 	free(edit);
@@ -487,6 +512,7 @@ export_cases(void)
 	CHECK(seal_verify(other, text, n, &v) == 0);
 	CHECK(strcmp(v.problem, "bad-checkpoint") == 0 && v.first_bad_seq == 1);
 	seal_keys_free(other);
+	free(keys);
 	free(text);
 	free(xp);
 }
