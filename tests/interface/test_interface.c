@@ -21,7 +21,7 @@ static int failures;
 int
 main(void)
 {
-	CHECK(interface_n_methods == 38);
+	CHECK(interface_n_methods == 39);
 	for (size_t i = 0; i < interface_n_methods; i++) {
 		const InterfaceMethod *m = interface_methods[i];
 		CHECK(strncmp(m->name, BIOGATE_INTERFACE ".", strlen(BIOGATE_INTERFACE) + 1) == 0 ||
