@@ -228,6 +228,14 @@ make_base(void)
 		fprintf(stderr,
 		        "base: %s at %" PRId64 ", checkpoints %" PRId64 ", unsealed %" PRId64 "\n",
 		        audit_problem_name(v.problem), v.first_bad_seq, v.checkpoints, v.unsealed);
+	/* The monthly report's question: the checkpoints made in a range, all verified. */
+	AuditSealsResult sr = { 0 };
+	CHECK(audit_seals_check(a, AT(DAY0, 0), AT(DAY0 + 3, 0), &sr) == 0);
+	CHECK(sr.checkpoints == 4 && sr.verified == 4 && sr.first_bad_seq == 0);
+	CHECK(audit_seals_check(a, AT(DAY0 + 1, 0), AT(DAY0 + 2, 0), &sr) == 0);
+	CHECK(sr.checkpoints == 2 && sr.verified == 2);
+	CHECK(audit_seals_check(a, AT(DAY0 + 5, 0), AT(DAY0 + 6, 0), &sr) == 0);
+	CHECK(sr.checkpoints == 0 && sr.verified == 0);
 	audit_close(a);
 
 	/* Past epochs' private keys are gone: rows, and bytes in the file and its WAL. */
@@ -528,6 +536,18 @@ main(void)
 	tamper_case("none", "SELECT 1", AUDIT_OK, 0, "ok", 0);
 	tamper_case("edit", "UPDATE records SET terminal = 'counter-02' WHERE seq = 7",
 	            AUDIT_BAD_MAC, 7, "bad-hash", 7);
+	/* The report of DAY0+1 sees its checkpoints fail once a record of DAY0+1 changed. */
+	{
+		char *db = tamper("report", "UPDATE records SET reason = 'x' WHERE seq = 25");
+		Audit *a = open_audit(db);
+		AuditSealsResult sr = { 0 };
+		CHECK(audit_seals_check(a, AT(DAY0 + 1, 0), AT(DAY0 + 2, 0), &sr) == 0);
+		CHECK(sr.checkpoints == 2 && sr.verified == 1 && sr.first_bad_seq == 30);
+		CHECK(audit_seals_check(a, AT(DAY0, 0), AT(DAY0 + 1, 0), &sr) == 0);
+		CHECK(sr.checkpoints == 1 && sr.verified == 1);
+		audit_close(a);
+		free(db);
+	}
 	tamper_case("delete", "DELETE FROM records WHERE seq = 5", AUDIT_GAP, 5, "gap", 5);
 	tamper_case("swap",
 	            "UPDATE records SET seq = -8 WHERE seq = 8;"
