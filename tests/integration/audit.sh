@@ -269,6 +269,17 @@ sed '0,/"action":"authorize.search"/s//"action":"authorize.searcH"/' "$T/x.seale
 check "offline verify of an edited export: exit 1" [ $? = 1 ]
 check "offline verify of an edited export: bad-hash at the record" \
 	sh -c "grep -qx 'broken: bad-hash' '$T/ov2.out' && grep -q 'broken at record $ALLOW:' '$T/ov2.out'"
+# One key of the list changed (its last hex digit): the fingerprint no longer matches.
+"$PY" -c 'import sys
+lines = open(sys.argv[1]).read().split("\n")
+k = lines[3]
+lines[3] = k[:-1] + ("1" if k[-1] != "1" else "2")
+open(sys.argv[2], "w").write("\n".join(lines))' "$T/keys.txt" "$T/keys.bad"
+"$AVERIFY" "$T/x.sealed" --keys "$T/keys.bad" >/dev/null 2>"$T/ov3.err"
+rc=$?
+check "offline verify with a changed key list: exit 2" [ $rc = 2 ]
+check "offline verify with a changed key list: says the fingerprint does not match" \
+	grep -q "fingerprint does not match" "$T/ov3.err"
 stop_daemon
 
 it_done
