@@ -2281,19 +2281,43 @@ audit_seal_at(Audit *a, int64_t now_usec)
 	if (r < 0)
 		return r;
 	int64_t now = sealfmt_epoch(now_usec), sealed = a->sealed_seq, destroyed = 0;
+	bool nokey = false;
 	r = audit_exec(a, AS_BEGIN_IMMEDIATE, "begin");
-	/* An epoch is over: what it wrote is sealed with its own key (the newest past key still
-	 * held: the daemon may have been down at midnight), then every past key is destroyed. */
+	/* What is not sealed yet is sealed with the key of the day its first record was
+	 * written (or the newest held before it): a checkpoint may vouch only for records of
+	 * its own day or later, which is what a verifier holds it to. Normally that is today's
+	 * key, or at midnight the ending day's; after the daemon was down for days, the day it
+	 * stopped on, whose key no seal has destroyed yet. */
 	if (r >= 0 && a->last_seq > sealed) {
-		r = audit_seal_with_held(a,
-		                         "SELECT epoch, private FROM seal_private WHERE epoch < ?1 "
-		                         "ORDER BY epoch DESC LIMIT 1",
-		                         now, now_usec);
+		int64_t t = INT64_MIN, first = now;
+		r = audit_sql_int(a, "SELECT time FROM records WHERE seq > ?1 ORDER BY seq LIMIT 1",
+		                  sealed, &t);
+		if (r == -ENOENT)
+			r = 0;
+		else if (r >= 0 && t != INT64_MIN && sealfmt_epoch(t) < now)
+			first = sealfmt_epoch(t);
+		if (r >= 0)
+			r = audit_seal_with_held(
+			    a,
+			    "SELECT epoch, private FROM seal_private WHERE epoch "
+			    "<= ?1 ORDER BY epoch DESC LIMIT 1",
+			    first, now_usec);
+		/* Records from before every key held (a trail older than its seals): the oldest
+		 * key held up to today seals them. */
+		if (r == -ENOKEY)
+			r = audit_seal_with_held(
+			    a,
+			    "SELECT epoch, private FROM seal_private WHERE epoch "
+			    "<= ?1 ORDER BY epoch LIMIT 1",
+			    now, now_usec);
 		if (r >= 0)
 			sealed = a->last_seq;
-		else if (r == -ENOKEY)
+		else if (r == -ENOKEY) {
+			nokey = true;
 			r = 0;
+		}
 	}
+	/* Then every past day's key is destroyed. */
 	if (r >= 0) {
 		sqlite3_stmt *st = NULL;
 		int rc = sqlite3_prepare_v2(a->db, "DELETE FROM seal_private WHERE epoch < ?1", -1,
@@ -2307,17 +2331,6 @@ audit_seal_at(Audit *a, int64_t now_usec)
 		else
 			r = audit_fail(a->db, rc, "destroy key");
 		sqlite3_finalize(st);
-	}
-	bool nokey = false;
-	if (r >= 0 && a->last_seq > sealed) {
-		r = audit_seal_with_held(
-		    a, "SELECT epoch, private FROM seal_private WHERE epoch = ?1", now, now_usec);
-		if (r >= 0)
-			sealed = a->last_seq;
-		else if (r == -ENOKEY) {
-			nokey = true;
-			r = 0;
-		}
 	}
 	if (r >= 0)
 		r = audit_exec(a, AS_COMMIT, "commit");

@@ -187,11 +187,11 @@ uint64_t audit_disk_full_events(const Audit *a);
 #define AUDIT_SEAL_KEYS_BATCH     366
 #define AUDIT_SEAL_KEYS_MIN_AHEAD 30
 
-/* Makes keys up to the horizon (a record per batch), seals what is committed with the current
- * epoch's key (past epochs: first with the newest past key still held, which is then
- * destroyed with the others). The daemon calls it from its timers; tests call it directly.
- * 0, -ENOKEY when no key of this epoch is held (the clock went back, or set-up is gone), or
- * -errno. */
+/* Makes keys up to the horizon (a record per batch after the first), seals what is committed
+ * with the key of the day its first unsealed record was written (or the newest held before
+ * it), then destroys every past day's private key. The daemon calls it from its timer, every
+ * 10,000 records and at its stop; tests call it directly. 0, -ENOKEY when no usable key is
+ * held (the clock went back), or -errno. */
 int audit_seal(Audit *a);
 /* As audit_seal, at a given time (tests: the end of an epoch without waiting a day). */
 int audit_seal_at(Audit *a, int64_t now_usec);

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
@@ -148,10 +149,10 @@ static char *base_db;
 
 /* The trail every case starts from: 40 records over days DAY0..DAY0+2.
  *   1-10 on DAY0, sealed at noon with DAY0's key (checkpoint at 10);
- *   11-20 on DAY0+1, sealed at its first seal with DAY0's key still held (the daemon was down
- *     at midnight), which is then destroyed (checkpoint at 20);
+ *   11-20 on DAY0+1, sealed at the first seal of DAY0+1 (the daemon was down at midnight),
+ *     with DAY0+1's key; DAY0's key is destroyed then (checkpoint at 20);
  *   21-30 on DAY0+1, sealed with DAY0+1's key (checkpoint at 30);
- *   31-35 on DAY0+2, sealed with DAY0+1's key at the next seal, which destroys it (35);
+ *   31-35 on DAY0+2, sealed with DAY0+2's key at the next seal, which destroys DAY0+1's (35);
  *   36-40 on DAY0+2, not sealed yet. */
 static void
 make_base(void)
@@ -309,6 +310,65 @@ tamper_case(const char *name, const char *stmt, AuditProblem want, int64_t want_
 {
 	char *db = tamper(name, stmt);
 	expect(db, name, want, want_seq, want_offline, want_offline_seq);
+	free(db);
+}
+
+/* Fewer than 30 days of keys left: 366 more, recorded, and the list grows (the city takes
+ * it again). The daemon was down from DAY0+2 to DAY0+371: the records of DAY0+2 left unsealed
+ * are sealed with DAY0+2's key, still held, not with today's (which would fail them). */
+static void
+extend_keys(void)
+{
+	char *db = tamper("extend", "SELECT 1");
+	Audit *a = open_audit(db);
+	append_at(a, AT(DAY0 + 371, 0), 41, "counter-01");
+	REQUIRE(audit_flush(a) == 0);
+	CHECK(audit_seal_at(a, AT(DAY0 + 371, 1)) == 0);
+	char *text = NULL, fp[65];
+	REQUIRE(audit_seal_keys_text(a, &text, fp) == 0);
+	CHECK(strstr(text, "\nkey 20399 ") && strstr(text, "\nkey 20400 ") &&
+	      strstr(text, "\nkey 20736 ") && !strstr(text, "\nkey 20737 "));
+	AuditFilter f = { .action = "audit.seal-keys" };
+	json_object *arr = NULL;
+	CHECK(audit_query_json(a, &f, &arr) == 0);
+	CHECK(arr && json_object_array_length(arr) == 1);
+	if (arr && json_object_array_length(arr) == 1) {
+		json_object *r = json_object_array_get_idx(arr, 0), *d = NULL;
+		CHECK(json_object_object_get_ex(r, "detail", &d) &&
+		      strstr(json_object_get_string(d), fp) &&
+		      strstr(json_object_get_string(d), "\"from_epoch\":20400"));
+	}
+	json_object_put(arr);
+	AuditVerifyResult v = { 0 };
+	CHECK(audit_verify(a, &v) == 0 && v.problem == AUDIT_OK && v.checkpoints == 5 &&
+	      v.unsealed == 0);
+	if (v.problem != AUDIT_OK || v.checkpoints != 5 || v.unsealed != 0)
+		fprintf(stderr,
+		        "extend: %s at %" PRId64 ", checkpoints %" PRId64 ", unsealed %" PRId64
+		        "\n",
+		        audit_problem_name(v.problem), v.first_bad_seq, v.checkpoints, v.unsealed);
+	char *xp = NULL;
+	REQUIRE(asprintf(&xp, "%s.export", db) >= 0);
+	FILE *f2 = fopen(xp, "w");
+	REQUIRE(f2);
+	CHECK(audit_export_sealed(a, 0, 0, fileno(f2)) == 0);
+	fclose(f2);
+	audit_close(a);
+	size_t n = 0;
+	char *ex = (char *)slurp(xp, &n);
+	REQUIRE(ex);
+	SealKeys *nk = NULL;
+	const char *msg = NULL;
+	REQUIRE(seal_keys_parse(text, strlen(text), &nk, &msg) == 0);
+	SealVerdict sv;
+	CHECK(seal_verify(nk, ex, n, &sv) == 0 && strcmp(sv.problem, "ok") == 0);
+	if (strcmp(sv.problem, "ok") != 0)
+		fprintf(stderr, "extend offline: %s at %" PRId64 ": %s\n", sv.problem,
+		        sv.first_bad_seq, sv.message);
+	seal_keys_free(nk);
+	free(ex);
+	free(xp);
+	free(text);
 	free(db);
 }
 
@@ -569,6 +629,7 @@ main(void)
 	/* A past epoch's checkpoints removed: its records are sealed only by a later key. */
 	tamper_case("drop-checkpoints", "DELETE FROM checkpoints WHERE seq <= 20", AUDIT_UNSEALED,
 	            1, "unsealed", 1);
+	extend_keys();
 	forge_checkpoint();
 	reseal(false);
 	reseal(true);

@@ -209,6 +209,7 @@ typedef struct SealCk {
 	int64_t seq, epoch, time;
 	uint8_t hash[SEAL_HASH_LEN];
 	bool sig_ok;
+	bool key_known; /* the list has a key for its epoch */
 } SealCk;
 
 typedef struct SealState {
@@ -376,6 +377,7 @@ seal_checkpoint(SealState *s, json_object *c, int64_t lineno, SealVerdict *v)
 	uint8_t msg[SEAL_MSG_MAX];
 	size_t n =
 	    sealfmt_checkpoint_msg(msg, json_object_get_string(t), epoch, seq, hash, time_usec);
+	k->key_known = key != NULL;
 	if (key && n > 0) {
 		EVP_PKEY *pk =
 		    EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, key->pub, SEAL_PUBKEY_LEN);
@@ -432,8 +434,12 @@ seal_walk(SealState *s, SealVerdict *v)
 				          k->sig_ok
 				              ? "the checkpoint does not match the records before "
 				                "it: they were rewritten"
-				              : "the checkpoint's signature does not verify under "
-				                "its epoch's public key: it was forged");
+				          : k->key_known
+				              ? "the checkpoint's signature does not verify under "
+				                "its epoch's public key: it was forged"
+				              : "the key list has no key for the checkpoint's day: "
+				                "take the terminal's newer list (and check its "
+				                "fingerprint), or the checkpoint is forged");
 				v->checkpoint_seq = seq;
 				return;
 			}
