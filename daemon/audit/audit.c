@@ -2803,6 +2803,41 @@ audit_export_sealed_window(AuditExport *x, size_t want)
 	return r >= 0 ? x->pend.r : r;
 }
 
+/* The first seq whose time is >= t (last_seq + 1 when none), by bisection over the seq
+ * index: the trail is in time order as the clock gives it, and a range found this way never
+ * reads the whole trail (a month out of seven years) in the daemon's loop. A clock that
+ * stepped back blurs the boundary by the records of the step, which changes only where the
+ * export begins, not what it proves. */
+static int
+audit_seq_from_time(Audit *a, int64_t t, int64_t *ret)
+{
+	int64_t lo = 1, hi = a->last_seq + 1;
+	while (lo < hi) {
+		int64_t mid = lo + (hi - lo) / 2, tm = INT64_MIN, seq = INT64_MIN;
+		sqlite3_stmt *st = NULL;
+		int rc = sqlite3_prepare_v2(
+		    a->db, "SELECT seq, time FROM records WHERE seq >= ?1 ORDER BY seq LIMIT 1", -1,
+		    &st, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(st, 1, mid);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			seq = sqlite3_column_int64(st, 0);
+			tm = sqlite3_column_int64(st, 1);
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return audit_fail(a->db, rc, "export");
+		if (rc == SQLITE_DONE || tm >= t)
+			hi = mid;
+		else
+			lo = (seq > mid ? seq : mid) + 1;
+	}
+	*ret = lo;
+	return 0;
+}
+
 int
 audit_export_sealed_begin(Audit *a, int64_t since_usec, int64_t until_usec, AuditExport **ret)
 {
@@ -2810,17 +2845,14 @@ audit_export_sealed_begin(Audit *a, int64_t since_usec, int64_t until_usec, Audi
 		return -EINVAL;
 	int64_t first = 1, last = a->last_seq, v = INT64_MIN;
 	int r = 0;
-	if (since_usec > 0) {
-		r = audit_sql_int(a, "SELECT min(seq) FROM records WHERE time >= ?1", since_usec,
-		                  &v);
-		first = r >= 0 && v != INT64_MIN ? v : a->last_seq + 1;
-	}
+	if (since_usec > 0)
+		r = audit_seq_from_time(a, since_usec, &first);
 	if (r >= 0 && until_usec > 0) {
 		/* On to the first checkpoint at or after the range's last record, so that every
 		 * record exported is sealed (when one has been made). */
-		r = audit_sql_int(a, "SELECT max(seq) FROM records WHERE time < ?1", until_usec,
-		                  &v);
-		int64_t l = r >= 0 && v != INT64_MIN ? v : 0;
+		int64_t after = 0;
+		r = audit_seq_from_time(a, until_usec, &after);
+		int64_t l = after - 1;
 		if (r >= 0 && l >= first) {
 			r = audit_sql_int(a, "SELECT min(seq) FROM checkpoints WHERE seq >= ?1", l,
 			                  &v);

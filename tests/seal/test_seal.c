@@ -580,6 +580,42 @@ export_cases(void)
 	CHECK(seal_verify(other, text, n, &v) == 0);
 	CHECK(strcmp(v.problem, "bad-checkpoint") == 0 && v.first_bad_seq == 1);
 	seal_keys_free(other);
+
+	/* A day's export: the records of DAY0+1 (11-30), ending at the checkpoint at 30; and a
+	 * range ending mid-day runs on to the next checkpoint (20). */
+	static const struct {
+		int64_t since, until, first, last, checkpoints;
+	} ranges[] = {
+		{ AT(DAY0 + 1, 0), AT(DAY0 + 2, 0), 11, 30, 2 },
+		{ AT(DAY0 + 1, 0), AT(DAY0 + 1, 1), 11, 20, 1 },
+		/* Until 14 (record 14 is at +14 us): on to 20. */
+		{ AT(DAY0, 0), AT(DAY0 + 1, 0) + 15, 1, 20, 2 },
+		{ AT(DAY0 + 2, 1), 0, 36, 40, 0 },
+		{ AT(DAY0 + 9, 0), 0, 41, 40, 0 },
+	};
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		Audit *ra = open_audit(base_db);
+		char *rp = path_in("range.export");
+		FILE *rf = fopen(rp, "w");
+		REQUIRE(rf);
+		CHECK(audit_export_sealed(ra, ranges[i].since, ranges[i].until, fileno(rf)) == 0);
+		fclose(rf);
+		audit_close(ra);
+		size_t rn = 0;
+		char *rt = (char *)slurp(rp, &rn);
+		REQUIRE(rt);
+		CHECK(seal_verify(city_keys, rt, rn, &v) == 0);
+		if (strcmp(v.problem, "ok") != 0 || v.first_seq != ranges[i].first ||
+		    v.last_seq != ranges[i].last || v.checkpoints != ranges[i].checkpoints) {
+			fprintf(stderr,
+			        "range %zu: %s (%s), %" PRId64 "..%" PRId64 ", %" PRId64
+			        " checkpoints\n",
+			        i, v.problem, v.message, v.first_seq, v.last_seq, v.checkpoints);
+			failures++;
+		}
+		free(rt);
+		free(rp);
+	}
 	free(keys);
 	free(text);
 	free(xp);
