@@ -277,7 +277,6 @@ struct Audit {
 	uint8_t last_hash[SEAL_HASH_LEN];
 	EVP_MD *sha256;
 	int64_t sealed_seq;
-	uint64_t sealed_mono_usec;
 	sd_event_source *seal_timer;
 	bool seal_warned;
 	char terminal[SEAL_TERMINAL_MAX + 1];
@@ -2339,7 +2338,6 @@ audit_seal_at(Audit *a, int64_t now_usec)
 		return r;
 	}
 	a->sealed_seq = sealed;
-	a->sealed_mono_usec = audit_mono_usec();
 	/* The deleted key's bytes may still be in WAL frames: fold them in and cut the WAL. */
 	if (destroyed > 0)
 		(void)audit_checkpoint(a);
