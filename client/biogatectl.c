@@ -46,7 +46,7 @@ static const CtlVerb *const verbs[] = {
 	&ctl_verb_lock,
 	&ctl_verb_logoff,
 	&ctl_verb_audit_verify, &ctl_verb_audit_list, &ctl_verb_audit_export,
-	&ctl_verb_audit_search_key,
+	&ctl_verb_audit_search_key, &ctl_verb_audit_keys,
 	&ctl_verb_disposal_plan, &ctl_verb_disposal_approve, &ctl_verb_disposal_execute,
 	&ctl_verb_disposal_report,
 	&ctl_verb_room_enter, &ctl_verb_room_leave, &ctl_verb_room_list,

@@ -35,6 +35,7 @@ extern const CtlVerb ctl_verb_audit_verify;
 extern const CtlVerb ctl_verb_audit_list;
 extern const CtlVerb ctl_verb_audit_export;
 extern const CtlVerb ctl_verb_audit_search_key;
+extern const CtlVerb ctl_verb_audit_keys;
 extern const CtlVerb ctl_verb_disposal_plan;
 extern const CtlVerb ctl_verb_disposal_approve;
 extern const CtlVerb ctl_verb_disposal_execute;

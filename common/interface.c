@@ -227,6 +227,8 @@ const InterfaceMethod iface_audit_export = { BIOGATE_METHOD_AUDIT_EXPORT,
 	                                     FIELDS(audit_export_fields) };
 const InterfaceMethod iface_audit_search_key = { BIOGATE_METHOD_AUDIT_SEARCH_KEY,
 	                                         FIELDS(audit_search_key_fields) };
+/* The seals' public key list (what the city writes down; no secret). */
+const InterfaceMethod iface_audit_keys = { BIOGATE_METHOD_AUDIT_KEYS, NO_FIELDS };
 const InterfaceMethod iface_room_enter = { BIOGATE_METHOD_ROOM_ENTER, FIELDS(room_enter_fields) };
 const InterfaceMethod iface_room_leave = { BIOGATE_METHOD_ROOM_LEAVE, FIELDS(room_leave_fields) };
 const InterfaceMethod iface_room_list = { BIOGATE_METHOD_ROOM_LIST, FIELDS(room_list_fields) };
@@ -280,6 +282,7 @@ const InterfaceMethod *const interface_methods[] = {
 	&iface_audit_list,
 	&iface_audit_export,
 	&iface_audit_search_key,
+	&iface_audit_keys,
 	&iface_room_enter,
 	&iface_room_leave,
 	&iface_room_list,

@@ -52,6 +52,7 @@
 #define BIOGATE_METHOD_AUDIT_LIST        "io.biogate.AuditList"
 #define BIOGATE_METHOD_AUDIT_EXPORT      "io.biogate.AuditExport"
 #define BIOGATE_METHOD_AUDIT_SEARCH_KEY  "io.biogate.AuditSearchKey"
+#define BIOGATE_METHOD_AUDIT_KEYS        "io.biogate.AuditKeys"
 #define BIOGATE_METHOD_ROOM_ENTER        "io.biogate.RoomEnter"
 #define BIOGATE_METHOD_ROOM_LEAVE        "io.biogate.RoomLeave"
 #define BIOGATE_METHOD_ROOM_LIST         "io.biogate.RoomList"
@@ -112,6 +113,7 @@ extern const InterfaceMethod iface_audit_verify;
 extern const InterfaceMethod iface_audit_list;
 extern const InterfaceMethod iface_audit_export;
 extern const InterfaceMethod iface_audit_search_key;
+extern const InterfaceMethod iface_audit_keys;
 extern const InterfaceMethod iface_room_enter;
 extern const InterfaceMethod iface_room_leave;
 extern const InterfaceMethod iface_room_list;

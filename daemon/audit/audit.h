@@ -80,6 +80,11 @@ typedef enum AuditProblem {
 	AUDIT_OUT_OF_ORDER, /* sequence numbers not increasing by one (reordered, inserted) */
 	AUDIT_TRUNCATED,    /* the head names a later record than the last one present */
 	AUDIT_BAD_HEAD,     /* the head's own MAC does not verify */
+	/* ---- seals ---- */
+	AUDIT_BAD_HASH,       /* a record's stored h(n) is not the keyless chain's */
+	AUDIT_BAD_CHECKPOINT, /* a checkpoint's signature or its h(seq) does not verify */
+	AUDIT_UNSEALED,       /* a record of a past epoch with no checkpoint of its epoch (or an
+	                       * earlier one) covering it: the past re-sealed with a later key */
 } AuditProblem;
 
 typedef struct AuditVerifyResult {
@@ -88,6 +93,12 @@ typedef struct AuditVerifyResult {
 	 * seq the head promises but is absent; BAD_HEAD the last seq present (1 when none). */
 	int64_t first_bad_seq;
 	int64_t records; /* records checked */
+	/* Seals: checkpoints verified (signature and h(seq)); the checkpoint that failed
+	 * (BAD_CHECKPOINT: first_bad_seq is then the first record after the last good one);
+	 * records after the newest checkpoint (not sealed yet). */
+	int64_t checkpoints;
+	int64_t checkpoint_seq;
+	int64_t unsealed;
 } AuditVerifyResult;
 
 const char *audit_problem_name(AuditProblem p);
@@ -171,3 +182,45 @@ uint64_t audit_disk_full_events(const Audit *a);
 int64_t audit_last_seq(const Audit *a);
 typedef int (*AuditRowFn)(int64_t seq, const AuditRecord *rec, const uint8_t *mac, void *userdata);
 int audit_read_after(Audit *a, int64_t after, size_t max, AuditRowFn fn, void *userdata);
+
+/* ---- seals: the keyless hash chain and signed checkpoints (sealfmt.h) ---- */
+
+/* A checkpoint every 10,000 records, every 15 minutes when anything is new, at each epoch's
+ * end (the key is then destroyed) and at the daemon's stop. Keys are made for 400 epochs
+ * (UTC days) ahead at set-up and 366 more whenever fewer than 30 are left; each batch is
+ * recorded ("audit.seal-keys", with the list's fingerprint) and must be exported again. */
+#define AUDIT_SEAL_EVERY_RECORDS  10000
+#define AUDIT_SEAL_EVERY_USEC     (15LL * 60 * 1000000)
+#define AUDIT_SEAL_KEYS_FIRST     400
+#define AUDIT_SEAL_KEYS_BATCH     366
+#define AUDIT_SEAL_KEYS_MIN_AHEAD 30
+
+/* Makes keys up to the horizon (a record per batch after the first), seals what is committed
+ * with the key of the day its first unsealed record was written (or the newest held before
+ * it), then destroys every past day's private key. The daemon calls it from its timer, every
+ * 10,000 records and at its stop; tests call it directly. 0, -ENOKEY when no usable key is
+ * held (the clock went back), or -errno. */
+int audit_seal(Audit *a);
+/* As audit_seal, at a given time (tests: the end of an epoch without waiting a day). */
+int audit_seal_at(Audit *a, int64_t now_usec);
+/* The public key list as text (SEAL_KEYS_MAGIC, terminal, one "key EPOCH HEX" line per epoch,
+ * then "fingerprint HEX" over all lines before it); *ret_text is malloc'd. */
+int audit_seal_keys_text(Audit *a, char **ret_text, char ret_fingerprint[static 65]);
+
+typedef struct AuditSealsResult {
+	int64_t checkpoints; /* made in [since, until) */
+	int64_t verified;    /* of those, signature and h(seq) verified */
+	int64_t first_bad_seq;
+} AuditSealsResult;
+/* The checkpoints made in [since, until): each signature checked against the epoch's public
+ * key and each h(seq) against the chain recomputed from the records (from the checkpoint
+ * before the range on). For the monthly report. */
+int audit_seals_check(Audit *a, int64_t since_usec, int64_t until_usec, AuditSealsResult *ret);
+
+/* The sealed export: records [first seq with time >= since, up to the first checkpoint at or
+ * after the last record before until] as JSON Lines with their h(n) and MAC, with an opening
+ * line (SEAL_EXPORT_MAGIC, range, h before the range), the checkpoints in the range and a
+ * closing line. What biogate-audit-verify reads. Stepped like audit_export_begin. */
+int audit_export_sealed_begin(Audit *a, int64_t since_usec, int64_t until_usec, AuditExport **ret);
+/* The same, in one go, to fd (tests, benchmarks, offline tools). */
+int audit_export_sealed(Audit *a, int64_t since_usec, int64_t until_usec, int fd);

@@ -112,7 +112,8 @@ trail_verify(Manager *m, Caller *c, AuditVerifyResult *ret, json_object **ret_re
 		incidents_note(m->incidents, INCIDENT_AUDIT_TAMPERED, NULL, NULL, situation);
 	}
 	if (v.problem == AUDIT_BAD_MAC || v.problem == AUDIT_OUT_OF_ORDER ||
-	    v.problem == AUDIT_BAD_HEAD)
+	    v.problem == AUDIT_BAD_HEAD || v.problem == AUDIT_BAD_HASH ||
+	    v.problem == AUDIT_UNSEALED)
 		*ret_record = audit_record_at(m, v.first_bad_seq);
 	*ret = v;
 	return 0;
@@ -146,10 +147,10 @@ trail_export(Manager *m, const AuditFilter *f, bool csv, AuditExport **ret)
 }
 
 void
-trail_exported(Manager *m, Caller *c, const AuditFilter *f, bool csv, const char *actor,
+trail_exported(Manager *m, Caller *c, const AuditFilter *f, const char *format, const char *actor,
                json_object *people)
 {
-	char *detail = audit_filter_detail(m, c, f, csv ? "csv" : "jsonl");
+	char *detail = audit_filter_detail(m, c, f, format);
 	json_object *d = json_tokener_parse(detail ? detail : "{}");
 	if (d && json_object_is_type(d, json_type_object)) {
 		json_object_object_add(d, "by", json_object_new_string(actor));
@@ -159,6 +160,28 @@ trail_exported(Manager *m, Caller *c, const AuditFilter *f, bool csv, const char
 	             d ? json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN) : detail);
 	json_object_put(d);
 	free(detail);
+}
+
+int
+trail_export_sealed(Manager *m, const AuditFilter *f, AuditExport **ret)
+{
+	int r = audit_export_sealed_begin(m->audit, f->since_usec, f->until_usec, ret);
+	if (r < 0)
+		return log_error_errno(r, "Sealed audit export failed: %m");
+	return 0;
+}
+
+int
+trail_keys(Manager *m, Caller *c, char **ret_text, char ret_fingerprint[static 65])
+{
+	int r = audit_seal_keys_text(m->audit, ret_text, ret_fingerprint);
+	if (r < 0)
+		return log_error_errno(r, "The audit trail's public keys could not be read: %m");
+	char detail[160];
+	snprintf(detail, sizeof(detail), "{\"by_uid\":%u,\"fingerprint\":\"%s\"}",
+	         (unsigned)c->peer.uid, ret_fingerprint);
+	record_admin(m, c, "audit.keys-export", detail);
+	return 0;
 }
 
 /* The fields of a record that say when, where and by whom: not the detail or the HMAC. */

@@ -57,6 +57,7 @@ void audit_method_verify(Manager *m, Conn *c, json_object *params);
 void audit_method_list(Manager *m, Conn *c, json_object *params);
 void audit_method_export(Manager *m, Conn *c, json_object *params);
 void audit_method_search_key(Manager *m, Conn *c, json_object *params);
+void audit_method_keys(Manager *m, Conn *c, json_object *params);
 /* devices-methods.c */
 void devices_method_allow(Manager *m, Conn *c, json_object *params);
 void devices_method_revoke(Manager *m, Conn *c, json_object *params);

@@ -140,6 +140,7 @@ static const Method methods[] = {
 	{ &iface_audit_list, PERM_ADMIN, audit_method_list },
 	{ &iface_audit_export, PERM_ADMIN, audit_method_export },
 	{ &iface_audit_search_key, PERM_ADMIN, audit_method_search_key },
+	{ &iface_audit_keys, PERM_ADMIN, audit_method_keys },
 	{ &iface_room_enter, PERM_ADMIN_OR_SESSION, room_method_enter },
 	{ &iface_room_leave, PERM_ADMIN_OR_SESSION, room_method_leave },
 	{ &iface_room_list, PERM_ADMIN, room_method_list },

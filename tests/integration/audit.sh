@@ -10,9 +10,12 @@
 # append-only triggers dropped) is named by `audit verify` at the right record, while the
 # daemon keeps serving.
 #
-# usage: audit.sh BIOGATED SENSOR BIOGATECTL PAM_MODULE PAMRUN VDEVCTL
+# The seals (issue 13): the public key list exported, a sealed export checked offline by
+# biogate-audit-verify with that list alone, and an edited copy named at its record.
+#
+# usage: audit.sh BIOGATED SENSOR BIOGATECTL PAM_MODULE PAMRUN VDEVCTL AUDIT_VERIFY
 set -u
-BIOGATED=$1 SENSOR=$2 CTL=$3 MODULE=$4 PAMRUN=$5 VDEVCTL=$6
+BIOGATED=$1 SENSOR=$2 CTL=$3 MODULE=$4 PAMRUN=$5 VDEVCTL=$6 AVERIFY=$7
 PY=/usr/bin/python3
 
 [ -x "$PY" ] && "$PY" -c 'import sqlite3, csv' 2>/dev/null ||
@@ -244,6 +247,43 @@ stop_daemon; restore
 start_daemon || exit 1
 "$CTL" audit verify >/dev/null 2>&1
 check "the restored log verifies again: exit 0" [ $? = 0 ]
+
+# --- the seals: the public keys, a sealed export verified offline ---------------------------
+check "verify --json: checkpoints made (one at each stop) and verified" \
+	sh -c "'$CTL' --json audit verify | jq -e '.ok and .checkpoints >= 1 and .unsealed >= 0' >/dev/null"
+"$CTL" audit keys export --output "$T/keys.txt" 2>"$T/keys.err"
+check "keys export: exit 0" [ $? = 0 ]
+check "keys export: file mode 0600" [ "$(stat -c %a "$T/keys.txt")" = 600 ]
+FP=$(sed -n 's/^fingerprint //p' "$T/keys.txt")
+check "keys export: the list ends with its fingerprint" [ "${#FP}" = 64 ]
+check "keys export: the fingerprint printed (in groups of four) is the list's" \
+	[ "$(tail -n +2 "$T/keys.err" | tr -d ' \n')" = "$FP" ]
+check "keys export: 400 days of keys from today" [ "$(grep -c '^key ' "$T/keys.txt")" = 400 ]
+"$CTL" audit export --format sealed --matching-id M001 $CONFIRM >/dev/null 2>&1
+check "export sealed with a filter other than time: refused" [ $? != 0 ]
+confirmers
+"$CTL" audit export --format sealed --output "$T/x.sealed" $CONFIRM >/dev/null 2>&1
+check "export sealed: exit 0" [ $? = 0 ]
+"$AVERIFY" "$T/x.sealed" --keys "$T/keys.txt" >"$T/ov.out" 2>&1
+check "offline verify: exit 0" [ $? = 0 ]
+check "offline verify: ok" grep -qx ok "$T/ov.out"
+check "offline verify: names the fingerprint used" grep -q "fingerprint $FP" "$T/ov.out"
+sed '0,/"action":"authorize.search"/s//"action":"authorize.searcH"/' "$T/x.sealed" >"$T/x.edited"
+"$AVERIFY" "$T/x.edited" --keys "$T/keys.txt" >"$T/ov2.out" 2>&1
+check "offline verify of an edited export: exit 1" [ $? = 1 ]
+check "offline verify of an edited export: bad-hash at the record" \
+	sh -c "grep -qx 'broken: bad-hash' '$T/ov2.out' && grep -q 'broken at record $ALLOW:' '$T/ov2.out'"
+# One key of the list changed (its last hex digit): the fingerprint no longer matches.
+"$PY" -c 'import sys
+lines = open(sys.argv[1]).read().split("\n")
+k = lines[3]
+lines[3] = k[:-1] + ("1" if k[-1] != "1" else "2")
+open(sys.argv[2], "w").write("\n".join(lines))' "$T/keys.txt" "$T/keys.bad"
+"$AVERIFY" "$T/x.sealed" --keys "$T/keys.bad" >/dev/null 2>"$T/ov3.err"
+rc=$?
+check "offline verify with a changed key list: exit 2" [ $rc = 2 ]
+check "offline verify with a changed key list: says the fingerprint does not match" \
+	grep -q "fingerprint does not match" "$T/ov3.err"
 stop_daemon
 
 it_done
