@@ -136,7 +136,7 @@ check_description(void)
 int
 main(void)
 {
-	CHECK(interface_n_methods == 46);
+	CHECK(interface_n_methods == 45);
 	for (size_t i = 0; i < interface_n_methods; i++) {
 		const InterfaceMethod *m = interface_methods[i];
 		CHECK(strncmp(m->name, BIOGATE_INTERFACE ".", strlen(BIOGATE_INTERFACE) + 1) == 0 ||
