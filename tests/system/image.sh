@@ -10,7 +10,8 @@
 set -euo pipefail
 
 DEBDIR=$1 WORK=$2 CACHE=$3
-MIRROR=${BIOGATE_SYSTEST_MIRROR:-http://deb.debian.org/debian}
+# Without BIOGATE_SYSTEST_MIRROR, mmdebstrap takes its own default, as tests/package does.
+MIRROR=${BIOGATE_SYSTEST_MIRROR:-}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # What the scenarios need inside the guest, and biogate's runtime libraries so that the
@@ -28,7 +29,7 @@ if [ ! -s "$base" ]; then
 	echo "image: building the base root (mmdebstrap bookworm, not cached yet)"
 	mmdebstrap --variant=apt --mode=root --format=tar --include="$PKGS" \
 		--aptopt='Acquire::Retries "3"' \
-		bookworm "$base.tmp" "$MIRROR"
+		bookworm "$base.tmp" ${MIRROR:+"$MIRROR"}
 	mv "$base.tmp" "$base"
 	# Bases of other package lists are of no use any more.
 	find "$CACHE" -maxdepth 1 -name 'base-*.tar' ! -name "${base##*/}" -delete

@@ -11,7 +11,7 @@
 #   BIOGATE_SYSTEST_WORK=DIR    work directory (default a new one under /var/tmp, removed
 #                               when everything passed unless BIOGATE_SYSTEST_KEEP=1)
 #   BIOGATE_SYSTEST_ACCEL=auto|kvm|tcg, BIOGATE_SYSTEST_ONLY=1,2,...  see systest.py
-#   BIOGATE_SYSTEST_MIRROR=URL  the Debian mirror (default http://deb.debian.org/debian)
+#   BIOGATE_SYSTEST_MIRROR=URL  the Debian mirror (default: mmdebstrap's own)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
