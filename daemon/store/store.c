@@ -2226,6 +2226,20 @@ store_wal_truncate(Store *s)
 	return s ? store_checkpoint_truncate(s) : -EINVAL;
 }
 
+/* The newest roster history row's id (0 for none): a row after it is a field that changed.
+ * Counted by the history itself rather than by sqlite3_total_changes(), which also counts
+ * what every other trigger writes (the anchor's generation on every UPDATE of staff). */
+static int
+store_history_last_id(Store *s, int64_t *ret)
+{
+	ADHOC(s, "SELECT coalesce(max(id), 0) FROM staff_history", "history last id");
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "history last id");
+	*ret = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
 /* One row of an import, inside the transaction: 1 added, 1 changed, 0 unchanged (the edit
  * changed no field: the history triggers wrote nothing). */
 static int
@@ -2264,7 +2278,9 @@ store_import_row(Store *s, const StoreImportRow *row, const char *actor, int64_t
 	else
 		*ret_added = false;
 
-	int before = sqlite3_total_changes(s->db);
+	int64_t before = 0, after = 0;
+	if (!*ret_added && (r = store_history_last_id(s, &before)) < 0)
+		return r;
 	STMT(s, ST_STAFF_EDIT);
 	/* A new person's name and affiliation are already written: only the dates remain. */
 	bool edit = !*ret_added;
@@ -2277,9 +2293,12 @@ store_import_row(Store *s, const StoreImportRow *row, const char *actor, int64_t
 	    (r = row->training_date ? store_bind_int(st, 7, row->training_date) : 0) < 0 ||
 	    (r = store_bind_int(st, 8, now)) < 0 || (r = store_step_done(s, st, "import edit")) < 0)
 		return r;
-	/* total_changes counts the rows the history triggers inserted: one per field that
-	 * changed, on top of the UPDATE itself. */
-	return *ret_added ? 1 : sqlite3_total_changes(s->db) - before > 1;
+	if (*ret_added)
+		return 1;
+	/* The history triggers insert one row per field that changed. */
+	if ((r = store_history_last_id(s, &after)) < 0)
+		return r;
+	return after > before;
 }
 
 /* The first field of a row that no person could have, or NULL. */

@@ -681,6 +681,24 @@ test_gates_and_schedule(Store *s)
 	CHECK_R(store_schedule_replace(s, 0, 10000, backwards, 1, 9300), -EINVAL);
 }
 
+/* staff import counts a person as changed only when a field changed: the same values again
+ * are no change, whatever else the UPDATE's triggers write (the anchor's generation). */
+static void
+test_import_changed(Store *s)
+{
+	StoreImportRow same = { .in = { .matching_id = "m-0001", .affiliation = "委託事業者B" },
+		                .pledge_date = 20261120 };
+	size_t added = 9, changed = 9, bad = 9;
+	const char *field = NULL;
+	CHECK_R(store_staff_import(s, &same, 1, "uid 0", 9400, &added, &changed, &bad, &field), 0);
+	CHECK(added == 0 && changed == 0);
+	StoreImportRow other = { .in = { .matching_id = "m-0001", .affiliation = "委託事業者C" } };
+	CHECK_R(store_staff_import(s, &other, 1, "uid 0", 9401, &added, &changed, &bad, &field), 0);
+	CHECK(added == 0 && changed == 1);
+	CHECK_R(store_staff_import(s, &other, 1, "uid 0", 9402, &added, &changed, &bad, &field), 0);
+	CHECK(added == 0 && changed == 0);
+}
+
 static void
 test_store(void)
 {
@@ -694,6 +712,7 @@ test_store(void)
 	test_fingers(s);
 	test_sessions(s);
 	test_gates_and_schedule(s);
+	test_import_changed(s);
 	store_close(s);
 	test_revoked(db);
 	free(db);
