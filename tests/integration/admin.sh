@@ -52,13 +52,37 @@ it_policy <<EOF
 [login]
 require-shift = no
 EOF
+# A finger the test forgot to queue fails its step within seconds instead of holding the
+# whole run until ctest's timeout.
+cat >"$T/biogate.conf" <<EOF
+[daemon]
+verify-timeout-sec = 5
+enroll-timeout-sec = 10
+EOF
+DAEMON_CONFIG=$T/biogate.conf
 LOGIN_TTY=tty4
 pam_service biogate-test
 alive() { [ -e "/proc/$1" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
 in_session() { "$CTL" --json sessions | jq -e "any(.sessions[]; .operator_id == \"$1\")" >/dev/null; }
-enroll() { # enroll MATCHING_ID FINGER SCAN-ID
-	finger "SCAN $3" "SCAN $3" "SCAN $3" "SCAN $3" "SCAN $3"
-	"$CTL" enroll "$1" --finger "$2" >/dev/null 2>&1
+# enroll MATCHING_ID FINGER SCAN-ID OTHERS [CONFIRMER...]: enrollment is two-person once two
+# people could confirm (R13): the confirmers touch the reader first (their fingers are
+# f-ID), then five touches for the new finger, then one more for each of the OTHERS
+# templates of other people it is compared with before it is stored (one finger, one
+# matching ID). Fails (and says so) when the enrollment does.
+enroll() {
+	local mid=$1 fng=$2 scan=$3 others=$4 confirm=() c
+	shift 4
+	for c in "$@"; do
+		confirm+=(--confirm-by "$c")
+		finger "SCAN f-$c"
+	done
+	finger "SCAN $scan" "SCAN $scan" "SCAN $scan" "SCAN $scan" "SCAN $scan"
+	for _ in $(seq 1 "$others"); do finger "SCAN $scan"; done
+	if ! "$CTL" enroll "$mid" --finger "$fng" "${confirm[@]}" >"$T/enroll.out" 2>&1; then
+		bad "enroll $mid $fng"
+		sed 's/^/  /' "$T/enroll.out"
+		return 1
+	fi
 }
 # The sealed template of one finger, read from a copy of the database while the daemon is
 # stopped (it holds the file exclusively).
@@ -120,9 +144,11 @@ for m in M001 M002 M003 M004; do
 		--unix-user "bga${m#M00}" >/dev/null
 	"$CTL" staff edit $m --pledge-date 2026-11-01 --training-date 2026-11-02 >/dev/null
 done
-enroll M001 right-index f-M001
-enroll M002 left-index f-M002
-enroll M003 left-index f-M003
+# Nobody has an operator ID yet, so nobody could confirm: the three are enrolled alone
+# (bootstrap); each new finger is compared with the fingers enrolled before it.
+enroll M001 right-index f-M001 0
+enroll M002 left-index f-M002 1
+enroll M003 left-index f-M003 2
 "$CTL" operator grant M001 OP-C1 --role counter >/dev/null
 "$CTL" operator grant M001 OP-C2 --role counter >/dev/null
 "$CTL" operator grant M002 OP-S2 --role supervisor >/dev/null
@@ -228,6 +254,8 @@ done
 check "OP-C1's session ended within 1 s" [ "$ended" = yes ]
 echo "  (ended after $step steps of 0.1 s)"
 check "revoke prints one session ended" grep -q "sessions ended: 1" "$T/o"
+# Bounded: a session that did not end has failed above; end it rather than wait for it.
+alive "$HOLD" && kill "$HOLD" 2>/dev/null
 wait "$HOLD" 2>/dev/null
 HOLD=
 check "operator.revoke is recorded with the sessions it ended" \
@@ -262,7 +290,8 @@ ctl finger delete M004 right-index
 exits "finger delete: a revoked person" 6
 check "the refusals kept the template" template_there old
 
-enroll M001 right-index f-M001-new
+# M002 and M003 could confirm now: they do; the new finger is compared with their two.
+enroll M001 right-index f-M001-new 2 M002 M003
 check "re-enrolled right index" \
 	sh -c "'$CTL' --json staff show M001 | jq -e '.fingers == [\"right-index\"]'"
 check "re-enrolling: not one piece of the old template in db, wal or shm" template_gone old
@@ -272,7 +301,7 @@ check "re-enrolling is recorded as a replacement with the WAL truncated" \
 finger "SCAN f-M001-new"
 ctl verify M001
 exits "the new finger matches" 0
-enroll M001 left-index f-M001-left
+enroll M001 left-index f-M001-left 2 M002 M003
 capture M001 right-index new
 ctl finger delete M001 right-index
 exits "finger delete M001 right-index (another is left)" 0
