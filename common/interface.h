@@ -59,6 +59,10 @@
 #define BIOGATE_METHOD_USB_ALLOW         "io.biogate.UsbAllow"
 #define BIOGATE_METHOD_USB_REVOKE        "io.biogate.UsbRevoke"
 #define BIOGATE_METHOD_USB_LIST          "io.biogate.UsbList"
+/* The root-side helper biogate-usb-authorize (R15): a USB storage interface plugged in, and
+ * the outcome of authorizing an allowed one. */
+#define BIOGATE_METHOD_USB_ATTEMPT "io.biogate.UsbAttempt"
+#define BIOGATE_USB_INTERFACE_MAX  64
 
 /* Errors besides wire.h's WIRE_ERR_*: every name either side may see is in
  * interface_errors[]. */
@@ -108,6 +112,7 @@ extern const InterfaceMethod iface_monthly_report;
 extern const InterfaceMethod iface_usb_allow;
 extern const InterfaceMethod iface_usb_revoke;
 extern const InterfaceMethod iface_usb_list;
+extern const InterfaceMethod iface_usb_attempt;
 
 /* Every method, in one list (for GetInfo-like listings and for tests). */
 extern const InterfaceMethod *const interface_methods[];

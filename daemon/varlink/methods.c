@@ -117,6 +117,7 @@ static const Method methods[] = {
 	{ &iface_usb_allow, PERM_ADMIN, devices_method_allow },
 	{ &iface_usb_revoke, PERM_ADMIN, devices_method_revoke },
 	{ &iface_usb_list, PERM_ADMIN, devices_method_list },
+	{ &iface_usb_attempt, PERM_ROOT, devices_method_attempt },
 };
 
 void
