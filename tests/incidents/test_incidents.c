@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -646,6 +648,104 @@ test_notify_failures(Manager *m)
 	        (long)(t1.tv_sec - t0.tv_sec));
 }
 
+/* --- notify through biogate-notify.socket ------------------------------------------------ */
+
+/* What systemd does for biogate-notify.socket (Accept=yes): each connection becomes stdin
+ * and stdout of a new biogate-notify. Returns the accepting process. */
+static pid_t
+start_activator(const char *sock, const char *runner)
+{
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(sock) >= sizeof(sa.sun_path))
+		exit(1);
+	memcpy(sa.sun_path, sock, strlen(sock) + 1);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 8) < 0) {
+		fprintf(stderr, "cannot listen on %s: %m\n", sock);
+		exit(1);
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGCHLD, SIG_IGN); /* the runners reap themselves */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (;;) {
+			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (c < 0)
+				continue;
+			if (fork() == 0) {
+				signal(SIGCHLD, SIG_DFL);
+				dup2(c, STDIN_FILENO);
+				dup2(c, STDOUT_FILENO);
+				execl(runner, runner, (char *)NULL);
+				_exit(127);
+			}
+			close(c);
+		}
+	}
+	close(lfd);
+	return pid;
+}
+
+static void
+test_notify_service(Manager *m, const char *runner, const char *good_cmd)
+{
+	char run[600], sock[700], path[600];
+	snprintf(run, sizeof(run), "%s/run", tmpdir);
+	mkdir(run, 0755);
+	snprintf(sock, sizeof(sock), "%s/%s", run, INCIDENTS_NOTIFY_SOCKET);
+	pid_t act = start_activator(sock, runner);
+	m->runtime_dir = run;
+
+	/* The command runs in the service: the JSON arrives, the record says ok. */
+	size_t before = notified(NULL);
+	swap_policy(m, good_cmd);
+	advance(120);
+	incidents_note(m->incidents, INCIDENT_AUDIT_TAMPERED, NULL, NULL, "through the service");
+	(void)audit_flush(m->audit);
+	CHECK_EQ_INT(incidents_notify_running(m->incidents), 1);
+	settle(m);
+	CHECK_EQ_INT(notified(NULL), before + 1);
+	json_object *r = last_notify_record(m);
+	CHECK_EQ_STR(field_str(r, "outcome"), "ok");
+	json_object_put(r);
+
+	/* Its exit status comes back. */
+	snprintf(path, sizeof(path), "%s/fail.sh", tmpdir);
+	write_file(path, "#!/bin/sh\ncat >/dev/null\nexit 4\n", 0755);
+	swap_policy(m, path);
+	advance(120);
+	incidents_note(m->incidents, INCIDENT_AUDIT_TAMPERED, NULL, NULL, "service fail case");
+	settle(m);
+	r = last_notify_record(m);
+	CHECK_EQ_STR(field_str(r, "reason"), "exit-status");
+	json_object *d = detail_of(r);
+	CHECK_EQ_INT(json_object_get_int64(field_json(d, "status")), 4);
+	json_object_put(d);
+	json_object_put(r);
+
+	/* A command others may change is refused before anything is sent. */
+	snprintf(path, sizeof(path), "%s/open2.sh", tmpdir);
+	write_file(path, "#!/bin/sh\nexit 0\n", 0755);
+	swap_policy(m, path);
+	chmod(path, 0777);
+	advance(120);
+	incidents_note(m->incidents, INCIDENT_AUDIT_TAMPERED, NULL, NULL, "service bad command");
+	settle(m);
+	r = last_notify_record(m);
+	CHECK(r != NULL);
+	CHECK_EQ_STR(field_str(r, "outcome"), "fail");
+	CHECK_EQ_STR(field_str(r, "reason"), "bad-command");
+	json_object_put(r);
+
+	kill(act, SIGKILL);
+	(void)waitpid(act, NULL, 0);
+	unlink(sock);
+	m->runtime_dir = NULL;
+	swap_policy(m, good_cmd);
+}
+
 /* --- devices ------------------------------------------------------------------------------ */
 
 /* What biogate-usb-authorize reports for one interface (its sysfs side is tests/integration/
@@ -873,8 +973,9 @@ rm_rf(const char *path)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	const char *runner = argc > 1 ? argv[1] : NULL;
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 1;
@@ -918,6 +1019,8 @@ main(void)
 	/* storage-blocked comes from devices, with the working notify command. */
 	test_devices(m);
 	test_notify_failures(m);
+	if (runner)
+		test_notify_service(m, runner, path);
 
 	devices_free(m->devices);
 	audit_close(m->audit);
