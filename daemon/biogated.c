@@ -278,8 +278,8 @@ manager_new(const Args *a, Manager **ret)
 		log_error_errno(r, "Failed to open the database %s: %m", path);
 		goto fail;
 	}
-	/* A session cannot outlive the daemon that registered it. */
-	(void)store_sessions_close_all(m->store, "daemon-restart", now_real_usec());
+	/* A session whose login is gone is closed; one whose login still runs is kept. */
+	(void)sessions_close_stale(m->store, now_real_usec());
 
 	snprintf(path, sizeof(path), "%s/audit.db", m->state_dir);
 	r = audit_open(m->event, path, m->state_dir, &m->audit);
