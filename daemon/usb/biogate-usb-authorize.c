@@ -105,6 +105,23 @@ write_authorized(const char *dir, const char *value)
 	return r;
 }
 
+/* sysfs is .../bus/usb/devices: its parent holds drivers_probe. */
+static int
+probe_drivers(const char *sysfs, const char *iface)
+{
+	char path[PATH_MAX];
+	if ((size_t)snprintf(path, sizeof(path), "%s/../drivers_probe", sysfs) >= sizeof(path))
+		return -ENAMETOOLONG;
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	size_t len = strlen(iface);
+	int r = write(fd, iface, len) == (ssize_t)len ? 0 : -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
 typedef struct Facts {
 	const char *interface;
 	char dir[PATH_MAX];
@@ -264,6 +281,16 @@ main(int argc, char **argv)
 	char why[128] = "";
 	if (r < 0)
 		snprintf(why, sizeof(why), "%s", strerror(-r));
+	else {
+		/* Authorizing does not bind a driver: the kernel's probe was refused at arrival
+		 * (Documentation/usb/authorization.rst), so ask the bus to probe it again. */
+		int p = probe_drivers(sysfs, iface);
+		if (p < 0)
+			fprintf(stderr,
+			        "biogate-usb-authorize: %s authorized, but asking for a driver "
+			        "failed: %s\n",
+			        iface, strerror(-p));
+	}
 	int q = ask(c, &f, "authorized", r == 0, r < 0 ? why : NULL, &error);
 	bg_close(c);
 	if (r < 0) {

@@ -17,6 +17,7 @@ it_init usb
 export LC_ALL=C.UTF-8 LANGUAGE=en
 SYS=$T/sys
 mkdir -p "$SYS/devices/usb1" "$SYS/bus/usb/devices"
+: >"$SYS/bus/usb/drivers_probe"
 # dev DEVNAME IFACE CLASS SERIAL|- VENDOR PRODUCT
 dev() {
 	local d=$SYS/devices/usb1/$1
@@ -44,6 +45,8 @@ start_daemon || exit 1
 helper 1-1:1.0
 check "allowed serial: helper exits 0" [ $? = 0 ]
 check "allowed serial: authorized is 1" [ "$(auth 1-1 1-1:1.0)" = 1 ]
+check "allowed serial: the bus is asked to probe its driver" \
+	[ "$(cat "$SYS/bus/usb/drivers_probe")" = 1-1:1.0 ]
 helper 1-2:1.0
 check "other serial: helper exits 0" [ $? = 0 ]
 check "other serial: stays blocked (authorized 0)" [ "$(auth 1-2 1-2:1.0)" = 0 ]
