@@ -60,7 +60,8 @@ usage(FILE *f)
 	        "                       standard chain (datadir, sysconfdir, sysconfdir .d)\n"
 	        "  --debug              log debug messages\n"
 	        "  --version            print the version\n"
-	        "  -h, --help           this help\n",
+	        "  -h, --help           this help\n\n"
+	        "See biogated(8), biogate.conf(5).\n",
 	        BIOGATE_STATE_DIR, BIOGATE_RUNTIME_DIR, BIOGATE_CONFIG_FILE);
 }
 

@@ -112,3 +112,6 @@ int audit_query_json(Audit *a, const AuditFilter *f, json_object **ret);
 int audit_export(Audit *a, const AuditFilter *f, bool csv, int fd);
 /* Committed records, or -errno. */
 int64_t audit_count(Audit *a);
+/* The newest sequence number the chain holds (committed or queued) and its MAC as hex (64
+ * characters; all zero before the first record). What `biogatectl status` shows an admin. */
+int64_t audit_head(const Audit *a, char ret_hex[static 65]);

@@ -278,6 +278,12 @@ devices_save_allowlist(Devices *d, const Allowed *v, size_t n)
 }
 
 bool
+devices_udev(const Devices *d)
+{
+	return d && d->watching;
+}
+
+bool
 devices_allowlist_ok(const Devices *d)
 {
 	return d && d->list_ok;

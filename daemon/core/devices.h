@@ -37,6 +37,8 @@ int devices_new(Manager *m, Devices **ret);
 int devices_new_offline(Manager *m, Devices **ret);
 void devices_free(Devices *d);
 
+/* Whether udev runs here (the rule blocks storage and starts the helper). */
+bool devices_udev(const Devices *d);
 /* Whether the allow-list file loaded (absent counts as loaded, empty). */
 bool devices_allowlist_ok(const Devices *d);
 

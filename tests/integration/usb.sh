@@ -91,6 +91,25 @@ if command -v setpriv >/dev/null; then
 	check "a non-root caller is refused" grep -q NotPermitted "$T/nobody.log"
 fi
 
+# What an admin sees after installing: the chain head, the incidents of the window (the four
+# blocked or failed sticks), the degraded modes, where the keys come from; nobody else sees it.
+"$CTL" --json status >"$T/status.json" 2>/dev/null
+check "status (admin): the audit chain head" jq -e '.admin.audit_head.seq > 0 and
+	(.admin.audit_head.mac | length == 64)' "$T/status.json"
+check "status (admin): the window's storage-blocked incidents" jq -e \
+	'[.admin.incidents[] | select(.rule == "storage-blocked")] | length == 4' "$T/status.json"
+check "status (admin): key sources and degraded modes" jq -e '.admin.keys.template == "file" and
+	(.admin.degraded | index("no-udev")) != null and (.admin | has("power_off_time"))' "$T/status.json"
+"$CTL" status >"$T/status.txt" 2>&1
+check "status (admin) text: chain head and degraded modes" \
+	grep -q "Audit chain head: *#[0-9]" "$T/status.txt"
+check "status (admin) text: the incidents by rule" \
+	grep -q "Incidents in this window: *4 (storage-blocked: 4)" "$T/status.txt"
+if command -v setpriv >/dev/null; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" --json status >"$T/status-nobody.json" 2>/dev/null
+	check "status (not an admin): no admin detail" jq -e 'has("admin") | not' "$T/status-nobody.json"
+fi
+
 # The daemon down: nothing is authorized.
 "$CTL" usb allow SER-ALLOWED >/dev/null
 stop_daemon
