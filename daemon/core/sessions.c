@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -222,12 +224,48 @@ sessions_proc_stat(pid_t pid, pid_t *ret_ppid, unsigned long long *ret_start)
 	return 0;
 }
 
+/* Hands the line to biogate-tell.socket when it is there (the installed units): the
+ * person's terminal is theirs alone (TTYPERM 0600) and outside this daemon's private /dev.
+ * Fire and forget: a local stream socket with Accept=yes takes these few bytes at once.
+ * 1 handed over, 0 no service here, -errno. */
+static int
+sessions_tell_service(const Sessions *s, const Entry *e, const char *msg)
+{
+	const char *dir = s->manager->runtime_dir;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	if (!dir ||
+	    (size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir,
+	                     SESSIONS_TELL_SOCKET) >= sizeof(sa.sun_path) ||
+	    lstat(sa.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	char line[1024];
+	int len = snprintf(line, sizeof(line), "%s\n%s", e->tty, msg);
+	int r = 0;
+	if (len < 0 || (size_t)len >= sizeof(line))
+		r = -EMSGSIZE;
+	else if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	         send(fd, line, (size_t)len, MSG_NOSIGNAL) != len)
+		r = -errno;
+	close(fd);
+	return r < 0 ? r : 1;
+}
+
 /* Writes one line to the session's terminal without blocking and without acquiring it. */
 static void
 sessions_tell(const Entry *e, const char *msg)
 {
 	if (!e->tty[0])
 		return;
+	int r = sessions_tell_service(e->owner, e, msg);
+	if (r > 0)
+		return;
+	if (r < 0)
+		log_warning("Session %lld: the warning service cannot be reached: %s",
+		            (long long)e->id, strerror(-r));
 	int fd = open(e->tty, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		log_debug("Session %lld: cannot open %s: %s", (long long)e->id, e->tty,

@@ -24,6 +24,10 @@ typedef struct Sessions Sessions;
 
 /* Connects to the system bus ($DBUS_SYSTEM_BUS_ADDRESS honoured by sd-bus), looks for
  * logind, and starts the watch timer. Missing logind is not an error. */
+/* In the runtime directory, from biogate-tell.socket: the warnings go to the person's
+ * terminal through biogate-tell@.service. */
+#define SESSIONS_TELL_SOCKET "tell.sock"
+
 int sessions_new(Manager *m, Sessions **ret);
 /* At start, before the room log and sessions_new(): closes ("daemon-restart") every open
  * session row whose login is gone; a login still running (its leader in the same logind
