@@ -160,8 +160,9 @@ sessions_normalize_tty(const char *in, char *out, size_t size)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		      (*p >= '0' && *p <= '9') || *p == '/' || *p == '_' || *p == '-' || *p == '.'))
 			return;
+	/* hvc: the console of a virtual machine (virtio, Xen). */
 	if (strncmp(rel, "tty", 3) != 0 && strncmp(rel, "pts/", 4) != 0 &&
-	    strncmp(rel, "console", 7) != 0)
+	    strncmp(rel, "console", 7) != 0 && strncmp(rel, "hvc", 3) != 0)
 		return;
 	snprintf(out, size, "/dev/%s", rel);
 }
