@@ -212,6 +212,87 @@ cmd_export(const char *dir, const char *file)
 	return 0;
 }
 
+/* A month of n records (30 days from day0, evenly spread), sealed as the daemon seals: a
+ * checkpoint every AUDIT_SEAL_EVERY_RECORDS records, each day's key destroyed at its end; the
+ * public key list goes to DIR/keys.txt. */
+static int
+cmd_seal_fill(const char *dir, int64_t n)
+{
+	char *db = db_path(dir);
+	Audit *a = NULL;
+	int r = audit_open(NULL, db, dir, &a);
+	if (r < 0)
+		die("audit_open", r);
+	audit_set_journal(a, false);
+	const int64_t day = 86400LL * 1000000, day0 = 20000, span = 30 * day;
+	r = audit_seal_at(a, day0 * day);
+	if (r < 0)
+		die("seal", r);
+	double t0 = now_s();
+	for (int64_t i = 0; i < n; i++) {
+		char mid[16], op[16];
+		AuditRecord rec = bench_record(i, mid, op);
+		rec.time_usec = day0 * day + i * (span / n);
+		r = audit_append(a, &rec, NULL, NULL);
+		if (r == -EBUSY) {
+			r = audit_flush(a);
+			if (r >= 0)
+				r = audit_append(a, &rec, NULL, NULL);
+		}
+		if (r >= 0 && (i + 1) % AUDIT_SEAL_EVERY_RECORDS == 0) {
+			r = audit_flush(a);
+			if (r >= 0)
+				r = audit_seal_at(a, rec.time_usec + 1);
+		}
+		if (r < 0)
+			die("append", r);
+	}
+	r = audit_flush(a);
+	if (r >= 0)
+		r = audit_seal_at(a, day0 * day + span);
+	if (r < 0)
+		die("flush", r);
+	double t = now_s() - t0;
+	char *text = NULL, fp[65];
+	r = audit_seal_keys_text(a, &text, fp);
+	if (r < 0)
+		die("keys", r);
+	char *kp = NULL;
+	if (asprintf(&kp, "%s/keys.txt", dir) < 0)
+		die("asprintf", -ENOMEM);
+	FILE *f = fopen(kp, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+		die("keys.txt", -EIO);
+	printf("seal-fill: %" PRId64 " records over 30 days in %.3f s\n", n, t);
+	free(kp);
+	free(text);
+	audit_close(a);
+	free(db);
+	return 0;
+}
+
+static int
+cmd_seal_export(const char *dir, const char *file)
+{
+	char *db = db_path(dir);
+	Audit *a = NULL;
+	int r = audit_open(NULL, db, dir, &a);
+	if (r < 0)
+		die("audit_open", r);
+	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die("open", -errno);
+	double t0 = now_s();
+	r = audit_export_sealed(a, 0, 0, fd);
+	if (r < 0)
+		die("export", r);
+	printf("seal-export: %.3f s\n", now_s() - t0);
+	close(fd);
+	audit_close(a);
+	free(db);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -224,7 +305,11 @@ main(int argc, char **argv)
 		return cmd_verify(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "export") == 0)
 		return cmd_export(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "seal-fill") == 0)
+		return cmd_seal_fill(argv[2], strtoll(argv[3], NULL, 10));
+	if (argc == 4 && strcmp(argv[1], "seal-export") == 0)
+		return cmd_seal_export(argv[2], argv[3]);
 	fprintf(stderr, "usage: audit_bench append DIR N PRODUCERS [journal] | fill DIR N | "
-	                "verify DIR | export DIR FILE\n");
+	                "verify DIR | export DIR FILE | seal-fill DIR N | seal-export DIR FILE\n");
 	return EXIT_FAILURE;
 }

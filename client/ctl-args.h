@@ -46,6 +46,7 @@ enum {
 	OPT_METHOD,
 	OPT_DATE,
 	OPT_NOTE,
+	OPT_FORCE,
 };
 
 /* Every command also takes the global options, so they may follow the command words. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * biogatectl audit verify|list|export|search-key: the audit trail (R5, R19). A search
+ * biogatectl audit verify|list|export|search-key|keys export: the audit trail (R5, R19). A search
  * key is a person's number: it is never printed and is wiped from memory and argv.
  */
 #include <errno.h>
@@ -35,6 +35,12 @@ static const struct {
 	{ "truncated", N_("it and the records after it are missing: the newest records were "
 	                  "dropped") },
 	{ "bad-head", N_("the seal over the end of the trail does not verify") },
+	{ "bad-hash", N_("its content does not match the keyless chain: the record was changed, "
+	                 "or records were swapped or inserted") },
+	{ "bad-checkpoint", N_("a signed checkpoint after it does not verify: the records from "
+	                       "here to the checkpoint were rewritten, or the checkpoint forged") },
+	{ "unsealed", N_("it is sealed only by a key of a later day than its own: the trail was "
+	                 "re-sealed after that day's key was destroyed") },
 };
 
 static int
@@ -45,7 +51,7 @@ cmd_audit_verify(int argc, char **argv)
 		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.AuditVerify", NULL, &msg, &p);
+	r = ctl_call(BIOGATE_METHOD_AUDIT_VERIFY, NULL, &msg, &p);
 	if (r)
 		return r;
 	json_object *v = NULL;
@@ -67,6 +73,11 @@ cmd_audit_verify(int argc, char **argv)
 		                "The audit trail is intact: %lld records verified.\n",
 		                (unsigned long)records),
 		       (long long)records);
+		int64_t cks = 0, unsealed = 0;
+		if (jint(p, "checkpoints", &cks) && jint(p, "unsealed", &unsealed))
+			printf(_("Signed checkpoints verified: %lld; records after the newest: "
+			         "%lld.\n"),
+			       (long long)cks, (long long)unsealed);
 		return CTL_EXIT_OK;
 	}
 	_cleanup_(freep) char *clean = text_clean(problem);
@@ -282,7 +293,7 @@ cmd_audit_list(int argc, char **argv)
 	(void)jint(params, "limit", &limit);
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.AuditList", params, &msg, &p);
+	r = ctl_call(BIOGATE_METHOD_AUDIT_LIST, params, &msg, &p);
 	if (r)
 		return r;
 	json_object *records = jarray(p, "records");
@@ -335,8 +346,9 @@ cmd_audit_export(int argc, char **argv)
 		return r;
 	if (!a.format)
 		return usage_errorf(_("the option --%s is required"), "format");
-	if (strcmp(a.format, "jsonl") != 0 && strcmp(a.format, "csv") != 0)
-		return usage_errorf(_("unknown format '%s': use jsonl or csv"), a.format);
+	if (strcmp(a.format, "jsonl") != 0 && strcmp(a.format, "csv") != 0 &&
+	    strcmp(a.format, "sealed") != 0)
+		return usage_errorf(_("unknown format '%s': use jsonl, csv or sealed"), a.format);
 	if (a.output && !*a.output)
 		return usage_errorf(_("the option --%s must not be empty"), "output");
 	json_object *params = params_string("format", a.format);
@@ -358,7 +370,7 @@ cmd_audit_export(int argc, char **argv)
 	int64_t records = -1;
 	uint64_t written = 0;
 	json_object *final = NULL;
-	r = ctl_send_stream("io.biogate.AuditExport", params, &c);
+	r = ctl_send_stream(BIOGATE_METHOD_AUDIT_EXPORT, params, &c);
 	if (r)
 		goto done;
 	/* Confirmers' prompts come first. */
@@ -390,10 +402,10 @@ const CtlVerb ctl_verb_audit_export = {
 	.verb = "audit",
 	.sub = "export",
 	.fn = cmd_audit_export,
-	.synopsis = "audit export --format jsonl|csv [--output FILE] [--confirm-by ID]...\n"
-	            "          [FILTERS as for audit list]",
-	.summary = N_("Export audit records as JSON Lines or CSV to standard output or a new FILE "
-	              "(mode 0600)"),
+	.synopsis = "audit export --format jsonl|csv|sealed [--output FILE] [--confirm-by ID]...\n"
+	            "          [FILTERS as for audit list; sealed: --since and --until only]",
+	.summary = N_("Export audit records as JSON Lines or CSV, or sealed for "
+	              "biogate-audit-verify(1), to standard output or a new FILE (mode 0600)"),
 };
 
 /* A key read from stdin: one line, at most 256 bytes. 0, or an exit code after a message. */
@@ -443,7 +455,7 @@ cmd_audit_search_key(int argc, char **argv)
 		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.AuditSearchKey", params, &msg, &p);
+	r = ctl_call(BIOGATE_METHOD_AUDIT_SEARCH_KEY, params, &msg, &p);
 	if (r)
 		return r;
 	json_object *v = NULL;
@@ -491,4 +503,65 @@ const CtlVerb ctl_verb_audit_search_key = {
 	.summary =
 	    N_("Say whether, when and by whom an individual number was searched (exit 1 when "
 	       "never); '-' reads the number from standard input"),
+};
+
+/* audit keys export: the seals' public key list, as the city takes it down at set-up (and
+ * again whenever the terminal says it made more keys). */
+static int
+cmd_audit_keys(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTIONS,
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ NULL, 0, NULL, 0 },
+	};
+	AuditArgs a = { 0 };
+	static const char *const pos_names[] = { "export" };
+	const char *what = NULL;
+	int r = parse_args(argc, argv, opts, audit_option, &a, pos_names, &what, 1);
+	if (r)
+		return r;
+	if (strcmp(what, "export") != 0)
+		return usage_errorf(_("unknown command 'audit keys %s': use 'audit keys export'"),
+		                    what);
+	if (a.output && !*a.output)
+		return usage_errorf(_("the option --%s must not be empty"), "output");
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	r = ctl_call("io.biogate.AuditKeys", NULL, &msg, &p);
+	if (r)
+		return r;
+	const char *text = jstr(p, "keys"), *fp = jstr(p, "fingerprint");
+	if (!text || !fp || strlen(fp) != 64)
+		return ctl_fail_transport(-EBADMSG, NULL);
+	_cleanup_(output_close) Output out = OUTPUT_INIT;
+	if ((r = output_create(a.output, &out)))
+		return r;
+	if (out.fd == STDOUT_FILENO)
+		fflush(stdout);
+	r = write_all(out.fd, text, strlen(text));
+	if (r < 0)
+		return output_error(-r);
+	if ((r = output_commit(&out)))
+		return r;
+	/* In groups of four, to be read aloud and written down. */
+	char grouped[64 + 16];
+	size_t g = 0;
+	for (size_t i = 0; i < 64; i++) {
+		if (i && i % 4 == 0)
+			grouped[g++] = i % 32 == 0 ? '\n' : ' ';
+		grouped[g++] = fp[i];
+	}
+	grouped[g] = '\0';
+	fprintf(stderr, _("Fingerprint of the public key list (SHA-256):\n%s\n"), grouped);
+	return CTL_EXIT_OK;
+}
+
+const CtlVerb ctl_verb_audit_keys = {
+	.verb = "audit",
+	.sub = "keys",
+	.fn = cmd_audit_keys,
+	.synopsis = "audit keys export [--output FILE]",
+	.summary = N_("Print the public keys that check the trail's signed checkpoints, with "
+	              "their fingerprint (for biogate-audit-verify)"),
 };

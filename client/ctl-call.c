@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "ctl-call.h"
+#include "interface.h"
 #include "ctl-util.h"
 
 /* --- errors and exit codes ------------------------------------------------------------ */
@@ -46,6 +47,10 @@ static const CtlError ctl_errors[] = {
 	  CTL_EXIT_REFUSED },
 	{ WIRE_ERR_IN_SESSION, N_("this matching ID is already in use in a session at a terminal"),
 	  CTL_EXIT_REFUSED },
+	{ WIRE_ERR_CENTER_UNREACHABLE,
+	  N_("the fleet center cannot be reached and this terminal's offline rules refuse the "
+	     "login"),
+	  CTL_EXIT_REFUSED },
 	{ WIRE_ERR_NOT_PERMITTED, NULL /* names the admin group; printed in ctl_fail_reply() */,
 	  CTL_EXIT_REFUSED },
 	{ WIRE_ERR_FORBIDDEN_KEY, N_("this search key may not be used"), CTL_EXIT_REFUSED },
@@ -59,6 +64,8 @@ static const CtlError ctl_errors[] = {
 	{ WIRE_ERR_BUSY, N_("the fingerprint reader is busy with another request; try again"),
 	  CTL_EXIT_CONFLICT },
 	{ WIRE_ERR_EXISTS, N_("that ID is already in use"), CTL_EXIT_CONFLICT },
+	{ WIRE_ERR_DISK_FULL, N_("the terminal's disk is full: tell the administrator"),
+	  CTL_EXIT_ERROR },
 	{ WIRE_ERR_NOT_FOUND, N_("not found"), CTL_EXIT_NOT_FOUND },
 	{ WIRE_ERR_TICKET, N_("the verification ticket is invalid or has expired"),
 	  CTL_EXIT_ERROR },
@@ -72,6 +79,10 @@ static const CtlError ctl_errors[] = {
 	  CTL_EXIT_ERROR },
 	{ WIRE_ERR_VARLINK_INVALID, NULL /* names the parameter; see ctl_fail_reply() */,
 	  CTL_EXIT_ERROR },
+	{ WIRE_ERR_LAST_FINGER,
+	  N_("this is the person's last enrolled finger; without it they cannot log in (enroll "
+	     "another first, revoke the person, or give --force)"),
+	  CTL_EXIT_CONFLICT },
 };
 
 /* LockedOut may say until when, in microseconds; INT64_MAX means until an admin unlocks. */
@@ -119,6 +130,20 @@ static const struct {
 	  N_("refused: a staff entry ends when that person's session ends, not by hand") },
 };
 
+/* A request made from a file's rows (staff import): a refusal naming a row (its index in
+ * the request) is told as FILE:LINE, as the file's own errors are. */
+static const char *row_file;
+static const unsigned *row_lines;
+static size_t row_n;
+
+void
+ctl_set_row_lines(const char *path, const unsigned *lines, size_t n)
+{
+	row_file = path;
+	row_lines = lines;
+	row_n = n;
+}
+
 /* Prints the error reply for a person (stderr) and, with --json, for a script (stdout). */
 int
 ctl_fail_reply(const WireReply *rep)
@@ -138,6 +163,11 @@ ctl_fail_reply(const WireReply *rep)
 		put_clean(stderr, rep->error);
 		fputc('\n', stderr);
 		return CTL_EXIT_ERROR;
+	}
+	int64_t row = -1;
+	if (row_file && jint(rep->parameters, "row", &row) && row >= 0 && (uint64_t)row < row_n) {
+		put_clean(stderr, row_file);
+		fprintf(stderr, ":%u: ", row_lines[row]);
 	}
 	/* A refusal about someone other than the caller names them (a confirmer, say). */
 	const char *who = jstr(rep->parameters, "matching_id");

@@ -18,6 +18,8 @@ typedef void (*ProgressFn)(json_object *params);
 
 void print_locked_out(json_object *params);
 int ctl_fail_reply(const WireReply *rep);
+/* Until the next call: a refusal with {row: i} names path:lines[i] (i < n). */
+void ctl_set_row_lines(const char *path, const unsigned *lines, size_t n);
 int ctl_fail_transport(int r, const char *path);
 int timeout_ms(bool stream);
 int ctl_connect(BgClient **ret);

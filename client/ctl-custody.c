@@ -63,7 +63,7 @@ cmd_revoke(int argc, char **argv)
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
 	/* Always with "more": the policy may ask for confirmers, who are prompted in turn. */
-	r = ctl_query("io.biogate.Revoke", params, confirm_progress, &msg, &p);
+	r = ctl_query(BIOGATE_METHOD_REVOKE, params, confirm_progress, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	int64_t erased = -1, ended = -1;
@@ -156,7 +156,7 @@ cmd_staff_nationality(int argc, char **argv)
 		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call_stream("io.biogate.StaffNationality", params, confirm_progress, &msg, &p);
+	r = ctl_call_stream(BIOGATE_METHOD_STAFF_NATIONALITY, params, confirm_progress, &msg, &p);
 	if (r)
 		return r;
 	const char *who = jstr(p, "matching_id"), *nat = jstr(p, "nationality");

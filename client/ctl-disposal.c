@@ -163,7 +163,7 @@ cmd_disposal_plan(int argc, char **argv)
 		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_query("io.biogate.DisposalPlan", params, NULL, &msg, &p);
+	r = ctl_query(BIOGATE_METHOD_DISPOSAL_PLAN, params, NULL, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	int64_t id = 0;
@@ -226,10 +226,10 @@ disposal_step(int argc, char **argv, bool approve)
 	json_object *p = NULL;
 	if (approve) {
 		confirm_params(&a.confirm, params);
-		r = ctl_call_stream("io.biogate.DisposalApprove", params, confirm_progress, &msg,
+		r = ctl_call_stream(BIOGATE_METHOD_DISPOSAL_APPROVE, params, confirm_progress, &msg,
 		                    &p);
 	} else {
-		r = ctl_call("io.biogate.DisposalExecute", params, &msg, &p);
+		r = ctl_call(BIOGATE_METHOD_DISPOSAL_EXECUTE, params, &msg, &p);
 	}
 	if (r)
 		return r;
@@ -316,7 +316,7 @@ cmd_disposal_report(int argc, char **argv)
 	bool html = a.format && strcmp(a.format, "html") == 0;
 	if (a.format)
 		json_object_object_add(params, "format", json_object_new_string(a.format));
-	r = ctl_call("io.biogate.DisposalReport", params, &msg, &p);
+	r = ctl_call(BIOGATE_METHOD_DISPOSAL_REPORT, params, &msg, &p);
 	if (r)
 		goto done;
 	if (!a.format) {

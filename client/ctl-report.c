@@ -133,7 +133,7 @@ cmd_report_monthly(int argc, char **argv)
 	/* The page is made here, unprivileged, from the month's data: the daemon only sends it. */
 	bool render = strcmp(format, "html") == 0;
 	json_object_object_add(params, "format", json_object_new_string(render ? "json" : format));
-	r = ctl_send_stream("io.biogate.MonthlyReport", params, &c);
+	r = ctl_send_stream(BIOGATE_METHOD_MONTHLY_REPORT, params, &c);
 	if (r)
 		goto done;
 	if (render) {

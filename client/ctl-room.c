@@ -62,7 +62,7 @@ cmd_room_enter(int argc, char **argv)
 		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.RoomEnter", params, &msg, &p);
+	r = ctl_call(BIOGATE_METHOD_ROOM_ENTER, params, &msg, &p);
 	if (r)
 		return r;
 	int64_t id = 0;
@@ -113,7 +113,7 @@ cmd_room_leave(int argc, char **argv)
 	json_object_object_add(params, "entry_id", json_object_new_int64(id));
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_query("io.biogate.RoomLeave", params, NULL, &msg, &p);
+	r = ctl_query(BIOGATE_METHOD_ROOM_LEAVE, params, NULL, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	/* TRANSLATORS: %lld is the entry's number. */
@@ -200,7 +200,7 @@ cmd_room_list(int argc, char **argv)
 		json_object_object_add(params, "date", json_object_new_string(a.date));
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.RoomList", params, &msg, &p);
+	r = ctl_call(BIOGATE_METHOD_ROOM_LIST, params, &msg, &p);
 	if (r)
 		return r;
 	json_object *entries = jarray(p, "entries");

@@ -324,7 +324,7 @@ roster_dry_run(const Roster *ro)
 {
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	int r = ctl_call("io.biogate.ListStaff", NULL, &msg, &p);
+	int r = ctl_call(BIOGATE_METHOD_LIST_STAFF, NULL, &msg, &p);
 	if (r)
 		return r;
 	json_object *staff = jarray(p, "staff");
@@ -414,9 +414,14 @@ cmd_staff_import(int argc, char **argv)
 	}
 	_cleanup_(json_putp) json_object *params = roster_params(&ro);
 	size_t n = ro.n;
+	_cleanup_(freep) unsigned *lines = calloc(n ? n : 1, sizeof(*lines));
+	for (size_t i = 0; lines && i < n; i++)
+		lines[i] = ro.rows[i].line;
 	roster_free(&ro);
-	if (!params)
+	if (!params || !lines)
 		return fail_nomem();
+	/* The daemon names the row that refused the import: said as FILE:LINE. */
+	ctl_set_row_lines(ro.path, lines, n);
 	const char *s = json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN);
 	if (!s || strlen(s) + 256 > WIRE_MAX_MESSAGE)
 		return file_errorf(ro.path, 0,
@@ -427,7 +432,7 @@ cmd_staff_import(int argc, char **argv)
 	json_object *p = NULL;
 	/* One request: the daemon applies the whole file or nothing (see the report for the
 	 * method this needs). */
-	r = ctl_query("io.biogate.ImportStaff", json_object_get(params), NULL, &msg, &p);
+	r = ctl_query(BIOGATE_METHOD_IMPORT_STAFF, json_object_get(params), NULL, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	int64_t added = 0, changed = 0;

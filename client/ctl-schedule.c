@@ -279,7 +279,7 @@ cmd_schedule_import(int argc, char **argv)
 	}
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_query("io.biogate.ImportSchedule", params, NULL, &msg, &p);
+	r = ctl_query(BIOGATE_METHOD_IMPORT_SCHEDULE, params, NULL, &msg, &p);
 	if (r == CTL_EXIT_ERROR && overnight)
 		/* A service from before shifts across midnight rejects the shifts as invalid:
 		 * point at the first row it may have meant. */
@@ -369,7 +369,7 @@ cmd_schedule_show(int argc, char **argv)
 		                       json_object_new_string(a.matching_id));
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_query("io.biogate.GetSchedule", params, NULL, &msg, &p);
+	r = ctl_query(BIOGATE_METHOD_GET_SCHEDULE, params, NULL, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	const char *head[] = { _("DATE"), _("START"), _("END"), _("MATCHING ID") };

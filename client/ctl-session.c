@@ -43,7 +43,7 @@ cmd_sessions(int argc, char **argv)
 {
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	int r = ctl_query_noargs(argc, argv, "io.biogate.ListSessions", &msg, &p);
+	int r = ctl_query_noargs(argc, argv, BIOGATE_METHOD_LIST_SESSIONS, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	const char *head[] = { _("SESSION"), _("MATCHING ID"), _("OPERATOR ID"), _("UID"),
@@ -127,7 +127,7 @@ cmd_authorize(int argc, char **argv)
 
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.Authorize", params, &msg, &p);
+	r = ctl_call(BIOGATE_METHOD_AUTHORIZE, params, &msg, &p);
 	if (r)
 		return r;
 	json_object_object_del(p, "key");
@@ -186,7 +186,7 @@ cmd_whoami(int argc, char **argv)
 		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.WhoAmI", NULL, &msg, &p);
+	r = ctl_call(BIOGATE_METHOD_WHO_AM_I, NULL, &msg, &p);
 	if (r)
 		return r;
 	json_object *v = NULL;
@@ -227,8 +227,8 @@ own_session_call(int argc, char **argv, bool logoff)
 {
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	int r = ctl_query_noargs(argc, argv, logoff ? "io.biogate.Logoff" : "io.biogate.Lock", &msg,
-	                         &p);
+	int r = ctl_query_noargs(argc, argv, logoff ? BIOGATE_METHOD_LOGOFF : BIOGATE_METHOD_LOCK,
+	                         &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	char sid[32];

@@ -47,6 +47,26 @@ join_array(json_object *arr, const char *key, const char *paren_key, bool finger
 	return memstream_clean(f, &buf);
 }
 
+/* As faillock says it: "no", "until 2026-04-01 09:10:00", or until an admin unlocks. */
+static char *
+staff_lock_text(json_object *p)
+{
+	json_object *v = NULL;
+	if (!json_object_object_get_ex(p, "locked", &v))
+		return text_clean("-"); /* an older daemon */
+	if (!json_object_get_boolean(v))
+		return text_clean(_("no"));
+	char when[64], buf[160];
+	format_time(p, "locked_until", when, sizeof(when));
+	if (strcmp(when, "-") == 0)
+		snprintf(buf, sizeof(buf), "%s",
+		         _("yes, until an administrator unlocks (staff unlock)"));
+	else
+		/* TRANSLATORS: %s is a local date and time. */
+		snprintf(buf, sizeof(buf), _("yes, until %s (staff unlock lifts it now)"), when);
+	return text_clean(buf);
+}
+
 static void
 print_staff(json_object *p)
 {
@@ -66,6 +86,7 @@ print_staff(json_object *p)
 		{ _("Pledge recorded:"), text_clean(jstr(p, "pledge_date")) },
 		{ _("Training done:"), text_clean(jstr(p, "training_date")) },
 		{ _("Registered:"), text_clean(created) },
+		{ _("Locked out:"), staff_lock_text(p) },
 	};
 	fields_print(f, sizeof(f) / sizeof(f[0]));
 }
@@ -132,7 +153,7 @@ cmd_staff_add(int argc, char **argv)
 
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_query("io.biogate.AddStaff", params, NULL, &msg, &p);
+	r = ctl_query(BIOGATE_METHOD_ADD_STAFF, params, NULL, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	_cleanup_(freep) char *cid = text_clean(id);
@@ -171,7 +192,7 @@ cmd_staff_list(int argc, char **argv)
 {
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	int r = ctl_query_noargs(argc, argv, "io.biogate.ListStaff", &msg, &p);
+	int r = ctl_query_noargs(argc, argv, BIOGATE_METHOD_LIST_STAFF, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	const char *head[] = { _("MATCHING ID"), _("NAME"),    _("AFFILIATION"), _("UNIX USER"),
@@ -193,7 +214,7 @@ cmd_staff_show(int argc, char **argv)
 	const char *id = NULL;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	int r = matching_id_query(argc, argv, "io.biogate.GetStaff", &id, &msg, &p);
+	int r = matching_id_query(argc, argv, BIOGATE_METHOD_GET_STAFF, &id, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	print_staff(p);
@@ -206,6 +227,38 @@ const CtlVerb ctl_verb_staff_show = {
 	.fn = cmd_staff_show,
 	.synopsis = "staff show MATCHING_ID",
 	.summary = N_("Show one person on the roster"),
+};
+
+/* One locked-out person, for staff locked. */
+static int
+locked_row(Table *t, json_object *o)
+{
+	char when[64];
+	format_time(o, "locked_until", when, sizeof(when));
+	return table_add(t, jstr(o, "matching_id")) < 0 ||
+	               table_add(t, strcmp(when, "-") == 0 ? _("until unlocked") : when) < 0
+	           ? -1
+	           : 0;
+}
+
+static int
+cmd_staff_locked(int argc, char **argv)
+{
+	_cleanup_(json_putp) json_object *msg = NULL;
+	json_object *p = NULL;
+	int r = ctl_query_noargs(argc, argv, BIOGATE_METHOD_LIST_LOCKED, &msg, &p);
+	if (r != CTL_PRINT_TEXT)
+		return r;
+	const char *head[] = { _("MATCHING ID"), _("LOCKED UNTIL") };
+	return table_list(jarray(p, "locked"), _("Nobody is locked out."), head, 2, locked_row);
+}
+
+const CtlVerb ctl_verb_staff_locked = {
+	.verb = "staff",
+	.sub = "locked",
+	.fn = cmd_staff_locked,
+	.synopsis = "staff locked",
+	.summary = N_("List who is locked out after failed fingerprint attempts, and until when"),
 };
 
 /* --- roster edits ------------------------------------------------------------------------ */
@@ -282,7 +335,7 @@ cmd_staff_edit(int argc, char **argv)
 
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_query("io.biogate.EditStaff", params, NULL, &msg, &p);
+	r = ctl_query(BIOGATE_METHOD_EDIT_STAFF, params, NULL, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	_cleanup_(freep) char *cid = text_clean(id);
@@ -308,7 +361,7 @@ cmd_staff_unlock(int argc, char **argv)
 	const char *id = NULL;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	int r = matching_id_query(argc, argv, "io.biogate.Unlock", &id, &msg, &p);
+	int r = matching_id_query(argc, argv, BIOGATE_METHOD_UNLOCK, &id, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	print_line(_("Unlocked %s: the failed fingerprint attempts are cleared."),
@@ -394,7 +447,7 @@ cmd_staff_history(int argc, char **argv)
 		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.StaffHistory", params, &msg, &p);
+	r = ctl_call(BIOGATE_METHOD_STAFF_HISTORY, params, &msg, &p);
 	if (r)
 		return r;
 	json_object *history = jarray(p, "history");

@@ -39,7 +39,7 @@ cmd_status(int argc, char **argv)
 {
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	int r = ctl_query_noargs(argc, argv, "io.biogate.GetStatus", &msg, &p);
+	int r = ctl_query_noargs(argc, argv, BIOGATE_METHOD_GET_STATUS, &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 

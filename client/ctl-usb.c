@@ -74,8 +74,8 @@ usb_change(int argc, char **argv, bool allow)
 		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_query(allow ? "io.biogate.UsbAllow" : "io.biogate.UsbRevoke", params, NULL, &msg,
-	              &p);
+	r = ctl_query(allow ? BIOGATE_METHOD_USB_ALLOW : BIOGATE_METHOD_USB_REVOKE, params, NULL,
+	              &msg, &p);
 	if (r != CTL_PRINT_TEXT)
 		return r;
 	_cleanup_(freep) char *clean = text_clean(serial);
@@ -173,7 +173,7 @@ cmd_usb_list(int argc, char **argv)
 		return r;
 	_cleanup_(json_putp) json_object *msg = NULL;
 	json_object *p = NULL;
-	r = ctl_call("io.biogate.UsbList", NULL, &msg, &p);
+	r = ctl_call(BIOGATE_METHOD_USB_LIST, NULL, &msg, &p);
 	if (r)
 		return r;
 	json_object *allowed = jarray(p, "allowed"), *attempts = jarray(p, "attempts");

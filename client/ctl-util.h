@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "bgclient.h"
+#include "interface.h"
 #include "wire.h"
 
 #define _(s)  gettext(s)

@@ -664,6 +664,36 @@ section_audit(Buf *b, json_object *data)
 	    get_int(a, "first_bad_seq"), get_int(a, "records"), get_int(data, "records"));
 }
 
+/* The month's signed checkpoints (forward-secure seals, docs/audit.md). A report from a daemon
+ * without seals has no such object: the section says so. */
+static void
+section_seals(Buf *b, json_object *data)
+{
+	json_object *s = get(data, "seals");
+	heading(b, "seals", "署名付きチェックポイント", "Signed checkpoints");
+	if (!s) {
+		buf_puts(b, "<p>なし (none)</p></section>");
+		return;
+	}
+	bool ok = get(s, "ok") && json_object_get_boolean(get(s, "ok"));
+	buf_printf(b,
+	           "<table class=\"meta\"><tbody><tr><th>結果 (Result)</th><td class=\"%s\">%s"
+	           "</td></tr><tr><th>当月のチェックポイント (Checkpoints this month)</th>"
+	           "<td class=\"num\">%" PRId64 "</td></tr><tr><th>検証済み (Verified)</th>"
+	           "<td class=\"num\">%" PRId64 "</td></tr>",
+	           ok ? "ok" : "bad",
+	           ok ? "すべて検証済み (all verified)" : "未検証あり (not all verified)",
+	           get_int(s, "checkpoints"), get_int(s, "verified"));
+	if (get_int(s, "first_bad_seq") > 0)
+		buf_printf(b,
+		           "<tr><th>最初の不一致 (First failing checkpoint, record)</th>"
+		           "<td class=\"num\">%" PRId64 "</td></tr>",
+		           get_int(s, "first_bad_seq"));
+	buf_puts(b, "</tbody></table><p>各チェックポイントは当日の公開鍵で検証できます "
+	            "(each checkpoint verifies with that day's public key: "
+	            "biogate-audit-verify).</p></section>");
+}
+
 int
 report_render_html(json_object *data, char **ret_html, size_t *ret_len)
 {
@@ -698,6 +728,7 @@ report_render_html(json_object *data, char **ret_html, size_t *ret_len)
 	section_revocations(&b, data);
 	section_room_staff(&b, data);
 	section_audit(&b, data);
+	section_seals(&b, data);
 
 	buf_puts(&b, "<section id=\"signoff\"><h2>確認欄 <span class=\"en\">(Sign-off)</span></h2>"
 	             "<div class=\"sign\"><div>点検者 (Inspected by)</div><div>確認者 (Checked "

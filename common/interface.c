@@ -30,6 +30,7 @@ static const WireField staff_grant_fields[] = {
 static const WireField login_enroll_fields[] = {
 	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
 	{ "finger", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
+	{ "confirm_by", WIRE_ARRAY, false, BIOGATE_CONFIRM_MAX, 0, 0 },
 };
 
 static const WireField login_account_fields[] = {
@@ -161,6 +162,26 @@ static const WireField devices_serial_fields[] = {
 	{ "serial", WIRE_STRING, true, BIOGATE_USB_SERIAL_MAX, 0, 0 },
 };
 
+/* Administration (issue 13). */
+static const WireField describe_fields[] = {
+	{ "interface", WIRE_STRING, true, 256, 0, 0 },
+};
+
+static const WireField operator_id_fields[] = {
+	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
+	{ "operator_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
+};
+
+static const WireField finger_delete_fields[] = {
+	{ "matching_id", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
+	{ "finger", WIRE_STRING, true, WIRE_MAX_ID, 0, 0 },
+	{ "force", WIRE_BOOL, false, 0, 0, 0 },
+};
+
+static const WireField staff_import_fields[] = {
+	{ "staff", WIRE_ARRAY, true, BIOGATE_STAFF_IMPORT_MAX, 0, 0 },
+};
+
 const InterfaceMethod iface_get_info = { BIOGATE_METHOD_GET_INFO, NO_FIELDS };
 const InterfaceMethod iface_get_status = { BIOGATE_METHOD_GET_STATUS, NO_FIELDS };
 const InterfaceMethod iface_add_staff = { BIOGATE_METHOD_ADD_STAFF, FIELDS(staff_add_fields) };
@@ -206,6 +227,8 @@ const InterfaceMethod iface_audit_export = { BIOGATE_METHOD_AUDIT_EXPORT,
 	                                     FIELDS(audit_export_fields) };
 const InterfaceMethod iface_audit_search_key = { BIOGATE_METHOD_AUDIT_SEARCH_KEY,
 	                                         FIELDS(audit_search_key_fields) };
+/* The seals' public key list (what the city writes down; no secret). */
+const InterfaceMethod iface_audit_keys = { BIOGATE_METHOD_AUDIT_KEYS, NO_FIELDS };
 const InterfaceMethod iface_room_enter = { BIOGATE_METHOD_ROOM_ENTER, FIELDS(room_enter_fields) };
 const InterfaceMethod iface_room_leave = { BIOGATE_METHOD_ROOM_LEAVE, FIELDS(room_leave_fields) };
 const InterfaceMethod iface_room_list = { BIOGATE_METHOD_ROOM_LIST, FIELDS(room_list_fields) };
@@ -215,6 +238,17 @@ const InterfaceMethod iface_usb_allow = { BIOGATE_METHOD_USB_ALLOW, FIELDS(devic
 const InterfaceMethod iface_usb_revoke = { BIOGATE_METHOD_USB_REVOKE,
 	                                   FIELDS(devices_serial_fields) };
 const InterfaceMethod iface_usb_list = { BIOGATE_METHOD_USB_LIST, NO_FIELDS };
+const InterfaceMethod iface_get_interface_description = { BIOGATE_METHOD_GET_INTERFACE_DESCRIPTION,
+	                                                  FIELDS(describe_fields) };
+const InterfaceMethod iface_revoke_operator = { BIOGATE_METHOD_REVOKE_OPERATOR,
+	                                        FIELDS(operator_id_fields) };
+const InterfaceMethod iface_set_operator_role = { BIOGATE_METHOD_SET_OPERATOR_ROLE,
+	                                          FIELDS(staff_grant_fields) };
+const InterfaceMethod iface_delete_finger = { BIOGATE_METHOD_DELETE_FINGER,
+	                                      FIELDS(finger_delete_fields) };
+const InterfaceMethod iface_import_staff = { BIOGATE_METHOD_IMPORT_STAFF,
+	                                     FIELDS(staff_import_fields) };
+const InterfaceMethod iface_list_locked = { BIOGATE_METHOD_LIST_LOCKED, NO_FIELDS };
 
 /* phase "plugged": the helper asks (a denied attempt is recorded before the answer);
  * phase "authorized": it says whether writing authorized=1 worked ("applied"). */
@@ -262,6 +296,7 @@ const InterfaceMethod *const interface_methods[] = {
 	&iface_audit_list,
 	&iface_audit_export,
 	&iface_audit_search_key,
+	&iface_audit_keys,
 	&iface_room_enter,
 	&iface_room_leave,
 	&iface_room_list,
@@ -269,6 +304,12 @@ const InterfaceMethod *const interface_methods[] = {
 	&iface_usb_allow,
 	&iface_usb_revoke,
 	&iface_usb_list,
+	&iface_get_interface_description,
+	&iface_revoke_operator,
+	&iface_set_operator_role,
+	&iface_delete_finger,
+	&iface_import_staff,
+	&iface_list_locked,
 	&iface_usb_attempt,
 };
 const size_t interface_n_methods = sizeof(interface_methods) / sizeof(interface_methods[0]);
@@ -300,6 +341,9 @@ const char *const interface_errors[] = {
 	WIRE_ERR_INTERFACE_NOT_FOUND,
 	WIRE_ERR_VARLINK_INVALID,
 	WIRE_ERR_CANNOT_LOCK,
+	WIRE_ERR_DISK_FULL,
+	WIRE_ERR_CENTER_UNREACHABLE,
+	WIRE_ERR_LAST_FINGER,
 };
 const size_t interface_n_errors = sizeof(interface_errors) / sizeof(interface_errors[0]);
 

@@ -52,6 +52,7 @@
 #define BIOGATE_METHOD_AUDIT_LIST        "io.biogate.AuditList"
 #define BIOGATE_METHOD_AUDIT_EXPORT      "io.biogate.AuditExport"
 #define BIOGATE_METHOD_AUDIT_SEARCH_KEY  "io.biogate.AuditSearchKey"
+#define BIOGATE_METHOD_AUDIT_KEYS        "io.biogate.AuditKeys"
 #define BIOGATE_METHOD_ROOM_ENTER        "io.biogate.RoomEnter"
 #define BIOGATE_METHOD_ROOM_LEAVE        "io.biogate.RoomLeave"
 #define BIOGATE_METHOD_ROOM_LIST         "io.biogate.RoomList"
@@ -59,6 +60,14 @@
 #define BIOGATE_METHOD_USB_ALLOW         "io.biogate.UsbAllow"
 #define BIOGATE_METHOD_USB_REVOKE        "io.biogate.UsbRevoke"
 #define BIOGATE_METHOD_USB_LIST          "io.biogate.UsbList"
+/* Administration (issue 13). */
+#define BIOGATE_METHOD_GET_INTERFACE_DESCRIPTION "org.varlink.service.GetInterfaceDescription"
+#define BIOGATE_METHOD_REVOKE_OPERATOR           "io.biogate.RevokeOperator"
+#define BIOGATE_METHOD_SET_OPERATOR_ROLE         "io.biogate.SetOperatorRole"
+#define BIOGATE_METHOD_DELETE_FINGER             "io.biogate.DeleteFinger"
+#define BIOGATE_METHOD_IMPORT_STAFF              "io.biogate.ImportStaff"
+#define BIOGATE_METHOD_LIST_LOCKED               "io.biogate.ListLocked"
+#define BIOGATE_STAFF_IMPORT_MAX                 4096 /* people in one ImportStaff */
 /* The root-side helper biogate-usb-authorize (R15): a USB storage interface plugged in, and
  * the outcome of authorizing an allowed one. */
 #define BIOGATE_METHOD_USB_ATTEMPT "io.biogate.UsbAttempt"
@@ -67,6 +76,9 @@
 /* Errors besides wire.h's WIRE_ERR_*: every name either side may see is in
  * interface_errors[]. */
 #define WIRE_ERR_CANNOT_LOCK "io.biogate.CannotLock" /* Lock where nothing can lock */
+/* A fleet terminal that cannot reach the center and whose offline rules refuse the login. */
+#define WIRE_ERR_CENTER_UNREACHABLE "io.biogate.CenterUnreachable"
+#define WIRE_ERR_LAST_FINGER        "io.biogate.LastFinger" /* DeleteFinger of the last one */
 
 typedef struct InterfaceMethod {
 	const char *name;
@@ -105,6 +117,7 @@ extern const InterfaceMethod iface_audit_verify;
 extern const InterfaceMethod iface_audit_list;
 extern const InterfaceMethod iface_audit_export;
 extern const InterfaceMethod iface_audit_search_key;
+extern const InterfaceMethod iface_audit_keys;
 extern const InterfaceMethod iface_room_enter;
 extern const InterfaceMethod iface_room_leave;
 extern const InterfaceMethod iface_room_list;
@@ -112,6 +125,12 @@ extern const InterfaceMethod iface_monthly_report;
 extern const InterfaceMethod iface_usb_allow;
 extern const InterfaceMethod iface_usb_revoke;
 extern const InterfaceMethod iface_usb_list;
+extern const InterfaceMethod iface_get_interface_description;
+extern const InterfaceMethod iface_revoke_operator;
+extern const InterfaceMethod iface_set_operator_role;
+extern const InterfaceMethod iface_delete_finger;
+extern const InterfaceMethod iface_import_staff;
+extern const InterfaceMethod iface_list_locked;
 extern const InterfaceMethod iface_usb_attempt;
 
 /* Every method, in one list (for GetInfo-like listings and for tests). */
@@ -125,3 +144,6 @@ extern const size_t interface_n_errors;
 const InterfaceMethod *interface_method(const char *name);
 /* Whether name is an error of the interface (or org.varlink.service's). */
 int interface_is_error(const char *name);
+/* The io.biogate interface definition in the Varlink IDL (common/io.biogate.varlink, built
+ * in), as org.varlink.service.GetInterfaceDescription returns it. */
+extern const char interface_description[];

@@ -51,6 +51,7 @@
 #define WIRE_ERR_NOT_FOUND           "io.biogate.NotFound"
 #define WIRE_ERR_TICKET              "io.biogate.InvalidTicket"
 #define WIRE_ERR_INTERNAL            "io.biogate.InternalError"
+#define WIRE_ERR_DISK_FULL           "io.biogate.DiskFull"
 #define WIRE_ERR_METHOD_NOT_FOUND    "org.varlink.service.MethodNotFound"
 #define WIRE_ERR_INTERFACE_NOT_FOUND "org.varlink.service.InterfaceNotFound"
 #define WIRE_ERR_VARLINK_INVALID     "org.varlink.service.InvalidParameter"

@@ -21,19 +21,25 @@
 #include <openssl/crypto.h>
 #include <systemd/sd-daemon.h>
 
+#include "anchor.h"
 #include "audit.h"
 #include "clock.h"
 #include "conn.h"
 #include "devices.h"
+#include "fleet.h"
 #include "incidents.h"
 #include "log.h"
 #include "manager.h"
 #include "methods.h"
+#include "record.h"
 #include "policy.h"
+#include "refusals.h"
+#include "policy-internal.h"
 #include "room.h"
 #include "secret.h"
 #include "sensorlink.h"
 #include "sessions.h"
+#include "statedir.h"
 #include "store.h"
 
 typedef struct Args {
@@ -43,7 +49,12 @@ typedef struct Args {
 	const char *sensor;
 	const char *policy;
 	bool foreground;
+	AnchorAccept accept; /* anchor.h: an admin's recorded recovery */
+	bool check_config;
 } Args;
+
+/* The policy chain given at start (NULL: the standard one), read again on SIGHUP. */
+static const char *policy_arg;
 
 static void
 usage(FILE *f)
@@ -58,6 +69,13 @@ usage(FILE *f)
 	        "  --sensor PATH        biogated-sensor binary (overrides the config)\n"
 	        "  --policy FILE        the policy file (then FILE.d/*.conf) instead of the\n"
 	        "                       standard chain (datadir, sysconfdir, sysconfdir .d)\n"
+	        "  --accept-new-audit-trail=REASON  move a damaged audit trail aside and\n"
+	        "                       begin a new one (recorded with REASON)\n"
+	        "  --accept-store-loss=REASON  go on with a rolled-back or emptied database\n"
+	        "                       or a new template key (recorded with REASON)\n"
+	        "  --check-config       parse the settings and the policy chain, print what\n"
+	        "                       would be in force and exit (1 on the first error,\n"
+	        "                       with its file and line); starts nothing\n"
 	        "  --debug              log debug messages\n"
 	        "  --version            print the version\n"
 	        "  -h, --help           this help\n\n"
@@ -76,6 +94,9 @@ parse_args(int argc, char **argv, Args *a)
 		{ "sensor", required_argument, NULL, 'S' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "accept-new-audit-trail", required_argument, NULL, 'A' },
+		{ "accept-store-loss", required_argument, NULL, 'L' },
+		{ "check-config", no_argument, NULL, 't' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -106,6 +127,15 @@ parse_args(int argc, char **argv, Args *a)
 			break;
 		case 'd':
 			log_debug_enabled = 1;
+			break;
+		case 'A':
+			a->accept.new_audit_trail = optarg;
+			break;
+		case 'L':
+			a->accept.store_loss = optarg;
+			break;
+		case 't':
+			a->check_config = true;
 			break;
 		case 'V':
 			puts(BIOGATE_VERSION);
@@ -185,6 +215,8 @@ manager_session_ended(const char *matching_id, int64_t session_id, int64_t at_us
 {
 	Manager *m = userdata;
 	room_staff_logout(m->room, session_id, at_usec);
+	/* R12 across terminals: the person may log in elsewhere now. */
+	fleet_session_closed(m->fleet, matching_id, "ended");
 }
 
 static void
@@ -193,9 +225,14 @@ manager_free(Manager *m)
 	if (!m)
 		return;
 	devices_free(m->devices);
+	/* Before sessions: ending them tells the fleet, which must not be half gone. */
+	fleet_free(m->fleet);
+	m->fleet = NULL;
 	sessions_free(m->sessions);
 	/* Before the audit trail: records still queued then only free their room ops. */
 	room_free(m->room);
+	/* Before the audit trail: the window in progress gets its summary records. */
+	refusals_free(m->refusals);
 	/* Flush the queued records first: their callbacks release connections. */
 	audit_close(m->audit);
 	m->audit = NULL;
@@ -211,6 +248,111 @@ manager_free(Manager *m)
 	free(m->runtime_dir);
 	explicit_bzero(&m->tickets, sizeof(m->tickets));
 	free(m);
+}
+
+/* --- the policy, read again on SIGHUP ----------------------------------------------------- */
+
+/* A new policy takes over whole or not at all: a file that does not load leaves the one in
+ * force, and the daemon answers on as before (a broken file must never stop logins). Either
+ * way the outcome is logged and recorded (policy.reload). Nothing keeps a pointer into the
+ * policy across requests: every decision reads m->policy afresh. */
+static int
+manager_on_sighup(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata)
+{
+	Manager *m = userdata;
+	char err[512] = "";
+	Policy *p = NULL;
+	int r = policy_load(policy_arg, &p, err, sizeof(err));
+	json_object *d = json_object_new_object();
+	AuditRecord rec = { .action = "policy.reload" };
+	if (r < 0) {
+		log_error("Policy reload failed; the policy in force stays: %s",
+		          err[0] ? err : strerror(-r));
+		json_object_object_add(d, "error",
+		                       json_object_new_string(err[0] ? err : strerror(-r)));
+		rec.outcome = "fail";
+		rec.reason = "invalid-policy";
+	} else {
+		Policy *old = m->policy;
+		m->policy = p;
+		policy_free(old);
+		log_info("Policy reloaded: %u file(s) applied", policy_files_loaded(p));
+		if (policy_files_loaded(p) == 0)
+			log_warning("No policy file found: every request will be denied");
+		json_object_object_add(d, "files", json_object_new_int64(policy_files_loaded(p)));
+		rec.outcome = "ok";
+	}
+	json_object_object_add(d, "signal_pid", json_object_new_int64(si->ssi_pid));
+	rec.detail = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN);
+	(void)record_append(m, NULL, &rec, NULL, NULL);
+	json_object_put(d);
+	return 0;
+}
+
+/* --- biogated --check-config -------------------------------------------------------------- */
+
+static void
+print_names(const char *label, const PolicyNameList *l)
+{
+	printf("  %-28s", label);
+	for (uint32_t i = 0; i < l->n; i++)
+		printf("%s%s", i ? " " : "", l->names[i]);
+	puts(l->n ? "" : "-");
+}
+
+/* As `sshd -t`: the settings file and the policy chain are parsed exactly as at start and
+ * what would be in force is printed; the first error is printed with its file and line
+ * (config_load logs it so; the policy library writes "FILE:LINE: what") and the exit status
+ * is 1. Nothing else is opened: no database, no key, no socket. */
+static int
+check_config(const Args *a)
+{
+	Config c;
+	config_defaults(&c);
+	int r = config_load(&c, a->config, strcmp(a->config, BIOGATE_CONFIG_FILE) == 0);
+	if (r < 0)
+		return r;
+	char err[512] = "";
+	Policy *p = NULL;
+	r = policy_load(a->policy, &p, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "biogated: %s\n", err[0] ? err : strerror(-r));
+		return r;
+	}
+	const PolicySettings *s = policy_settings(p);
+	printf("Settings (%s):\n", a->config);
+	printf("  %-28s%s\n", "admin-group", c.admin_group);
+	printf("  %-28s%s\n", "sensor", a->sensor ? a->sensor : c.sensor_path);
+	printf("  %-28s%u\n", "verify-timeout-sec", c.verify_timeout_sec);
+	printf("  %-28s%u\n", "enroll-timeout-sec", c.enroll_timeout_sec);
+	printf("  %-28s%u\n", "client-idle-timeout-sec", c.client_idle_timeout_sec);
+	printf("  %-28s%u\n", "max-connections", c.max_connections);
+	printf("  %-28s%u\n", "max-connections-per-uid", c.max_connections_per_uid);
+	printf("  %-28s%u\n", "ticket-lifetime-sec", c.ticket_lifetime_sec);
+	printf("Policy (%s): %u file(s) applied\n", a->policy ? a->policy : "the standard chain",
+	       policy_files_loaded(p));
+	if (p->n_roles == 0)
+		puts("  no operator roles: every request would be denied");
+	for (uint32_t i = 0; i < p->n_roles; i++) {
+		char label[POLICY_MAX_NAME + 8];
+		snprintf(label, sizeof(label), "role %s", p->roles[i].name);
+		print_names(label, &p->roles[i].actions);
+	}
+	printf("  %-28s%s\n", "admin role", s->admin_role);
+	print_names("admin-only actions", &p->admin_actions);
+	printf("  %-28s%s\n", "admin requires session", s->admin_requires_session ? "yes" : "no");
+	print_names("two-person actions", &p->two_person);
+	print_names("search actions", &p->search_actions);
+	printf("  %-28spledge %s, training %s, shift %s, single session %s\n", "login requires",
+	       s->require_pledge ? "yes" : "no", s->require_training ? "yes" : "no",
+	       s->require_shift ? "yes" : "no", s->single_session ? "yes" : "no");
+	printf("  %-28sdeny %u, fail-interval %u s, unlock-time %u s\n", "lockout", s->lockout_deny,
+	       s->lockout_interval_sec, s->lockout_unlock_sec);
+	printf("  %-28slock %u s, log off %u s, warn %u s\n", "idle", s->idle_lock_sec,
+	       s->idle_logoff_sec, s->idle_warn_sec);
+	printf("  %-28s%u years\n", "audit retention", s->retention_years);
+	policy_free(p);
+	return 0;
 }
 
 static int
@@ -249,6 +391,11 @@ manager_new(const Args *a, Manager **ret)
 		r = log_error_errno(-errno, "Failed to create %s: %m", m->state_dir);
 		goto fail;
 	}
+	/* The roster, the trail and the keys are trusted only from a directory nobody else
+	 * could have written: another user's biogate.db would be theirs to read. */
+	r = statedir_check(m->state_dir, geteuid());
+	if (r < 0)
+		goto fail;
 
 	r = sd_event_default(&m->event);
 	if (r < 0)
@@ -259,14 +406,21 @@ manager_new(const Args *a, Manager **ret)
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGINT);
 	sigaddset(&ss, SIGCHLD);
+	sigaddset(&ss, SIGHUP);
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
 	if (r >= 0)
 		r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+	if (r >= 0)
+		r = sd_event_add_signal(m->event, NULL, SIGHUP, manager_on_sighup, m);
 	if (r < 0)
 		goto fail;
 
+	/* anchor.h: refuse damaged state by name before anything is created over it. */
+	r = anchor_precheck(m->state_dir, &a->accept);
+	if (r < 0)
+		goto fail;
 	r = secret_load(m->state_dir, &m->secret);
 	if (r < 0) {
 		log_error_errno(r, "Failed to load the template key: %m");
@@ -288,6 +442,9 @@ manager_new(const Args *a, Manager **ret)
 		log_error_errno(r, "Failed to open the audit trail %s: %m", path);
 		goto fail;
 	}
+	r = anchor_check(m->state_dir, m->store, m->audit, m->secret, m->terminal, &a->accept);
+	if (r < 0)
+		goto fail;
 	AuditRecord start = { .time_usec = now_real_usec(),
 		              .terminal = m->terminal,
 		              .action = "daemon.start",
@@ -296,6 +453,12 @@ manager_new(const Args *a, Manager **ret)
 	r = incidents_new(m, &m->incidents);
 	if (r < 0) {
 		log_error_errno(r, "Failed to start incident tracking: %m");
+		goto fail;
+	}
+	/* After incidents: a state volume already low at start is an incident. */
+	r = refusals_new(m, &m->refusals);
+	if (r < 0) {
+		log_error_errno(r, "Failed to start counting refusals: %m");
 		goto fail;
 	}
 
@@ -323,6 +486,12 @@ manager_new(const Args *a, Manager **ret)
 	if (r < 0)
 		goto fail;
 	sessions_set_hooks(m->sessions, manager_session_opened, manager_session_ended, m);
+	/* After sessions, incidents and the trail: the fleet applies revocations to all three. */
+	r = fleet_new(m, &m->fleet);
+	if (r < 0) {
+		log_error_errno(r, "Failed to start the fleet connection: %m");
+		goto fail;
+	}
 	/* After incidents: a device blocked at start is an incident too. */
 	r = devices_new(m, &m->devices);
 	if (r < 0) {
@@ -349,6 +518,9 @@ run(int argc, char **argv)
 	int r = parse_args(argc, argv, &a);
 	if (r != 0)
 		return r > 0 ? 0 : r;
+	if (a.check_config)
+		return check_config(&a);
+	policy_arg = a.policy;
 
 	Manager *m = NULL;
 	r = manager_new(&a, &m);

@@ -23,6 +23,7 @@
 #include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PAM_SM_AUTH
 #define PAM_SM_ACCOUNT
@@ -71,6 +72,9 @@ typedef struct AuthData {
 	char ticket[BG_TICKET_LEN + 1];
 	char matching_id[WIRE_MAX_ID + 1];
 	char operator_id[WIRE_MAX_ID + 1];
+	/* Verified inside the person's own open biogate session (screen unlock, su, sudo):
+	 * that session's ID; no second session is opened for it (R12). "" otherwise. */
+	char own_session[24];
 } AuthData;
 
 typedef struct SessionData {
@@ -132,6 +136,8 @@ static const ErrorMap error_map[] = {
 	  N_("biogate: the fingerprint reader is busy; try again") },
 	{ WIRE_ERR_CANCELLED, PAM_AUTHINFO_UNAVAIL, PAM_PERM_DENIED,
 	  N_("biogate: the fingerprint check was cancelled") },
+	{ WIRE_ERR_DISK_FULL, PAM_AUTHINFO_UNAVAIL, PAM_PERM_DENIED,
+	  N_("biogate: the terminal's disk is full: tell the administrator") },
 	{ WIRE_ERR_INTERNAL, PAM_AUTHINFO_UNAVAIL, PAM_PERM_DENIED,
 	  N_("biogate: the fingerprint service failed") },
 };
@@ -206,11 +212,16 @@ say(pam_handle_t *pamh, int flags, int style, const char *text)
 	(void)pam_prompt(pamh, style, NULL, "%s", text);
 }
 
+/* Local: no remote host, or this host's own name (what sudo puts there). A loopback address
+ * or "localhost" is not local: it is what a login through a tunnel (ssh -L) shows, so
+ * nobody is known to be at the terminal. The daemon checks service and tty too. */
 static bool
 is_local_rhost(const char *rhost)
 {
-	return !rhost || rhost[0] == '\0' || strcmp(rhost, "localhost") == 0 ||
-	       strcmp(rhost, "127.0.0.1") == 0 || strcmp(rhost, "::1") == 0;
+	char host[256] = "";
+	if (!rhost || rhost[0] == '\0')
+		return true;
+	return gethostname(host, sizeof(host) - 1) == 0 && host[0] && strcmp(rhost, host) == 0;
 }
 
 static const char *
@@ -552,9 +563,26 @@ finish_verify(pam_handle_t *pamh, int flags, const Options *o, const char *user,
 		return PAM_AUTHINFO_UNAVAIL;
 	}
 
-	r = choose_operator(pamh, flags, o, ops, n_ops, &operator_id);
-	if (r != PAM_SUCCESS)
-		return r;
+	/* Inside the person's own session the operator ID is that session's: nothing to
+	 * choose, and nothing new is opened (R12: one session per matching ID). */
+	json_object *in = NULL, *v = NULL;
+	int64_t own = 0;
+	if (json_object_object_get_ex(params, "in_session", &in)) {
+		operator_id = reply_str(in, "operator_id", WIRE_MAX_ID);
+		if (!json_object_is_type(in, json_type_object) ||
+		    !json_object_object_get_ex(in, "session_id", &v) ||
+		    !json_object_is_type(v, json_type_int) ||
+		    (own = json_object_get_int64(v)) <= 0 || !operator_id ||
+		    !wire_valid_id(operator_id)) {
+			pam_syslog(pamh, LOG_ERR, "malformed Verify reply for %s", user);
+			say(pamh, flags, PAM_ERROR_MSG, _(MSG_LOST));
+			return PAM_AUTHINFO_UNAVAIL;
+		}
+	} else {
+		r = choose_operator(pamh, flags, o, ops, n_ops, &operator_id);
+		if (r != PAM_SUCCESS)
+			return r;
+	}
 
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -562,6 +590,8 @@ finish_verify(pam_handle_t *pamh, int flags, const Options *o, const char *user,
 	memcpy(d->ticket, ticket, BG_TICKET_LEN);
 	snprintf(d->matching_id, sizeof(d->matching_id), "%s", matching_id);
 	snprintf(d->operator_id, sizeof(d->operator_id), "%s", operator_id);
+	if (own > 0)
+		snprintf(d->own_session, sizeof(d->own_session), "%" PRId64, own);
 	if (pam_set_data(pamh, BG_DATA_AUTH, d, cleanup_auth) != PAM_SUCCESS) {
 		cleanup_auth(pamh, d, 0);
 		return PAM_BUF_ERR;
@@ -984,6 +1014,19 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (!auth || !valid_ticket(auth->ticket))
 		return open_without_ticket(pamh, flags, &o);
 	snprintf(operator_id, sizeof(operator_id), "%s", auth->operator_id);
+	if (auth->own_session[0]) {
+		/* Already in this person's session (su, sudo): it goes on; a second one would
+		 * break R12 and the daemon would refuse it. The unused ticket expires. */
+		char own[sizeof(auth->own_session)];
+		snprintf(own, sizeof(own), "%s", auth->own_session);
+		drop_auth_data(pamh);
+		if (put_env(pamh, "BIOGATE_SESSION_ID", own) != PAM_SUCCESS ||
+		    put_env(pamh, "BIOGATE_OPERATOR_ID", operator_id) != PAM_SUCCESS)
+			return PAM_BUF_ERR;
+		pam_syslog(pamh, LOG_INFO, "inside biogate session %s: no second session opened",
+		           own);
+		return PAM_SUCCESS;
+	}
 
 	if (connect_daemon(pamh, &o, &c, &reused) < 0) {
 		drop_auth_data(pamh);

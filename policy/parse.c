@@ -78,6 +78,10 @@ static const PolicyKey policy_keys[] = {
 	  S(forbidden_search_threshold) },
 	{ "incidents", "failed-match-threshold", POLICY_T_U32, 1, 10000,
 	  S(failed_match_threshold) },
+	{ "fleet", "offline-login", POLICY_T_BOOL, 0, 0, S(fleet_offline_login) },
+	{ "fleet", "offline-max-sec", POLICY_T_U32, 0, 7 * 86400, S(fleet_offline_max_sec) },
+	{ "fleet", "lease-sec", POLICY_T_U32, 10, 3600, S(fleet_lease_sec) },
+	{ "fleet", "wait-ms", POLICY_T_U32, 50, 10000, S(fleet_wait_ms) },
 };
 
 #undef S
@@ -103,8 +107,8 @@ typedef struct PolicyParse {
 } PolicyParse;
 
 static const char *const policy_sections[] = {
-	"roles", "admin", "search",     "login",     "lockout",
-	"idle",  "shift", "two-person", "retention", "incidents",
+	"roles", "admin",      "search",    "login",     "lockout", "idle",
+	"shift", "two-person", "retention", "incidents", "fleet",
 };
 
 static bool

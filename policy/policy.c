@@ -84,9 +84,15 @@ policy_new_defaults(Policy **ret)
 		.forbidden_search_threshold = 3,
 		.failed_match_threshold = 5,
 		.admin_role = "admin",
+		/* SSSD's offline_credentials_expiration is in days; a counter's shift is the
+		 * unit here: a terminal cut off for a working day stops admitting anyone. */
+		.fleet_offline_login = true,
+		.fleet_offline_max_sec = 8 * 3600,
+		.fleet_lease_sec = 60,
+		.fleet_wait_ms = 500,
 	};
 	static const char *const two_person[] = { "revoke", "audit-export", "nationality-read",
-		                                  "disposal-approve" };
+		                                  "disposal-approve", "enroll" };
 	for (size_t i = 0; i < sizeof(two_person) / sizeof(two_person[0]); i++)
 		strcpy(p->two_person.names[p->two_person.n++], two_person[i]);
 	strcpy(p->search_actions.names[p->search_actions.n++], "search");
@@ -179,6 +185,12 @@ policy_authorize(const Policy *p, const PolicyRequest *req, char *norm, size_t n
 	case POLICY_KEY_CORPORATE:
 		return policy_deny(POLICY_KEY_CORPORATE_NUMBER);
 	case POLICY_KEY_GARBAGE:
+		/* A resident record code behind a zero-width character, a stray letter or other
+		 * digits is the same violation, recorded with its HMAC like the plain one. */
+		if (policy_key_disguised_resident_code(req->key, req->key_len, norm, norm_size))
+			return (PolicyDecision){ .allow = false,
+				                 .reason = POLICY_KEY_RESIDENT_RECORD_CODE,
+				                 .violation = true };
 		break;
 	}
 	return policy_deny(POLICY_KEY_INVALID);

@@ -72,6 +72,17 @@ typedef enum PolicyKeyClass {
  * past len; NULL key is garbage. More than 13 digits is garbage however it continues.
  */
 PolicyKeyClass policy_key_classify(const char *key, size_t len, char *out, size_t out_size);
+/*
+ * Whether a key the rule calls garbage still looks like a resident record code: what the
+ * rule strips (spaces, hyphens) and everything else that is not a digit (letters, zero-width
+ * and other format characters, punctuation, stray bytes) is ignored, every character Unicode
+ * gives a digit value (ASCII, full-width, Arabic-Indic, Devanagari, superscript, circled ...)
+ * counts as that digit, and exactly 11 digits are left. Then the 11 ASCII digits are written
+ * to out (when out_size >= 12, else out[0] = '\0') for the key HMAC: the probe is recorded as
+ * the violation it is (R11, R19). Same promises as policy_key_classify(): never reads past
+ * len, never allocates, leaves no copy.
+ */
+bool policy_key_disguised_resident_code(const char *key, size_t len, char *out, size_t out_size);
 /* "valid", "bad-check-digit", "resident-record-code", "corporate-number", "invalid". */
 const char *policy_key_class_name(PolicyKeyClass c);
 /* The check digit of an individual number from its first 11 digits (ASCII); -1 when not
@@ -92,7 +103,8 @@ int policy_check_digit(const char *first11);
  *   [lockout]    deny = N  fail-interval-sec = S  unlock-time-sec = S   (pam_faillock: 3/900/600)
  *   [idle]       lock-after-sec = S (300)  logoff-after-sec = S (900)  warn-before-sec = S (60)
  *   [shift]      warn-before-sec = S (300)  power-off-time = HH:MM (none)  power-off-retry-sec = S
- * (300) [two-person] actions = revoke audit-export nationality-read disposal-approve [retention]
+ * (300) [two-person] actions = revoke audit-export nationality-read disposal-approve enroll
+ * [retention]
  * audit-years = N (7) [incidents]  notify = /absolute/command    window-sec = S (3600)
  *                forbidden-search-threshold = N (3)   failed-match-threshold = N (5)
  * Later files override earlier ones key by key; a [roles] entry in a later file replaces that
@@ -185,6 +197,12 @@ typedef struct PolicySettings {
 	uint32_t incident_window_sec, forbidden_search_threshold, failed_match_threshold;
 	char notify[POLICY_MAX_NOTIFY]; /* empty when unset */
 	char admin_role[POLICY_MAX_NAME + 1];
+	/* [fleet]: when the center cannot be reached, whether a person this terminal already
+	 * knows may log in, and for how long after the last contact with the center. */
+	bool fleet_offline_login;
+	uint32_t fleet_offline_max_sec;
+	uint32_t fleet_lease_sec; /* how long a dead terminal's session holds its person */
+	uint32_t fleet_wait_ms;   /* a login's bound on waiting for the center */
 } PolicySettings;
 
 const PolicySettings *policy_settings(const Policy *p);

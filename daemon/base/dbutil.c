@@ -4,23 +4,50 @@
  * bound value: SQLite's messages name tables and columns only.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "dbutil.h"
+
+/* A full disk fails every write until space is freed: say so once a minute, not per
+ * statement (the audit trail names the condition itself, see audit_on_full). */
+static bool
+dbutil_full_quiet(void)
+{
+	static time_t last;
+	static unsigned long suppressed;
+	time_t now = time(NULL);
+	if (last != 0 && now - last < 60) {
+		suppressed++;
+		return true;
+	}
+	if (suppressed)
+		fprintf(stderr, "biogated: %lu more writes failed for lack of space\n", suppressed);
+	last = now;
+	suppressed = 0;
+	return false;
+}
 
 int
 dbutil_fail(const char *who, sqlite3 *db, int rc, const char *what)
 {
 	if ((rc & 0xff) == SQLITE_NOMEM)
 		return -ENOMEM;
-	fprintf(stderr, "biogated: %s: %s: %s (%d)\n", who, what,
-	        db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
+	/* SQLite reports a write() that failed for space as FULL, but a WAL index or a journal
+	 * that could not grow as an I/O error: the system error tells them apart. */
+	bool full = (rc & 0xff) == SQLITE_FULL ||
+	            (db && sqlite3_system_errno(db) == ENOSPC && (rc & 0xff) == SQLITE_IOERR);
+	if (!full || !dbutil_full_quiet())
+		fprintf(stderr, "biogated: %s: %s: %s (%d)%s\n", who, what,
+		        db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc,
+		        full ? ": the disk is full (ENOSPC)" : "");
+	if (full)
+		return -ENOSPC;
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		return -EBUSY;
-	case SQLITE_FULL:
-		return -ENOSPC;
 	case SQLITE_READONLY:
 	case SQLITE_PERM:
 		return -EROFS;

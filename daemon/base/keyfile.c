@@ -42,6 +42,24 @@ keyfile_path(const char *dir, const char *name, char **ret)
 	return 0;
 }
 
+/* A refused key says which file and why, once (the caller's message names only the use). */
+static int
+keyfile_refuse(int r, const char *dir, const char *file, const struct stat *st)
+{
+	if (r == -EBADMSG)
+		fprintf(stderr, "biogated: %s/%s: %lld bytes long; a key is exactly %d bytes\n",
+		        dir, file, (long long)st->st_size, KEYFILE_LEN);
+	else if (!S_ISREG(st->st_mode))
+		fprintf(stderr, "biogated: %s/%s: not a regular file\n", dir, file);
+	else if (st->st_uid != geteuid())
+		fprintf(stderr, "biogated: %s/%s: owned by uid %u, not by uid %u\n", dir, file,
+		        (unsigned)st->st_uid, (unsigned)geteuid());
+	else
+		fprintf(stderr, "biogated: %s/%s: mode %04o lets others read or change the key\n",
+		        dir, file, (unsigned)(st->st_mode & 07777));
+	return r;
+}
+
 /* Reads exactly KEYFILE_LEN bytes from an already-vetted regular file. */
 static int
 keyfile_read(int fd, uint8_t key[static KEYFILE_LEN])
@@ -79,16 +97,24 @@ keyfile_credential(const char *dir, const char *credential, uint8_t key[static K
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IWGRP | S_IRWXO)))
+	if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IWGRP | S_IRWXO))) {
+		/* The owner is systemd's business here: only the mode is judged. */
+		if (S_ISREG(st.st_mode))
+			fprintf(stderr,
+			        "biogated: %s/%s: mode %04o lets others read or change the key\n",
+			        dir, credential, (unsigned)(st.st_mode & 07777));
+		else
+			fprintf(stderr, "biogated: %s/%s: not a regular file\n", dir, credential);
 		return -EPERM;
+	}
 	if (st.st_size != KEYFILE_LEN)
-		return -EBADMSG;
+		return keyfile_refuse(-EBADMSG, dir, credential, &st);
 	return keyfile_read(fd, key);
 }
 
 /* The key file in the state directory: ours alone, exactly 32 bytes, or refused. */
 static int
-keyfile_file(int dirfd, const char *file, uint8_t key[static KEYFILE_LEN])
+keyfile_file(int dirfd, const char *dir, const char *file, uint8_t key[static KEYFILE_LEN])
 {
 	_cleanup_(keyfile_closep) int fd =
 	    openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
@@ -98,9 +124,9 @@ keyfile_file(int dirfd, const char *file, uint8_t key[static KEYFILE_LEN])
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & (S_IRWXG | S_IRWXO)))
-		return -EPERM;
+		return keyfile_refuse(-EPERM, dir, file, &st);
 	if (st.st_size != KEYFILE_LEN)
-		return -EBADMSG;
+		return keyfile_refuse(-EBADMSG, dir, file, &st);
 	return keyfile_read(fd, key);
 }
 
@@ -180,11 +206,11 @@ keyfile_load(const char *credential, const char *dir, const char *file,
 	    open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dirfd < 0)
 		return -errno;
-	r = keyfile_file(dirfd, file, key);
+	r = keyfile_file(dirfd, dir, file, key);
 	if (r == -ENOENT) {
 		r = keyfile_create(dirfd, file, key);
 		if (r == -EEXIST)
-			r = keyfile_file(dirfd, file, key);
+			r = keyfile_file(dirfd, dir, file, key);
 	}
 	return r;
 }

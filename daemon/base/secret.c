@@ -173,3 +173,17 @@ secret_open(const Secret *s, const char *aad, const uint8_t *blob, size_t blob_l
 	*ret_len = pt_len;
 	return 0;
 }
+
+int
+secret_key_id(const Secret *s, uint8_t ret[static SECRET_KEY_ID_LEN])
+{
+	static const char info[] = "biogate template key id v1";
+	size_t n = 0;
+	if (!s || !ret)
+		return -EINVAL;
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, s->key, sizeof(s->key),
+	               (const unsigned char *)info, sizeof(info) - 1, ret, SECRET_KEY_ID_LEN, &n) ||
+	    n != SECRET_KEY_ID_LEN)
+		return -EIO;
+	return 0;
+}

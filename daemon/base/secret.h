@@ -22,6 +22,11 @@ typedef struct Secret Secret;
  * or another owner is refused (-EPERM / -EBADMSG). */
 int secret_load(const char *state_dir, Secret **ret);
 void secret_free(Secret *s);
+/* The key's ID: HMAC-SHA256(key, "biogate template key id v1"). Not secret; kept in the store
+ * so that a template.key swapped for another is told from the one the templates were sealed
+ * with, before any verify fails. */
+#define SECRET_KEY_ID_LEN 32
+int secret_key_id(const Secret *s, uint8_t ret[static SECRET_KEY_ID_LEN]);
 
 int secret_seal(const Secret *s, const char *aad, const uint8_t *pt, size_t pt_len, uint8_t **ret,
                 size_t *ret_len);

@@ -10,6 +10,7 @@
 #include "manager.h"
 #include "sessions.h"
 #include "record.h"
+#include "refusals.h"
 
 /* Action names cross the wire under the interface's limit. */
 _Static_assert(POLICY_MAX_NAME == BIOGATE_NAME_MAX, "policy and interface name limits differ");
@@ -42,6 +43,12 @@ authorize_decide(Manager *m, Caller *c, const char *action, const char *key, siz
 	const char *reason = policy_reason_name(d.reason);
 	char raction[POLICY_MAX_NAME + 16];
 	snprintf(raction, sizeof(raction), "authorize.%s", action);
+	/* A refusal of a caller without a session beyond its budget is only counted for the
+	 * window's summary (refusals.h), and raises no incident of its own: the ones recorded
+	 * in full this window already did. */
+	if (!in_session && !d.allow &&
+	    !refusals_admit(m->refusals, c->peer.uid, raction, d.violation))
+		return;
 	AuditRecord rec = {
 		.matching_id = in_session ? s->matching_id : NULL,
 		.operator_id = in_session ? s->operator_id : NULL,

@@ -16,9 +16,12 @@
 #include "caller.h"
 #include "clock.h"
 #include "custody.h"
+#include "fleet.h"
 #include "dates.h"
+#include "actor.h"
 #include "incidents.h"
 #include "log.h"
+#include "login.h"
 #include "manager.h"
 #include "policy.h"
 #include "record.h"
@@ -41,15 +44,18 @@ static void
 custody_record(Manager *m, Caller *c, const char *matching_id, const char *action,
                const char *outcome, const char *reason, json_object *detail)
 {
+	/* Who did it: uid, login uid and session (actor.h), beside the detail's own fields. */
+	json_object *d = detail ? json_object_get(detail) : json_object_new_object();
+	actor_describe(m, c, d);
 	AuditRecord rec = {
 		.matching_id = matching_id,
 		.action = action,
 		.outcome = outcome,
 		.reason = reason,
-		.detail =
-		    detail ? json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN) : NULL,
+		.detail = d ? json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN) : NULL,
 	};
 	(void)record_append(m, c, &rec, NULL, NULL);
+	json_object_put(d);
 }
 
 static int32_t
@@ -64,7 +70,7 @@ custody_today(void)
 static void
 caller_actor(const Caller *c, char buf[static 64])
 {
-	snprintf(buf, 64, "uid %u", (unsigned)c->peer.uid);
+	actor_text(c, buf, 64);
 }
 
 /* --- two-person confirmation (R13) ------------------------------------------------------- */
@@ -118,11 +124,64 @@ confirm_start_errno(int r)
 	return r == -ENOENT || r == -EBUSY ? r : -ENOTCONN;
 }
 
+/*
+ * Whether matching_id may confirm now: an active person with an operator ID, the pledge and
+ * the training recorded (the gates of a login, R8/R9), and not locked out by failed matches.
+ * 0, or -EACCES with *ret_reason naming what is missing; -errno when the store fails.
+ */
+static int
+confirmer_eligible(Manager *m, const char *matching_id, const char **ret_reason)
+{
+	StoreStaff st;
+	int r = store_staff_by_id(m->store, matching_id, &st);
+	if (r < 0)
+		return r == -ENOENT ? -ENOENT : -EIO;
+	if (!st.active)
+		return -EPERM;
+	json_object *ops = NULL;
+	r = store_operators_json(m->store, matching_id, &ops);
+	if (r < 0)
+		return -EIO;
+	bool has_operator = json_object_array_length(ops) > 0;
+	json_object_put(ops);
+	int32_t pledge = 0, training = 0;
+	if (store_staff_gates(m->store, matching_id, &pledge, &training) < 0)
+		pledge = training = 0;
+	bool locked = false;
+	int64_t until = 0;
+	r = login_lockout_state(m, matching_id, now_real_usec(), &locked, &until);
+	if (r < 0)
+		return -EIO;
+	*ret_reason = !has_operator ? "confirmer-no-operator"
+	              : !pledge     ? "confirmer-pledge-missing"
+	              : !training   ? "confirmer-training-missing"
+	              : locked      ? "confirmer-locked-out"
+	                            : NULL;
+	return *ret_reason ? -EACCES : 0;
+}
+
+/* A refused confirmer, in the trail: who, for which action, and why. */
+static void
+confirm_refused(Manager *m, Caller *c, const char *matching_id, const char *action, const char *by,
+                const char *reason)
+{
+	json_object *d = obj1("action", json_object_new_string(action));
+	json_object_object_add(d, "by", json_object_new_string(by));
+	custody_record(m, c, matching_id, "two-person.confirm", "deny", reason, d);
+	json_object_put(d);
+}
+
 static void
 confirm_done(int r, bool match, void *userdata)
 {
 	CustodyConfirm *k = userdata;
 	k->op = NULL;
+	/* A confirmation is a fingerprint check like a login's: a no-match counts toward the
+	 * confirmer's lockout, a match clears it (R10). */
+	if (r >= 0 && !match)
+		(void)store_failure_add(k->m->store, k->confirmers[k->next], now_real_usec());
+	else if (r >= 0)
+		(void)store_failures_clear(k->m->store, k->confirmers[k->next]);
 	if (r < 0 || !match) {
 		json_object *d = obj1("action", json_object_new_string(k->action));
 		json_object_object_add(d, "by", json_object_new_string(k->caller));
@@ -143,8 +202,17 @@ static void
 confirm_next(CustodyConfirm *k)
 {
 	if (k->next < k->n) {
-		int r = verify_start(k->m, k->confirmers[k->next], confirm_prompt, confirm_done, k,
-		                     &k->op);
+		/* Locked out meanwhile (by this very confirmation, or elsewhere): refused. */
+		const char *why = NULL;
+		int r = confirmer_eligible(k->m, k->confirmers[k->next], &why);
+		if (r < 0) {
+			if (r == -EACCES)
+				confirm_refused(k->m, k->c, k->confirmers[k->next], k->action,
+				                k->caller, why);
+			return confirm_fail(k, r == -EACCES ? -EACCES : -EIO);
+		}
+		r = verify_start(k->m, k->confirmers[k->next], confirm_prompt, confirm_done, k,
+		                 &k->op);
 		if (r < 0)
 			confirm_fail(k, confirm_start_errno(r));
 		return;
@@ -169,6 +237,34 @@ confirm_next(CustodyConfirm *k)
 	json_object_put(people);
 }
 
+/* How many people could confirm now: active, with an operator ID, a finger, the pledge and
+ * the training recorded (a lockout passes). -errno when the store fails. */
+static int
+custody_confirmers_possible(Manager *m)
+{
+	json_object *staff = NULL;
+	if (store_staff_list_json(m->store, &staff) < 0)
+		return -EIO;
+	int n = 0;
+	for (size_t i = 0; i < json_object_array_length(staff); i++) {
+		json_object *o = json_object_array_get_idx(staff, i), *v = NULL;
+		const char *state = json_object_get_string(json_object_object_get(o, "state"));
+		if (!state || strcmp(state, "active") != 0)
+			continue;
+		if (!json_object_object_get_ex(o, "operators", &v) ||
+		    json_object_array_length(v) == 0 ||
+		    !json_object_object_get_ex(o, "fingers", &v) ||
+		    json_object_array_length(v) == 0)
+			continue;
+		if (!json_object_get_string(json_object_object_get(o, "pledge_date")) ||
+		    !json_object_get_string(json_object_object_get(o, "training_date")))
+			continue;
+		n++;
+	}
+	json_object_put(staff);
+	return n;
+}
+
 int
 custody_confirm_start(Manager *m, Caller *c, const char *action, json_object *confirm_by,
                       bool can_prompt, CustodyPromptFn prompt, CustodyConfirmedFn done,
@@ -180,7 +276,25 @@ custody_confirm_start(Manager *m, Caller *c, const char *action, json_object *co
 	*ret_refusal = (CustodyRefusal){ 0 };
 	StoreSession s;
 	bool in_session = sessions_find_by_peer(m->sessions, &c->peer, &s) == 0;
-	if (!policy_two_person(m->policy, action)) {
+	/* The very first people are enrolled before anyone could confirm them: enrollment is
+	 * exempt while fewer than two people could confirm, and the record says so. */
+	bool bootstrap = false;
+	if (policy_two_person(m->policy, action) && strcmp(action, "enroll") == 0) {
+		int n = custody_confirmers_possible(m);
+		if (n < 0)
+			return n;
+		if (n < 2) {
+			json_object *d = obj1("action", json_object_new_string(action));
+			json_object_object_add(d, "by", json_object_new_string(caller));
+			json_object_object_add(d, "people_who_could_confirm",
+			                       json_object_new_int(n));
+			custody_record(m, c, in_session ? s.matching_id : NULL,
+			               "two-person.confirm", "ok", "bootstrap", d);
+			json_object_put(d);
+			bootstrap = true;
+		}
+	}
+	if (bootstrap || !policy_two_person(m->policy, action)) {
 		json_object *people = json_object_new_array();
 		char actor[sizeof(caller) + WIRE_MAX_ID + 2];
 		snprintf(actor, sizeof(actor), "%s%s%s", caller, in_session ? " " : "",
@@ -235,14 +349,31 @@ custody_confirm_start(Manager *m, Caller *c, const char *action, json_object *co
 		ret_refusal->reason = distinct ? "second-person-required" : "same-person";
 		return -EACCES;
 	}
+	/* The caller is not their own second person, in a session or not: an admin on the
+	 * roster is known by the uid's user name. */
+	char self[WIRE_MAX_ID + 1] = "";
+	if (c->peer.uid != 0) {
+		char pwbuf[4096];
+		struct passwd pw, *pwr = NULL;
+		StoreStaff me;
+		if (getpwuid_r(c->peer.uid, &pw, pwbuf, sizeof(pwbuf), &pwr) == 0 && pwr &&
+		    store_staff_by_user(m->store, pwr->pw_name, &me) == 0)
+			snprintf(self, sizeof(self), "%s", me.matching_id);
+	}
 	for (size_t i = 0; i < k->n; i++) {
-		StoreStaff st;
-		int r = store_staff_by_id(m->store, k->confirmers[i], &st);
-		if (r < 0 || !st.active) {
+		const char *why = NULL;
+		int r = self[0] && strcmp(self, k->confirmers[i]) == 0
+		            ? (why = "same-person", -EACCES)
+		            : confirmer_eligible(m, k->confirmers[i], &why);
+		if (r < 0) {
 			snprintf(ret_refusal->matching_id, sizeof(ret_refusal->matching_id), "%s",
 			         k->confirmers[i]);
+			if (r == -EACCES) {
+				confirm_refused(m, c, k->confirmers[i], action, caller, why);
+				ret_refusal->reason = why;
+			}
 			free(k);
-			return r < 0 ? -ENOENT : -EPERM;
+			return r == -EIO ? -EIO : r;
 		}
 	}
 	if (!can_prompt) {
@@ -295,6 +426,8 @@ custody_revoke(Manager *m, Caller *c, const char *mid, const char *reason, const
 	}
 	/* At once: the person's IDs stopped working in the store; now their sessions end. */
 	int ended = sessions_end_matching_id(m->sessions, mid, "revoked");
+	/* And on every other terminal of a fleet (filed when the center is back if it is away). */
+	fleet_revoked(m->fleet, mid, reason);
 	log_info("Revoked matching ID %s (%s) by %s: %d template(s) erased, %d session(s) ended",
 	         mid, reason, actor, erased, ended < 0 ? 0 : ended);
 	json_object *d = obj1("reason", json_object_new_string(reason));

@@ -26,8 +26,11 @@ typedef struct CustodyConfirm CustodyConfirm;
 
 /* Why a confirmation was refused before it started. */
 typedef struct CustodyRefusal {
-	const char *parameter;             /* -EINVAL: the bad parameter ("confirm_by", "more") */
-	const char *reason;                /* -EACCES: "same-person", "second-person-required" */
+	const char *parameter; /* -EINVAL: the bad parameter ("confirm_by", "more") */
+	/* -EACCES: "same-person", "second-person-required", or a confirmer who may not confirm
+	 * (matching_id set): "confirmer-no-operator", "confirmer-pledge-missing",
+	 * "confirmer-training-missing", "confirmer-locked-out" */
+	const char *reason;
 	char matching_id[WIRE_MAX_ID + 1]; /* -ENOENT (not on roster), -EPERM (revoked) */
 	bool reader; /* the reader could not start: -ENOENT (not enrolled), -EBUSY, -ENOTCONN */
 } CustodyRefusal;
@@ -36,7 +39,8 @@ typedef struct CustodyRefusal {
 typedef void (*CustodyPromptFn)(const char *prompt, const char *matching_id, void *userdata);
 /* r < 0: the confirmation failed: -EKEYREJECTED (no match), -ENOENT (not enrolled), the
  * reader's (verify.h); else actor names everyone ("uid 0 M001 + M002") and people lists
- * their matching IDs. */
+ * their matching IDs; -EACCES: a later confirmer was locked out meanwhile. Every check counts
+ * toward the confirmer's lockout as a login's does (R10). */
 typedef void (*CustodyConfirmedFn)(int r, const char *actor, json_object *people, void *userdata);
 
 /*

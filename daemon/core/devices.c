@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "actor.h"
 #include "audit.h"
 #include "caller.h"
 #include "clock.h"
@@ -545,7 +546,7 @@ devices_change(Manager *m, Caller *c, const char *serial, const char *note, bool
 	json_object_object_add(det, "serial", json_object_new_string(serial));
 	if (allow)
 		json_object_object_add(det, "note", json_object_new_string(entry.note));
-	json_object_object_add(det, "by_uid", json_object_new_int64(c->peer.uid));
+	actor_describe(m, c, det); /* by_uid, by_loginuid, by_matching_id (actor.h) */
 	devices_record(m, c, allow ? "usb.allow" : "usb.revoke", "ok", NULL,
 	               json_object_to_json_string_ext(det, JSON_C_TO_STRING_PLAIN));
 	json_object_put(det);

@@ -16,6 +16,8 @@ typedef struct Sessions Sessions;     /* sessions.h */
 typedef struct Incidents Incidents;   /* incidents.h */
 typedef struct Devices Devices;       /* devices.h */
 typedef struct Room Room;             /* room.h */
+typedef struct Refusals Refusals;     /* refusals.h */
+typedef struct Fleet Fleet;           /* fleet.h */
 typedef struct VerifyOp VerifyOp;     /* verify.h */
 /* The varlink layer's listener: the manager owns it, core never looks inside. */
 typedef struct Server Server; /* varlink/conn.h */

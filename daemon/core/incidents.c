@@ -46,7 +46,8 @@ typedef struct RuleDef {
 static const RuleDef rule_defs[] = {
 	{ INCIDENT_RESIDENT_CODE_SEARCH, true, false }, { INCIDENT_FORBIDDEN_SEARCHES, true, true },
 	{ INCIDENT_FAILED_MATCHES, false, true },       { INCIDENT_AUDIT_TAMPERED, false, false },
-	{ INCIDENT_STORAGE_BLOCKED, false, false },
+	{ INCIDENT_STORAGE_BLOCKED, false, false },     { INCIDENT_STATE_SPACE_LOW, false, false },
+	{ INCIDENT_FLEET_CONFLICT, true, false },       { INCIDENT_DUPLICATE_FINGER, true, false },
 };
 #define N_RULES (sizeof(rule_defs) / sizeof(rule_defs[0]))
 

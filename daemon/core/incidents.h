@@ -23,6 +23,12 @@ typedef struct Incidents Incidents;
 #define INCIDENT_FAILED_MATCHES       "failed-matches"
 #define INCIDENT_AUDIT_TAMPERED       "audit-chain-broken"
 #define INCIDENT_STORAGE_BLOCKED      "storage-blocked"
+#define INCIDENT_STATE_SPACE_LOW      "state-space-low"
+/* The fleet center and this terminal disagree (a person in session at two terminals after a
+ * cut, a session the center refuses, the center's copy of this trail differs). */
+#define INCIDENT_FLEET_CONFLICT "fleet-conflict"
+/* A finger being enrolled matched another matching ID's template (R13: one person, two IDs). */
+#define INCIDENT_DUPLICATE_FINGER "duplicate-finger"
 
 /* Bounds. Per rule at most this many people (keys) are tracked; when full, the one whose
  * last event is oldest is forgotten. Each rule keeps the times of its latest events, at
@@ -58,7 +64,9 @@ void incidents_free(Incidents *i);
  *   failed-matches               the same over failed matches of anyone (one key for all),
  *                                against failed-match-threshold
  *   audit-chain-broken,
- *   storage-blocked              an incident for every event; notified once per window
+ *   storage-blocked,
+ *   state-space-low              an incident for every event; notified once per window
+ *   fleet-conflict               the same, per person
  * An unknown rule is logged and ignored.
  */
 void incidents_note(Incidents *i, const char *rule, const char *matching_id,

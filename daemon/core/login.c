@@ -10,10 +10,13 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-login.h>
 
 #include "audit.h"
 #include "caller.h"
 #include "clock.h"
+#include "fleet.h"
 #include "incidents.h"
 #include "log.h"
 #include "login.h"
@@ -180,6 +183,12 @@ login_gates(Manager *m, Caller *c, const StoreStaff *st, const char *stage,
 
 /* --- the sensor: enroll and verify ------------------------------------------------------- */
 
+/* One template of another matching ID to compare a new finger with. */
+typedef struct EnrollCheck {
+	char matching_id[WIRE_MAX_ID + 1];
+	size_t finger;
+} EnrollCheck;
+
 struct LoginSensorOp {
 	Manager *manager;
 	Caller *caller;
@@ -192,15 +201,41 @@ struct LoginSensorOp {
 	pid_t pid;
 	uid_t uid;
 	uid_t session_uid;
+	/* The caller runs inside this person's own open session (an unlock, su, sudo): the
+	 * answer says so, and that session's ID, so that no second session is asked for. */
+	int64_t own_session;
+	char own_operator[WIRE_MAX_ID + 1];
+	/* Enrollment: who did it and who confirmed it (R13), for its record. */
+	char actor[256];
+	json_object *people;
+	/* Enrollment: the new template, sealed, while it is compared with every template of
+	 * every other matching ID (one 1:1 check each), and the check under way. */
+	uint8_t *sealed;
+	size_t sealed_len;
+	EnrollCheck *checks;
+	size_t n_checks, check_i;
+	VerifyOp *vop;
 };
+
+static void
+sensor_op_free(LoginSensorOp *op)
+{
+	json_object_put(op->people);
+	free(op->sealed);
+	free(op->checks);
+	free(op);
+}
 
 void
 login_sensor_cancel(Manager *m, LoginSensorOp *op)
 {
 	if (!op)
 		return;
-	sensorlink_cancel(m->sensor, op);
-	free(op);
+	if (op->vop)
+		verify_cancel(m, op->vop);
+	else
+		sensorlink_cancel(m->sensor, op);
+	sensor_op_free(op);
 }
 
 /* The end of an operation: done runs once; op is gone before it does. */
@@ -209,7 +244,7 @@ sensor_op_end(LoginSensorOp *op, int r, json_object *result)
 {
 	LoginDoneFn done = op->done;
 	void *userdata = op->userdata;
-	free(op);
+	sensor_op_free(op);
 	done(r, result, userdata);
 }
 
@@ -221,6 +256,111 @@ store_end_failure(int r)
 	               r == -ENOTCONN || r == -EBADMSG || r == -EKEYREJECTED
 	           ? -EIO
 	           : r;
+}
+
+static void enroll_store(LoginSensorOp *op);
+
+/*
+ * One person, one matching ID (R13): every template of every other active matching ID, to
+ * compare the new finger with before it is stored. A reader without identify (libfprint's
+ * virtual_device, most match-on-host readers through biogated-sensor) compares 1:1, so each
+ * comparison is one more touch of the same finger.
+ */
+static int
+enroll_checks_new(LoginSensorOp *op)
+{
+	json_object *staff = NULL;
+	if (store_staff_list_json(op->manager->store, &staff) < 0)
+		return -EIO;
+	size_t total = 0, n = json_object_array_length(staff);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			json_object *o = json_object_array_get_idx(staff, i), *f = NULL;
+			const char *mid =
+			    json_object_get_string(json_object_object_get(o, "matching_id"));
+			const char *state =
+			    json_object_get_string(json_object_object_get(o, "state"));
+			if (!mid || !wire_valid_id(mid) || strcmp(mid, op->matching_id) == 0 ||
+			    !state || strcmp(state, "active") != 0 ||
+			    !json_object_object_get_ex(o, "fingers", &f))
+				continue;
+			size_t k = json_object_array_length(f);
+			for (size_t j = 0; j < k; j++) {
+				if (pass == 1) {
+					EnrollCheck *e = &op->checks[op->n_checks++];
+					snprintf(e->matching_id, sizeof(e->matching_id), "%s", mid);
+					e->finger = j;
+				}
+			}
+			total += pass == 0 ? k : 0;
+		}
+		if (pass == 0 && total > 0 && !(op->checks = calloc(total, sizeof(EnrollCheck)))) {
+			json_object_put(staff);
+			return -ENOMEM;
+		}
+		if (pass == 0 && total == 0)
+			break;
+	}
+	json_object_put(staff);
+	return 0;
+}
+
+static void enroll_check_next(LoginSensorOp *op);
+
+static void
+enroll_check_prompt(const char *prompt, void *userdata)
+{
+	LoginSensorOp *op = userdata;
+	op->progress(param_obj("prompt", json_object_new_string(prompt)), op->userdata);
+}
+
+static void
+enroll_check_done(int r, bool match, void *userdata)
+{
+	LoginSensorOp *op = userdata;
+	Manager *m = op->manager;
+	op->vop = NULL;
+	if (r < 0)
+		return sensor_op_end(op, r, NULL);
+	if (!match) {
+		op->check_i++;
+		return enroll_check_next(op);
+	}
+	const char *other = op->checks[op->check_i].matching_id;
+	log_warning("Enrollment of %s refused: the finger matches a template of matching ID %s",
+	            op->matching_id, other);
+	json_object *d = param_obj("finger", json_object_new_string(op->finger));
+	json_object_object_add(d, "matches", json_object_new_string(other));
+	if (op->actor[0])
+		json_object_object_add(d, "by", json_object_new_string(op->actor));
+	AuditRecord rec = { .matching_id = op->matching_id,
+		            .action = "enroll",
+		            .outcome = "deny",
+		            .reason = "duplicate-finger",
+		            .detail = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN) };
+	(void)record_append(m, op->caller, &rec, NULL, NULL);
+	json_object_put(d);
+	incidents_note(m->incidents, INCIDENT_DUPLICATE_FINGER, op->matching_id, NULL,
+	               "a finger being enrolled is enrolled under another matching ID");
+	sensor_op_end(op, -EEXIST, NULL);
+}
+
+static void
+enroll_check_next(LoginSensorOp *op)
+{
+	while (op->check_i < op->n_checks) {
+		const EnrollCheck *e = &op->checks[op->check_i];
+		int r = verify_start_nth(op->manager, e->matching_id, e->finger,
+		                         enroll_check_prompt, enroll_check_done, op, &op->vop);
+		if (r == -ENOENT) { /* erased meanwhile: nothing to compare with */
+			op->check_i++;
+			continue;
+		}
+		if (r < 0)
+			return sensor_op_end(op, r == -EBADMSG ? -EIO : r, NULL);
+		return;
+	}
+	enroll_store(op);
 }
 
 static void
@@ -249,19 +389,53 @@ sensor_op_enrolled(LoginSensorOp *op, json_object *msg)
 	secret_wipe_free(print, print_len);
 	if (r < 0)
 		return sensor_op_end(op, -EIO, NULL);
-	r = store_finger_put(m->store, op->matching_id, op->finger, sealed, sealed_len,
-	                     now_real_usec());
-	free(sealed);
+	op->sealed = sealed;
+	op->sealed_len = sealed_len;
+	r = enroll_checks_new(op);
+	if (r < 0)
+		return sensor_op_end(op, r, NULL);
+	enroll_check_next(op);
+}
+
+/* The new template, compared with no other matching ID's: stored, recorded, answered. */
+static void
+enroll_store(LoginSensorOp *op)
+{
+	Manager *m = op->manager;
+	int existed = store_finger_exists(m->store, op->matching_id, op->finger);
+	int r = store_finger_put(m->store, op->matching_id, op->finger, op->sealed, op->sealed_len,
+	                         now_real_usec());
+	/* Enroll once, log in anywhere: sealed under the fleet's template key. */
+	if (r >= 0)
+		fleet_enrolled(m->fleet, op->matching_id, op->finger, op->sealed, op->sealed_len);
 	if (r < 0)
 		return sensor_op_end(op, store_end_failure(r), NULL);
-	log_info("Enrolled %s of matching ID %s", op->finger, op->matching_id);
-	char detail[96];
-	snprintf(detail, sizeof(detail), "{\"finger\":\"%s\"}", op->finger);
+	/* Re-enrolled over an old template: erase the old one as revocation does, so that no
+	 * page version of it survives in the WAL (secure_delete has zeroed it in the file). */
+	bool erased = true;
+	if (existed > 0 && store_wal_truncate(m->store) < 0) {
+		log_warning("The replaced template of %s may remain in the WAL until the next "
+		            "checkpoint",
+		            op->matching_id);
+		erased = false;
+	}
+	log_info("Enrolled %s of matching ID %s%s", op->finger, op->matching_id,
+	         existed > 0 ? " (replacing the old template)" : "");
+	json_object *d = param_obj("finger", json_object_new_string(op->finger));
+	if (existed > 0) {
+		json_object_object_add(d, "replaced", json_object_new_boolean(true));
+		json_object_object_add(d, "wal_truncated", json_object_new_boolean(erased));
+	}
+	if (op->actor[0])
+		json_object_object_add(d, "by", json_object_new_string(op->actor));
+	if (op->people)
+		json_object_object_add(d, "confirmed_by", json_object_get(op->people));
 	AuditRecord rec = { .matching_id = op->matching_id,
 		            .action = "enroll",
 		            .outcome = "ok",
-		            .detail = detail };
+		            .detail = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN) };
 	(void)record_append(m, op->caller, &rec, NULL, NULL);
+	json_object_put(d);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "matching_id", json_object_new_string(op->matching_id));
 	json_object_object_add(o, "finger", json_object_new_string(op->finger));
@@ -311,6 +485,12 @@ sensor_op_verified(LoginSensorOp *op, json_object *msg)
 	json_object_object_add(o, "matching_id", json_object_new_string(op->matching_id));
 	json_object_object_add(o, "ticket", json_object_new_string(ticket));
 	json_object_object_add(o, "operators", ops);
+	if (op->own_session > 0) {
+		json_object *in = json_object_new_object();
+		json_object_object_add(in, "session_id", json_object_new_int64(op->own_session));
+		json_object_object_add(in, "operator_id", json_object_new_string(op->own_operator));
+		json_object_object_add(o, "in_session", in);
+	}
 	OPENSSL_cleanse(ticket, sizeof(ticket));
 	sensor_op_end(op, 0, o);
 }
@@ -396,12 +576,15 @@ sensor_op_new(Manager *m, Caller *c, const char *matching_id, LoginProgressFn pr
 
 int
 login_enroll_start(Manager *m, Caller *c, const char *matching_id, const char *finger,
-                   LoginProgressFn progress, LoginDoneFn done, void *userdata, LoginSensorOp **ret)
+                   const char *actor, json_object *people, LoginProgressFn progress,
+                   LoginDoneFn done, void *userdata, LoginSensorOp **ret)
 {
 	LoginSensorOp *op = sensor_op_new(m, c, matching_id, progress, done, userdata);
 	if (!op)
 		return -ENOMEM;
 	op->enroll = true;
+	snprintf(op->actor, sizeof(op->actor), "%s", actor ? actor : "");
+	op->people = people ? json_object_get(people) : NULL;
 	snprintf(op->finger, sizeof(op->finger), "%s", finger);
 	json_object *req = json_object_new_object();
 	json_object_object_add(req, "op", json_object_new_string("enroll"));
@@ -410,7 +593,7 @@ login_enroll_start(Manager *m, Caller *c, const char *matching_id, const char *f
 	                       json_object_new_int64((int64_t)m->config.enroll_timeout_sec * 1000));
 	int r = sensorlink_start(m->sensor, req, sensor_op_event, op);
 	if (r < 0) {
-		free(op);
+		sensor_op_free(op);
 		return r;
 	}
 	*ret = op;
@@ -432,6 +615,12 @@ login_verify_start(Manager *m, Caller *c, const StoreStaff *st, LoginProgressFn 
 	}
 	op->pid = c->peer.pid;
 	op->uid = c->peer.uid;
+	StoreSession mine;
+	if (sessions_find_by_peer(m->sessions, &c->peer, &mine) == 0 &&
+	    strcmp(mine.matching_id, st->matching_id) == 0) {
+		op->own_session = mine.id;
+		snprintf(op->own_operator, sizeof(op->own_operator), "%s", mine.operator_id);
+	}
 	r = sensorlink_start(m->sensor, req, sensor_op_event, op);
 	if (r < 0) {
 		free(op);
@@ -447,13 +636,168 @@ login_verify_start(Manager *m, Caller *c, const StoreStaff *st, LoginProgressFn 
 
 /* --- the session ----------------------------------------------------------------------- */
 
+/* What an OpenSession holds while the fleet center is asked (R12 across terminals). */
+struct LoginOpen {
+	Manager *m;
+	Caller *caller; /* NULL once the caller went away */
+	LoginOpenDoneFn done;
+	void *userdata;
+	bool sync; /* still inside login_open_session_start() */
+	bool finished;
+	FleetOpen *fleet;
+	char mid[WIRE_MAX_ID + 1];
+	char operator_id[WIRE_MAX_ID + 1];
+	char role[WIRE_MAX_ID + 1];
+	uid_t uid;
+	pid_t pid;
+	char *tty, *service, *logind_session;
+};
+
+static void
+login_open_free(LoginOpen *op)
+{
+	free(op->tty);
+	free(op->service);
+	free(op->logind_session);
+	free(op);
+}
+
+/* Opens the session in the store and records it; *ret {session_id, operator_id, role}. */
+static int
+login_open_commit(LoginOpen *op, bool offline, json_object **ret)
+{
+	Manager *m = op->m;
+	/* The center may have taken a while: a revocation heard meanwhile wins. */
+	StoreStaff st;
+	int r = store_staff_by_id(m->store, op->mid, &st);
+	if (r < 0)
+		return -ENOENT;
+	if (!st.active)
+		return -EPERM;
+	StoreSessionIn in = {
+		.matching_id = op->mid,
+		.operator_id = op->operator_id,
+		.uid = op->uid,
+		.leader_pid = op->pid,
+		.tty = op->tty,
+		.service = op->service,
+		.logind_session = op->logind_session,
+		.opened_at = now_real_usec(),
+	};
+	int64_t id = 0;
+	r = store_session_open(m->store, &in, &id);
+	if (r < 0)
+		return r == -EPERM || r == -EACCES || r == -ENOENT || r == -ENXIO ? -EIO : r;
+	log_info("Session %lld opened: matching ID %s as operator ID %s (role %s), tty %s%s",
+	         (long long)id, op->mid, op->operator_id, op->role, in.tty ? in.tty : "-",
+	         offline ? ", fleet center offline" : "");
+	char detail[160];
+	snprintf(detail, sizeof(detail), "{\"session_id\":%lld,\"role\":\"%s\"%s}", (long long)id,
+	         op->role, offline ? ",\"offline\":true" : "");
+	AuditRecord rec = { .matching_id = op->mid,
+		            .operator_id = op->operator_id,
+		            .action = "session.open",
+		            .outcome = "ok",
+		            .reason = offline ? "fleet-offline" : NULL,
+		            .detail = detail };
+	(void)record_append(m, op->caller, &rec, NULL, NULL);
+	/* After its record: the room log's entry follows the session.open record. */
+	sessions_opened(m->sessions, id, op->mid, in.opened_at);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "session_id", json_object_new_int64(id));
+	json_object_object_add(o, "operator_id", json_object_new_string(op->operator_id));
+	json_object_object_add(o, "role", json_object_new_string(op->role));
+	if (offline)
+		json_object_object_add(o, "offline", json_object_new_boolean(true));
+	*ret = o;
+	return 0;
+}
+
+static void
+login_open_fleet_done(int r, const char *holder, bool offline, void *userdata)
+{
+	LoginOpen *op = userdata;
+	Manager *m = op->m;
+	json_object *o = NULL;
+
+	op->fleet = NULL;
+	if (!op->caller && !op->sync) {
+		/* The caller went away while the center answered: nothing to open. */
+		login_open_free(op);
+		return;
+	}
+	if (r == 0) {
+		r = login_open_commit(op, offline, &o);
+		if (r < 0 && !offline)
+			/* Registered at the center, not opened here: give the person back. */
+			fleet_session_closed(m->fleet, op->mid, "open-failed");
+	} else {
+		/* Refused because of another terminal, or by the offline rules: recorded. */
+		char detail[128];
+		snprintf(detail, sizeof(detail), "{\"terminal\":\"%s\"}", holder ? holder : "");
+		AuditRecord rec = { .matching_id = op->mid,
+			            .operator_id = op->operator_id,
+			            .action = "session.open",
+			            .outcome = "deny",
+			            .reason = r == -EBUSY         ? "already-in-session"
+			                      : r == -ENETUNREACH ? "fleet-offline"
+			                                          : "revoked",
+			            .detail = r == -EBUSY ? detail : NULL };
+		(void)record_append(m, op->caller, &rec, NULL, NULL);
+	}
+	op->finished = true;
+	op->done(r, o, holder, op->userdata);
+	if (!op->sync)
+		login_open_free(op);
+}
+
+/*
+ * The logind session a client names for its login must be the one logind itself gives the
+ * leader: the daemon locks and terminates the session it is told, so a wrong name would make
+ * it act on someone else's. 0 with *ret the name to store (NULL: none), -EBADSLT when logind
+ * puts the leader in another session. Without systemd (sd_booted() == 0) logind cannot be
+ * asked and the client's name is kept; with it, a leader that logind puts in no session has
+ * no logind session, whatever the client says.
+ */
+static int
+login_logind_session(pid_t leader, const char *claimed, const char **ret, char **ret_free)
+{
+	*ret = claimed;
+	*ret_free = NULL;
+	if (!claimed)
+		return 0; /* nothing claimed: the session watcher asks logind about the leader */
+	char *sid = NULL;
+	if (sd_pid_get_session(leader, &sid) >= 0 && sid) {
+		if (strcmp(claimed, sid) != 0) {
+			log_warning("OpenSession from pid %d names logind session %s, but logind "
+			            "has it in session %s: refused",
+			            (int)leader, claimed, sid);
+			free(sid);
+			return -EBADSLT;
+		}
+		*ret = *ret_free = sid;
+		return 0;
+	}
+	free(sid);
+	if (sd_booted() > 0) {
+		log_warning("OpenSession from pid %d names logind session %s, but logind has it "
+		            "in none: not kept",
+		            (int)leader, claimed);
+		*ret = NULL;
+	}
+	return 0;
+}
+
 int
-login_open_session(Manager *m, Caller *c, const LoginSessionIn *li, json_object **ret)
+login_open_session_start(Manager *m, Caller *c, const LoginSessionIn *li, LoginOpenDoneFn done,
+                         void *userdata, LoginOpen **ret)
 {
 	const Peer *p = &c->peer;
 	char mid[WIRE_MAX_ID + 1];
 	uid_t uid = (uid_t)-1;
-	if (!ticket_take(&m->tickets, li->ticket, p->pid, p->uid, mid, &uid))
+	*ret = NULL;
+	/* The session's leader is the connector: once it is gone its pid is nobody's. */
+	if (p->gone || !ticket_take(&m->tickets, li->ticket, p->pid, p->uid, mid, &uid))
 		return -EACCES;
 
 	StoreStaff st;
@@ -462,44 +806,94 @@ login_open_session(Manager *m, Caller *c, const LoginSessionIn *li, json_object 
 		return -ENOENT;
 	if (!st.active)
 		return -EPERM;
-	char role[WIRE_MAX_ID + 1];
-	r = store_operator_role(m->store, mid, li->operator_id, role);
-	if (r < 0)
+	LoginOpen *op = calloc(1, sizeof(*op));
+	if (!op)
+		return -ENOMEM;
+	r = store_operator_role(m->store, mid, li->operator_id, op->role);
+	if (r < 0) {
+		free(op);
 		return -ENXIO;
+	}
+	/* One open session per matching ID, with no exception (R12, unless the policy turns
+	 * single-session off): a ticket from a check made inside the person's own session (an
+	 * unlock, su, sudo) opens nothing; a login nested in the session is refused here
+	 * whatever its operator ID. */
+	int64_t open_id = 0;
+	if (policy_settings(m->policy)->single_session &&
+	    store_session_open_for(m->store, mid, &open_id) == 0) {
+		reap_dead_session(m, open_id);
+		if (store_session_open_for(m->store, mid, &open_id) == 0) {
+			log_info("Session for matching ID %s refused: session %lld is open", mid,
+			         (long long)open_id);
+			AuditRecord rec = { .matching_id = mid,
+				            .operator_id = li->operator_id,
+				            .action = "session.open",
+				            .outcome = "deny",
+				            .reason = "already-in-session" };
+			(void)record_append(m, c, &rec, NULL, NULL);
+			free(op);
+			return -EEXIST;
+		}
+	}
 
-	StoreSessionIn in = {
-		.matching_id = mid,
-		.operator_id = li->operator_id,
-		.uid = uid,
-		.leader_pid = p->pid,
-		.tty = li->tty,
-		.service = li->service,
-		.logind_session = li->logind_session,
-		.opened_at = now_real_usec(),
-	};
-	int64_t id = 0;
-	r = store_session_open(m->store, &in, &id);
-	if (r < 0)
-		return r == -EPERM || r == -EACCES || r == -ENOENT || r == -ENXIO ? -EIO : r;
-	log_info("Session %lld opened: matching ID %s as operator ID %s (role %s), tty %s",
-	         (long long)id, mid, li->operator_id, role, in.tty ? in.tty : "-");
-	char detail[128];
-	snprintf(detail, sizeof(detail), "{\"session_id\":%lld,\"role\":\"%s\"}", (long long)id,
-	         role);
-	AuditRecord rec = { .matching_id = mid,
-		            .operator_id = li->operator_id,
-		            .action = "session.open",
-		            .outcome = "ok",
-		            .detail = detail };
-	(void)record_append(m, c, &rec, NULL, NULL);
-	/* After its record: the room log's entry follows the session.open record. */
-	sessions_opened(m->sessions, id, mid, in.opened_at);
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "session_id", json_object_new_int64(id));
-	json_object_object_add(o, "operator_id", json_object_new_string(li->operator_id));
-	json_object_object_add(o, "role", json_object_new_string(role));
-	*ret = o;
+	const char *logind_session = NULL;
+	char *logind_free = NULL;
+	r = login_logind_session(p->pid, li->logind_session, &logind_session, &logind_free);
+	if (r < 0) {
+		AuditRecord rec = { .matching_id = mid,
+			            .operator_id = li->operator_id,
+			            .action = "session.open",
+			            .outcome = "deny",
+			            .reason = "logind-session-mismatch" };
+		(void)record_append(m, c, &rec, NULL, NULL);
+		free(op);
+		return r;
+	}
+	op->m = m;
+	op->caller = c;
+	op->done = done;
+	op->userdata = userdata;
+	op->uid = uid;
+	op->pid = p->pid;
+	snprintf(op->mid, sizeof(op->mid), "%s", mid);
+	snprintf(op->operator_id, sizeof(op->operator_id), "%s", li->operator_id);
+	op->tty = li->tty ? strdup(li->tty) : NULL;
+	op->service = li->service ? strdup(li->service) : NULL;
+	op->logind_session = logind_session ? strdup(logind_session) : NULL;
+	free(logind_free);
+	if ((li->tty && !op->tty) || (li->service && !op->service) ||
+	    (logind_session && !op->logind_session)) {
+		login_open_free(op);
+		return -ENOMEM;
+	}
+	/* Without a fleet (or with the center known away) this answers at once. */
+	op->sync = true;
+	r = fleet_open_session(m->fleet, mid, li->operator_id, login_open_fleet_done, op,
+	                       &op->fleet);
+	op->sync = false;
+	if (r < 0) {
+		login_open_free(op);
+		return r;
+	}
+	if (op->finished) {
+		login_open_free(op);
+		return 0;
+	}
+	*ret = op;
 	return 0;
+}
+
+void
+login_open_cancel(Manager *m, LoginOpen *op)
+{
+	if (!op)
+		return;
+	op->caller = NULL;
+	fleet_open_cancel(m->fleet, op->fleet);
+	/* The fleet calls back once more (cancelled: it undoes a registration itself) only when
+	 * it was still asking; otherwise nothing is pending and op is ours to free. */
+	if (op->fleet)
+		login_open_free(op);
 }
 
 int

@@ -48,8 +48,8 @@ typedef void (*LoginDoneFn)(int r, json_object *result, void *userdata);
  * login_sensor_cancel() came first. -EBUSY (reader in use), -ENOTCONN (no sensor), -ENOMEM:
  * nothing called back. */
 int login_enroll_start(Manager *m, Caller *c, const char *matching_id, const char *finger,
-                       LoginProgressFn progress, LoginDoneFn done, void *userdata,
-                       LoginSensorOp **ret);
+                       const char *actor, json_object *people, LoginProgressFn progress,
+                       LoginDoneFn done, void *userdata, LoginSensorOp **ret);
 /* Verifies st (resolved, through the gates) for the caller; a match earns a ticket bound to
  * the caller's process. -ENOENT (not enrolled), -EBUSY, -ENOTCONN, other -errno. */
 int login_verify_start(Manager *m, Caller *c, const StoreStaff *st, LoginProgressFn progress,
@@ -61,9 +61,20 @@ void login_sensor_cancel(Manager *m, LoginSensorOp *op);
 typedef struct LoginSessionIn {
 	const char *ticket, *operator_id, *tty, *service, *logind_session;
 } LoginSessionIn;
-/* Opens the session a ticket pays for (the caller must be the process that verified):
- * {session_id, operator_id, role}. -EACCES (no such ticket), -ENOENT (not on roster),
- * -EPERM (revoked), -ENXIO (no such operator ID), other -errno. */
-int login_open_session(Manager *m, Caller *c, const LoginSessionIn *in, json_object **ret);
+/* Opens the session a ticket pays for (the caller must be the process that verified). In a
+ * fleet the center registers it first (R12 across terminals), within the policy's wait-ms.
+ * Returns -EACCES (no such ticket), -ENOENT (not on roster), -EPERM (revoked), -ENXIO (no
+ * such operator ID), -EEXIST (the matching ID has an open session here: R12, recorded),
+ * -EBADSLT (logind has the caller in another logind session than the one named: recorded),
+ * other -errno, with nothing called back. Else 0, and done(r, o, holder)
+ * runs exactly once, maybe before this returns (then *ret is NULL): r == 0 with
+ * o = {session_id, operator_id, role, offline?} (taken), -EBUSY (in session at terminal
+ * holder), -EPERM (revoked), -ENETUNREACH (the center is away and the offline rules refuse),
+ * other -errno. While *ret is set, login_open_cancel() stops it (done is not called). */
+typedef struct LoginOpen LoginOpen;
+typedef void (*LoginOpenDoneFn)(int r, json_object *o, const char *holder, void *userdata);
+int login_open_session_start(Manager *m, Caller *c, const LoginSessionIn *in, LoginOpenDoneFn done,
+                             void *userdata, LoginOpen **ret);
+void login_open_cancel(Manager *m, LoginOpen *op);
 /* CloseSession: -ENOENT when no such session is open. */
 int login_close_session(Manager *m, Caller *c, int64_t session_id);

@@ -30,6 +30,8 @@ struct Manager {
 	Incidents *incidents;
 	Devices *devices;
 	Room *room;
+	Refusals *refusals;
+	Fleet *fleet;          /* NULL unless biogate.conf has [fleet] */
 	char terminal[64];     /* this terminal's name (hostname) for records */
 	uint64_t started_usec; /* CLOCK_MONOTONIC */
 	Tickets tickets;

@@ -22,7 +22,8 @@ typedef struct RecordOp {
 static void
 record_log_failure(int r)
 {
-	if (r < 0)
+	/* A full disk is logged by the audit trail once per window, not once per record. */
+	if (r < 0 && r != -ENOSPC)
 		log_error("An audit record could not be written: %s", strerror(-r));
 }
 
@@ -32,7 +33,7 @@ record_released(int r, int64_t seq, void *userdata)
 	Caller *c = userdata;
 	record_log_failure(r);
 	if (c && c->release)
-		c->release(c, r >= 0);
+		c->release(c, r);
 }
 
 static void
@@ -42,7 +43,7 @@ record_done(int r, int64_t seq, void *userdata)
 	record_log_failure(r);
 	op->done(r, seq, op->userdata);
 	if (op->caller && op->caller->release)
-		op->caller->release(op->caller, r >= 0);
+		op->caller->release(op->caller, r);
 	free(op);
 }
 

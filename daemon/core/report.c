@@ -363,6 +363,10 @@ report_build(Manager *mgr, const char *month, json_object **ret)
 	AuditVerifyResult v = { 0 };
 	if (r >= 0)
 		r = audit_verify(mgr->audit, &v);
+	/* The month's signed checkpoints, each against its epoch's public key and the chain. */
+	AuditSealsResult seals = { 0 };
+	if (r >= 0)
+		r = audit_seals_check(mgr->audit, m->from, m->to, &seals);
 	if (r < 0) {
 		tally_clear(&m->denial_reasons);
 		tally_clear(&m->violation_reasons);
@@ -431,6 +435,15 @@ report_build(Manager *mgr, const char *month, json_object **ret)
 	json_object_object_add(audit, "first_bad_seq", json_object_new_int64(v.first_bad_seq));
 	json_object_object_add(audit, "records", json_object_new_int64(v.records));
 	json_object_object_add(o, "audit", audit);
+	json_object *so = json_object_new_object();
+	/* Every checkpoint of the month verified, and the month's records sealed by some. */
+	bool seals_ok =
+	    seals.verified == seals.checkpoints && (seals.checkpoints > 0 || m->records == 0);
+	json_object_object_add(so, "ok", json_object_new_boolean(seals_ok));
+	json_object_object_add(so, "checkpoints", json_object_new_int64(seals.checkpoints));
+	json_object_object_add(so, "verified", json_object_new_int64(seals.verified));
+	json_object_object_add(so, "first_bad_seq", json_object_new_int64(seals.first_bad_seq));
+	json_object_object_add(o, "seals", so);
 
 	tally_clear(&m->denial_reasons);
 	tally_clear(&m->violation_reasons);

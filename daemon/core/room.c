@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "actor.h"
 #include "audit.h"
 #include "caller.h"
 #include "clock.h"
@@ -44,6 +45,9 @@ typedef struct RoomEntry {
 	int64_t entry_id;   /* seq of the enter record */
 	int64_t session_id; /* staff: the session; 0 for a visitor */
 	char matching_id[WIRE_MAX_ID + 1];
+	/* visitor: the matching ID of the person whose session wrote the entry ("" when an
+	 * admin without a session did): only they or an admin may close it */
+	char author[WIRE_MAX_ID + 1];
 	bool staff;
 } RoomEntry;
 
@@ -58,6 +62,7 @@ typedef struct RoomOp {
 	int64_t session_id;
 	int64_t logout_at; /* staff: logged out before the enter was durable */
 	char matching_id[WIRE_MAX_ID + 1];
+	char author[WIRE_MAX_ID + 1]; /* visitor: see RoomEntry */
 	bool staff;
 } RoomOp;
 
@@ -189,6 +194,7 @@ room_enter_done(int res, int64_t seq, void *userdata)
 		log_error("Room log: an entry could not be written: %s", strerror(-res));
 	RoomEntry e = { .entry_id = seq, .session_id = op->session_id, .staff = op->staff };
 	memcpy(e.matching_id, op->matching_id, sizeof(e.matching_id));
+	memcpy(e.author, op->author, sizeof(e.author));
 	if (res >= 0 && r) {
 		if (op->staff && op->logout_at)
 			(void)room_append_leave(r, NULL, &e, op->logout_at, "logout");
@@ -417,6 +423,9 @@ room_rebuild(Room *r)
 		const char *mid = room_rec_str(rec, "matching_id");
 		if (e.staff && mid)
 			snprintf(e.matching_id, sizeof(e.matching_id), "%s", mid);
+		/* A visitor's enter record carries the writer's matching ID: the author. */
+		if (!e.staff && mid)
+			snprintf(e.author, sizeof(e.author), "%s", mid);
 		StoreSession row = { 0 };
 		bool kept = e.staff && e.session_id > 0 && m->store &&
 		            store_session_get(m->store, e.session_id, &row) >= 0 && row.open;
@@ -542,7 +551,7 @@ room_enter(Room *r, Caller *c, const char *name, const char *affiliation, const 
 	json_object_object_add(d, "affiliation", json_object_new_string(affiliation));
 	json_object_object_add(d, "purpose", json_object_new_string(purpose));
 	json_object_object_add(d, "staff", json_object_new_boolean(false));
-	json_object_object_add(d, "by_uid", json_object_new_int64(c->peer.uid));
+	actor_describe(m, c, d); /* by_uid, by_loginuid, by_matching_id (actor.h) */
 	const char *detail = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN);
 	RoomOp *op = calloc(1, sizeof(*op));
 	if (!detail || !op) {
@@ -554,6 +563,8 @@ room_enter(Room *r, Caller *c, const char *name, const char *affiliation, const 
 	/* Who wrote the entry: the caller's own session, when it has one. */
 	StoreSession ss;
 	bool in_session = m->sessions && sessions_find_by_peer(m->sessions, &c->peer, &ss) == 0;
+	if (in_session)
+		snprintf(op->author, sizeof(op->author), "%s", ss.matching_id);
 	AuditRecord rec = { .time_usec = now_real_usec(),
 		            .matching_id = in_session ? ss.matching_id : NULL,
 		            .operator_id = in_session ? ss.operator_id : NULL,
@@ -574,6 +585,13 @@ room_leave(Room *r, Caller *c, int64_t entry_id)
 	 * out, not when someone said they did. */
 	if (e->staff)
 		return -EPERM;
+	/* A visitor's entry is closed by the person who wrote it, or by an admin: another
+	 * operator at the counter must not end someone else's record of a visit. */
+	PeerSession ps;
+	bool author = e->author[0] && sessions_of_caller(r->manager, c, &ps) &&
+	              strcmp(ps.matching_id, e->author) == 0;
+	if (!author && !caller_is_admin(r->manager, c))
+		return -EACCES;
 	RoomEntry copy = *e;
 	room_remove_open(r, e);
 	return room_append_leave(r, c, &copy, now_real_usec(), "visitor");

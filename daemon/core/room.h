@@ -43,7 +43,8 @@ typedef void (*RoomEnteredFn)(int r, int64_t entry_id, void *userdata);
 int room_enter(Room *r, Caller *c, const char *name, const char *affiliation, const char *purpose,
                RoomEnteredFn entered, void *userdata);
 /* A visitor leaves: -ENOENT when not open, -EPERM for a staff entry (those end with the
- * session); else the leave record is queued and c's reply waits for it. */
+ * session), -EACCES when c is neither the entry's author (the person whose session wrote
+ * it) nor an admin; else the leave record is queued and c's reply waits for it. */
 int room_leave(Room *r, Caller *c, int64_t entry_id);
 /* {date, entries:[{entry_id, name, affiliation, purpose, entered_at, left_at, staff,
  * matching_id?, session_id?}], truncated?}, recorded as room.list. A staff entry's name and

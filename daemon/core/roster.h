@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
@@ -35,3 +37,26 @@ int schedule_import(Manager *m, Caller *c, const char *month, json_object *shift
 /* {shifts:[{matching_id, start, end, date, ...}]} of month (NULL: all) and matching_id
  * (NULL: everyone), with local date and times. */
 int schedule_get(Manager *m, const char *month, const char *matching_id, json_object **ret);
+
+/* --- administration (issue 13) ---------------------------------------------------------- */
+
+/* One operator ID: -ENOENT (no such person), -EPERM (revoked), -ESRCH (not an operator ID of
+ * theirs), -EALREADY (already revoked); set_role also -EINVAL (a role the policy lacks).
+ * revoke ends the open sessions of that operator ID at once; set_role leaves them open and
+ * their next request is decided under the new role. */
+int roster_operator_revoke(Manager *m, Caller *c, const char *matching_id, const char *operator_id,
+                           json_object **ret);
+int roster_operator_set_role(Manager *m, Caller *c, const char *matching_id,
+                             const char *operator_id, const char *role, json_object **ret);
+/* One finger's template erased as revocation erases it. -ENOENT, -EPERM, -ESRCH (not
+ * enrolled), -EMLINK (the last finger and not force). */
+int roster_finger_delete(Manager *m, Caller *c, const char *matching_id, const char *finger,
+                         bool force, json_object **ret);
+/* ImportStaff: arr [{matching_id, name?, ...}], all or nothing. On error *ret_bad is the
+ * row and, for -EINVAL, *ret_field the parameter when known (NULL otherwise); -EPERM a
+ * revoked person, -EEXIST a clash, -EXDEV a Unix user change. ret {added, changed}. */
+int roster_import(Manager *m, Caller *c, json_object *arr, json_object **ret, size_t *ret_bad,
+                  const char **ret_field);
+/* {locked: [{matching_id, locked_until}]}: who is locked out now (locked_until null: until an
+ * admin unlocks). */
+int roster_locked(Manager *m, json_object **ret);

@@ -169,7 +169,7 @@ sensorlink_schedule_restart(SensorLink *s)
 	if (s->restart)
 		return;
 	int r = sd_event_add_time_relative(s->manager->event, &s->restart, CLOCK_MONOTONIC,
-	                                   s->backoff_usec, 0, sensorlink_on_restart, s);
+	                                   s->backoff_usec, 1, sensorlink_on_restart, s);
 	if (r < 0)
 		log_error_errno(r, "Failed to schedule a sensor restart: %m");
 }

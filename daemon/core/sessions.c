@@ -1041,6 +1041,8 @@ sessions_find_by_peer(Sessions *s, const Peer *p, StoreSession *ret)
 {
 	if (!s || !p || !ret || p->pid <= 0)
 		return -EINVAL;
+	if (p->gone) /* the connector exited: its pid may be someone else's now */
+		return -ENOENT;
 	Entry *found = NULL;
 	char *sid = NULL;
 	if (sd_pid_get_session(p->pid, &sid) >= 0 && sid)
@@ -1124,6 +1126,25 @@ sessions_end_matching_id(Sessions *s, const char *matching_id, const char *reaso
 	return n;
 }
 
+int
+sessions_end_operator_id(Sessions *s, const char *matching_id, const char *operator_id,
+                         const char *reason)
+{
+	if (!s || !matching_id || !operator_id || !reason)
+		return -EINVAL;
+	int n = 0;
+	for (size_t i = s->n; i > 0; i--) {
+		Entry *e = s->v[i - 1];
+		if (!e->ending && strcmp(e->matching_id, matching_id) == 0 &&
+		    strcmp(e->operator_id, operator_id) == 0) {
+			sessions_end(s, e, reason);
+			n++;
+		}
+	}
+	sessions_schedule(s);
+	return n;
+}
+
 json_object *
 sessions_status(Sessions *s)
 {
@@ -1148,11 +1169,9 @@ sessions_status(Sessions *s)
 bool
 sessions_of_caller(Manager *m, Caller *c, PeerSession *ret)
 {
+	/* Resolved on every call, from the pinned connector (caller.h): the cache only keeps
+	 * the answer for the records of this call. */
 	PeerSession *ps = &c->session;
-	if (ps->known && sessions_is_open(m->sessions, ps->session_id)) {
-		*ret = *ps;
-		return true;
-	}
 	ps->known = false;
 	StoreSession s;
 	char role[WIRE_MAX_ID + 1] = "";

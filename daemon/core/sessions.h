@@ -73,6 +73,9 @@ int sessions_lock(Sessions *s, int64_t session_id);
 int sessions_logoff(Sessions *s, int64_t session_id, const char *reason);
 /* Ends every open session of a matching ID at once (revocation). Returns how many. */
 int sessions_end_matching_id(Sessions *s, const char *matching_id, const char *reason);
+/* Ends every open session of one operator ID of matching_id at once (operator revoke). */
+int sessions_end_operator_id(Sessions *s, const char *matching_id, const char *operator_id,
+                             const char *reason);
 
 /* For GetStatus: {"logind": bool, "watched": n, "power_off_at": ...}. */
 json_object *sessions_status(Sessions *s);

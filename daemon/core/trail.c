@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "actor.h"
 #include "caller.h"
 #include "incidents.h"
 #include "log.h"
@@ -27,10 +28,10 @@ record_admin(Manager *m, Caller *c, const char *action, const char *detail)
 /* What an audit query asked for, as the detail of its own record: the filters name whom it
  * was about, while the record's own IDs stay those of the actor (none: an admin's uid). */
 static char *
-audit_filter_detail(const Caller *c, const AuditFilter *f, const char *format)
+audit_filter_detail(Manager *m, Caller *c, const AuditFilter *f, const char *format)
 {
 	json_object *d = json_object_new_object();
-	json_object_object_add(d, "by_uid", json_object_new_int64(c->peer.uid));
+	actor_describe(m, c, d); /* by_uid, by_loginuid, by_matching_id (actor.h) */
 	if (format)
 		json_object_object_add(d, "format", json_object_new_string(format));
 	const char *const names[] = { "matching_id", "operator_id", "action", "outcome" };
@@ -111,7 +112,8 @@ trail_verify(Manager *m, Caller *c, AuditVerifyResult *ret, json_object **ret_re
 		incidents_note(m->incidents, INCIDENT_AUDIT_TAMPERED, NULL, NULL, situation);
 	}
 	if (v.problem == AUDIT_BAD_MAC || v.problem == AUDIT_OUT_OF_ORDER ||
-	    v.problem == AUDIT_BAD_HEAD)
+	    v.problem == AUDIT_BAD_HEAD || v.problem == AUDIT_BAD_HASH ||
+	    v.problem == AUDIT_UNSEALED)
 		*ret_record = audit_record_at(m, v.first_bad_seq);
 	*ret = v;
 	return 0;
@@ -126,62 +128,29 @@ trail_list(Manager *m, Caller *c, AuditFilter *f, json_object **ret)
 	int r = audit_query_json(m->audit, f, &arr);
 	if (r < 0)
 		return r;
-	char *detail = audit_filter_detail(c, f, NULL);
+	char *detail = audit_filter_detail(m, c, f, NULL);
 	record_admin(m, c, "audit.list", detail);
 	free(detail);
 	*ret = arr;
 	return 0;
 }
 
-/* Records in an export: one per line, outside CSV quotes (records hold no line breaks, but a
- * tampered database might); the CSV header is not one. -1 when the file cannot be read. */
-static int64_t
-audit_export_count(int fd, bool csv)
-{
-	int64_t n = 0;
-	bool quoted = false;
-	char buf[8192];
-	ssize_t k;
-	off_t off = 0;
-	while ((k = pread(fd, buf, sizeof(buf), off)) > 0) {
-		for (ssize_t i = 0; i < k; i++) {
-			if (csv && buf[i] == '"')
-				quoted = !quoted;
-			else if (buf[i] == '\n' && !quoted)
-				n++;
-		}
-		off += k;
-	}
-	if (k < 0)
-		return -1;
-	return csv && n > 0 ? n - 1 : n;
-}
-
+/* The export is read from the trail in steps while it streams, so that a long export never
+ * stops the daemon answering others; the caller frees it with audit_export_free(). */
 int
-trail_export(Manager *m, const AuditFilter *f, bool csv, int *ret_fd, int64_t *ret_records)
+trail_export(Manager *m, const AuditFilter *f, bool csv, AuditExport **ret)
 {
-	int fd = memfd_create("biogate-audit-export", MFD_CLOEXEC);
-	int64_t records = 0;
-	int r = fd < 0 ? -errno : audit_export(m->audit, f, csv, fd);
-	if (r >= 0 && (records = audit_export_count(fd, csv)) < 0)
-		r = -EIO;
-	if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0)
-		r = -errno;
-	if (r < 0) {
-		if (fd >= 0)
-			close(fd);
+	int r = audit_export_begin(m->audit, f, csv, ret);
+	if (r < 0)
 		return log_error_errno(r, "Audit export failed: %m");
-	}
-	*ret_fd = fd;
-	*ret_records = records;
 	return 0;
 }
 
 void
-trail_exported(Manager *m, Caller *c, const AuditFilter *f, bool csv, const char *actor,
+trail_exported(Manager *m, Caller *c, const AuditFilter *f, const char *format, const char *actor,
                json_object *people)
 {
-	char *detail = audit_filter_detail(c, f, csv ? "csv" : "jsonl");
+	char *detail = audit_filter_detail(m, c, f, format);
 	json_object *d = json_tokener_parse(detail ? detail : "{}");
 	if (d && json_object_is_type(d, json_type_object)) {
 		json_object_object_add(d, "by", json_object_new_string(actor));
@@ -191,6 +160,28 @@ trail_exported(Manager *m, Caller *c, const AuditFilter *f, bool csv, const char
 	             d ? json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN) : detail);
 	json_object_put(d);
 	free(detail);
+}
+
+int
+trail_export_sealed(Manager *m, const AuditFilter *f, AuditExport **ret)
+{
+	int r = audit_export_sealed_begin(m->audit, f->since_usec, f->until_usec, ret);
+	if (r < 0)
+		return log_error_errno(r, "Sealed audit export failed: %m");
+	return 0;
+}
+
+int
+trail_keys(Manager *m, Caller *c, char **ret_text, char ret_fingerprint[static 65])
+{
+	int r = audit_seal_keys_text(m->audit, ret_text, ret_fingerprint);
+	if (r < 0)
+		return log_error_errno(r, "The audit trail's public keys could not be read: %m");
+	char detail[160];
+	snprintf(detail, sizeof(detail), "{\"by_uid\":%u,\"fingerprint\":\"%s\"}",
+	         (unsigned)c->peer.uid, ret_fingerprint);
+	record_admin(m, c, "audit.keys-export", detail);
+	return 0;
 }
 
 /* The fields of a record that say when, where and by whom: not the detail or the HMAC. */

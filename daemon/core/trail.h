@@ -21,10 +21,14 @@ int trail_verify(Manager *m, Caller *c, AuditVerifyResult *ret, json_object **re
 /* Records matching f (limit defaults to 100), recorded as audit.list. -EINVAL, -errno. */
 int trail_list(Manager *m, Caller *c, AuditFilter *f, json_object **ret);
 /* Writes the export into a sealed memfd from its start: *ret_fd, *ret_records. */
-int trail_export(Manager *m, const AuditFilter *f, bool csv, int *ret_fd, int64_t *ret_records);
+int trail_export(Manager *m, const AuditFilter *f, bool csv, AuditExport **ret);
 /* Records the export (audit.export with the filter, actor and confirmers). */
-void trail_exported(Manager *m, Caller *c, const AuditFilter *f, bool csv, const char *actor,
-                    json_object *people);
+void trail_exported(Manager *m, Caller *c, const AuditFilter *f, const char *format,
+                    const char *actor, json_object *people);
+/* The sealed export of f's time range (audit_export_sealed_begin). */
+int trail_export_sealed(Manager *m, const AuditFilter *f, AuditExport **ret);
+/* The seals' public key list and its fingerprint, recorded as audit.keys-export. */
+int trail_keys(Manager *m, Caller *c, char **ret_text, char ret_fingerprint[static 65]);
 
 typedef struct TrailSearch {
 	json_object *hits; /* [{seq, time, terminal, matching_id, operator_id, action, ...}] */

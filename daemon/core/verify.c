@@ -63,22 +63,29 @@ verify_b64_decode(const char *s, size_t len, uint8_t **ret, size_t *ret_len)
 int
 verify_request_new(Manager *m, const char *matching_id, json_object **ret)
 {
+	return verify_request_new_nth(m, matching_id, 0, ret);
+}
+
+int
+verify_request_new_nth(Manager *m, const char *matching_id, size_t nth, json_object **ret)
+{
 	StoreFinger *fingers = NULL;
 	size_t n = 0;
 	int r = store_fingers_get(m->store, matching_id, &fingers, &n);
 	if (r < 0)
 		return r;
-	if (n == 0) {
+	if (n <= nth) {
 		store_fingers_free(fingers, n);
 		return -ENOENT;
 	}
-	/* 1:1 against the first enrolled finger (in name order), as fprintd does for
-	 * readers without identify. */
+	/* 1:1 against one enrolled finger (a login: the first in name order, as fprintd does
+	 * for readers without identify). */
 	char aad[160];
-	verify_template_aad(aad, sizeof(aad), matching_id, fingers[0].finger);
+	verify_template_aad(aad, sizeof(aad), matching_id, fingers[nth].finger);
 	uint8_t *print = NULL;
 	size_t print_len = 0;
-	r = secret_open(m->secret, aad, fingers[0].blob, fingers[0].blob_len, &print, &print_len);
+	r = secret_open(m->secret, aad, fingers[nth].blob, fingers[nth].blob_len, &print,
+	                &print_len);
 	store_fingers_free(fingers, n);
 	if (r < 0) {
 		log_error("Template of matching ID %s failed authentication", matching_id);
@@ -159,8 +166,15 @@ int
 verify_start(Manager *m, const char *matching_id, VerifyPromptFn prompt, VerifyDoneFn done,
              void *userdata, VerifyOp **ret)
 {
+	return verify_start_nth(m, matching_id, 0, prompt, done, userdata, ret);
+}
+
+int
+verify_start_nth(Manager *m, const char *matching_id, size_t nth, VerifyPromptFn prompt,
+                 VerifyDoneFn done, void *userdata, VerifyOp **ret)
+{
 	json_object *req = NULL;
-	int r = verify_request_new(m, matching_id, &req);
+	int r = verify_request_new_nth(m, matching_id, nth, &req);
 	if (r < 0)
 		return r;
 	VerifyOp *op = calloc(1, sizeof(*op));

@@ -26,6 +26,8 @@ int verify_b64_decode(const char *s, size_t len, uint8_t **ret, size_t *ret_len)
  * finger of matching_id. -ENOENT when no finger is enrolled; -EBADMSG when the stored
  * template fails authentication (tampered or moved). */
 int verify_request_new(Manager *m, const char *matching_id, json_object **ret);
+/* The same for the finger-th enrolled finger (name order); -ENOENT past the last. */
+int verify_request_new_nth(Manager *m, const char *matching_id, size_t finger, json_object **ret);
 
 /* A sensor's error word as -errno: "no-reader" -ENODEV, "timeout" -ETIMEDOUT, "cancelled"
  * -ECANCELED, "busy" -EBUSY, anything else -ENOTCONN (the sensor is not usable). A
@@ -43,5 +45,8 @@ typedef void (*VerifyDoneFn)(int r, bool match, void *userdata);
  * enrolled), -EBADMSG, -EBUSY (the reader is in use), -ENOTCONN (no sensor). */
 int verify_start(Manager *m, const char *matching_id, VerifyPromptFn prompt, VerifyDoneFn done,
                  void *userdata, VerifyOp **ret);
+/* verify_start() against the finger-th enrolled finger (name order) of matching_id. */
+int verify_start_nth(Manager *m, const char *matching_id, size_t finger, VerifyPromptFn prompt,
+                     VerifyDoneFn done, void *userdata, VerifyOp **ret);
 /* Stops waiting: no callback comes after this. */
 void verify_cancel(Manager *m, VerifyOp *op);

@@ -172,6 +172,58 @@ static const char *const store_migrations[] = {
 	"  result TEXT"
 	") STRICT;"
 	"PRAGMA user_version = 3;",
+	/* 3 -> 4: the anchor (one row): what this database knows of the audit trail, kept
+	 * here so that a trail emptied, cut or replaced is noticed at start (anchor.c), and the
+	 * generation, which the audit trail's head records in turn so that a store rolled back
+	 * (a damaged -wal, an old copy, an emptied file) is noticed too. The generation counts
+	 * the durable changes (sessions are live state and committed without a flush, so they
+	 * do not count): triggers, so that no code path can forget it. The template key's ID
+	 * tells a swapped template.key from the one the templates were sealed with. */
+	"CREATE TABLE anchor ("
+	"  id INTEGER PRIMARY KEY CHECK(id = 1),"
+	"  generation INTEGER NOT NULL,"
+	"  audit_seq INTEGER NOT NULL,"
+	"  audit_mac BLOB,"
+	"  template_key_id BLOB"
+	") STRICT;"
+	"INSERT INTO anchor (id, generation, audit_seq) VALUES (1, 0, 0);"
+	"CREATE TRIGGER staff_gen_insert AFTER INSERT ON staff BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER staff_gen_update AFTER UPDATE ON staff BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER staff_gen_delete AFTER DELETE ON staff BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER operators_gen_insert AFTER INSERT ON operators BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER operators_gen_update AFTER UPDATE ON operators BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER operators_gen_delete AFTER DELETE ON operators BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER fingers_gen_insert AFTER INSERT ON fingers BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER fingers_gen_update AFTER UPDATE ON fingers BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER fingers_gen_delete AFTER DELETE ON fingers BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER shifts_gen_insert AFTER INSERT ON shifts BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER shifts_gen_update AFTER UPDATE ON shifts BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER shifts_gen_delete AFTER DELETE ON shifts BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER failures_gen_insert AFTER INSERT ON failures BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER failures_gen_update AFTER UPDATE ON failures BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER failures_gen_delete AFTER DELETE ON failures BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER disposals_gen_insert AFTER INSERT ON disposals BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER disposals_gen_update AFTER UPDATE ON disposals BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER disposals_gen_delete AFTER DELETE ON disposals BEGIN "
+	"  UPDATE anchor SET generation = generation + 1 WHERE id = 1; END;"
+	"PRAGMA user_version = 4;",
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -229,6 +281,9 @@ typedef enum StoreStmt {
 	ST_ERASE_HISTORY,
 	ST_ERASE_SHIFTS,
 	ST_ERASE_FAILURES,
+	ST_ANCHOR_GET,
+	ST_ANCHOR_SET_AUDIT,
+	ST_ANCHOR_SET_KEY_ID,
 	_ST_MAX,
 } StoreStmt;
 
@@ -339,6 +394,10 @@ static const char *const store_sql[_ST_MAX] = {
 	[ST_ERASE_HISTORY] = "DELETE FROM staff_history",
 	[ST_ERASE_SHIFTS] = "DELETE FROM shifts",
 	[ST_ERASE_FAILURES] = "DELETE FROM failures",
+	[ST_ANCHOR_GET] = "SELECT generation, audit_seq, audit_mac, template_key_id FROM anchor "
+	                  "WHERE id = 1",
+	[ST_ANCHOR_SET_AUDIT] = "UPDATE anchor SET audit_seq = ?1, audit_mac = ?2 WHERE id = 1",
+	[ST_ANCHOR_SET_KEY_ID] = "UPDATE anchor SET template_key_id = ?1 WHERE id = 1",
 	[ST_SHIFTS_RANGE] =
 	    "SELECT matching_id, start_at, end_at FROM shifts "
 	    "WHERE (?1 IS NULL OR matching_id = ?1) AND end_at > ?2 AND start_at < ?3 "
@@ -348,6 +407,8 @@ static const char *const store_sql[_ST_MAX] = {
 struct Store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[_ST_MAX];
+	/* user_version was 0 at open: this open created the schema (anchor.c asks). */
+	bool created;
 };
 
 /* Logs SQLite's message (never a bound value) and maps the result code to -errno. */
@@ -554,6 +615,11 @@ store_pragma_get(Store *s, const char *sql, sqlite3_int64 *ret_int, char *ret_te
 static int
 store_migrate(Store *s)
 {
+	sqlite3_int64 version = 0;
+	int r = store_pragma_get(s, "PRAGMA user_version", &version, NULL, 0);
+	if (r < 0)
+		return r;
+	s->created = version == 0;
 	return dbutil_migrate("store", s->db, store_migrations, STORE_SCHEMA_VERSION, NULL, NULL);
 }
 
@@ -599,6 +665,15 @@ store_open(const char *path, Store **ret)
 	}
 	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
 
+	/* The database belongs to the daemon alone: exclusive locking keeps the WAL index in
+	 * the daemon's memory (no -shm file for anyone to read) and saves the file-lock
+	 * system calls of every transaction. First, before anything reads the file: with a
+	 * WAL left by the last run, an earlier read would size a -shm file, which fails on a
+	 * full disk (SQLITE_IOERR_SHMSIZE). */
+	r = store_pragma(s, "PRAGMA locking_mode = EXCLUSIVE");
+	if (r < 0)
+		goto fail;
+
 	/* secure_delete overwrites freed content, so an erased template does not linger in
 	 * free pages. synchronous=FULL until the durable audit append takes over. */
 	r = store_pragma(s, "PRAGMA trusted_schema = OFF;"
@@ -606,17 +681,14 @@ store_open(const char *path, Store **ret)
 	                    "PRAGMA foreign_keys = ON;"
 	                    /* A few hundred people: 512 KiB of page cache holds all of it. */
 	                    "PRAGMA cache_size = -512;"
+	                    /* A full disk must not be eaten by a WAL grown past what it
+	                     * needs: it is cut back to 256 KiB after each checkpoint. */
+	                    "PRAGMA journal_size_limit = 262144;"
 	                    "PRAGMA synchronous = FULL;");
 	if (r < 0)
 		goto fail;
 
-	/* The database belongs to the daemon alone: exclusive locking keeps the WAL index in
-	 * the daemon's memory (no -shm file for anyone to read) and saves the file-lock
-	 * system calls of every transaction. Set before WAL is first used. */
 	char mode[16];
-	r = store_pragma_get(s, "PRAGMA locking_mode = EXCLUSIVE", NULL, mode, sizeof(mode));
-	if (r < 0)
-		goto fail;
 	r = store_pragma_get(s, "PRAGMA journal_mode = WAL", NULL, mode, sizeof(mode));
 	if (r < 0)
 		goto fail;
@@ -1892,5 +1964,416 @@ store_disposal_execute(Store *s, int64_t id, const char *actor, int64_t now, int
 		return r;
 	}
 	*ret_result = result;
+	return 0;
+}
+
+/* --- the anchor (schema v4, see anchor.c) ------------------------------------------------ */
+
+bool
+store_was_created(const Store *s)
+{
+	return s && s->created;
+}
+
+int
+store_anchor_get(Store *s, StoreAnchor *ret)
+{
+	if (!s || !ret)
+		return -EINVAL;
+	STMT(s, ST_ANCHOR_GET);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		/* The row is written with the schema: without it the file was tampered with. */
+		fprintf(stderr, "biogated: store: the anchor row is missing\n");
+		return -EBADMSG;
+	}
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "anchor");
+	StoreAnchor a = {
+		.generation = sqlite3_column_int64(st, 0),
+		.audit_seq = sqlite3_column_int64(st, 1),
+	};
+	if (sqlite3_column_bytes(st, 2) == STORE_ANCHOR_MAC_LEN) {
+		memcpy(a.audit_mac, sqlite3_column_blob(st, 2), STORE_ANCHOR_MAC_LEN);
+		a.has_audit_mac = true;
+	}
+	if (sqlite3_column_bytes(st, 3) == STORE_ANCHOR_MAC_LEN) {
+		memcpy(a.template_key_id, sqlite3_column_blob(st, 3), STORE_ANCHOR_MAC_LEN);
+		a.has_template_key_id = true;
+	}
+	*ret = a;
+	return 0;
+}
+
+int
+store_generation(Store *s, int64_t *ret)
+{
+	StoreAnchor a;
+	int r = store_anchor_get(s, &a);
+	if (r >= 0 && ret)
+		*ret = a.generation;
+	return r;
+}
+
+/*
+ * Called after every audit commit: one small write without a flush (synchronous=NORMAL, as
+ * for sessions). A process crash keeps it (the page cache holds it); a power cut may take it
+ * back to an earlier record, which anchor.c accepts (the anchor may lag the trail, never
+ * lead it). The next flushed store commit or checkpoint makes it durable on the way.
+ */
+int
+store_anchor_set_audit(Store *s, int64_t seq, const uint8_t *mac)
+{
+	if (!s || seq < 0)
+		return -EINVAL;
+	int r = store_volatile(s, true);
+	if (r < 0)
+		return r;
+	{
+		STMT(s, ST_ANCHOR_SET_AUDIT);
+		r = store_bind_int(st, 1, seq);
+		if (r >= 0 &&
+		    (mac ? sqlite3_bind_blob(st, 2, mac, STORE_ANCHOR_MAC_LEN, SQLITE_STATIC)
+		         : sqlite3_bind_null(st, 2)) != SQLITE_OK)
+			r = -ENOMEM;
+		if (r >= 0)
+			r = store_step_done(s, st, "anchor");
+	}
+	int k = store_volatile(s, false);
+	return r < 0 ? r : k;
+}
+
+int
+store_anchor_set_key_id(Store *s, const uint8_t id[static STORE_ANCHOR_MAC_LEN])
+{
+	if (!s || !id)
+		return -EINVAL;
+	STMT(s, ST_ANCHOR_SET_KEY_ID);
+	if (sqlite3_bind_blob(st, 1, id, STORE_ANCHOR_MAC_LEN, SQLITE_STATIC) != SQLITE_OK)
+		return -ENOMEM;
+	return store_step_done(s, st, "anchor");
+}
+
+int
+store_checkpoint(Store *s)
+{
+	return s ? store_checkpoint_truncate(s) : -EINVAL;
+}
+
+/* --- administration (issue 13) --------------------------------------------------------------
+ * Rare requests of an administrator: their statements are prepared on use rather than kept
+ * in the table above. */
+
+static void
+store_finalizep(sqlite3_stmt **st)
+{
+	sqlite3_finalize(*st);
+}
+
+#define ADHOC(s, sql, what)                                                                        \
+	_cleanup_(store_finalizep) sqlite3_stmt *st = NULL;                                        \
+	do {                                                                                       \
+		int rc_ = sqlite3_prepare_v2((s)->db, sql, -1, &st, NULL);                         \
+		if (rc_ != SQLITE_OK)                                                              \
+			return store_fail((s)->db, rc_, what);                                     \
+	} while (0)
+
+/* The person's state and the operator ID's: -ENOENT, -EPERM (person revoked), -ESRCH (no
+ * such operator ID of theirs), -EALREADY (operator ID revoked), or 0 with its role. */
+static int
+store_operator_check(Store *s, const char *mid, const char *oid,
+                     char ret_role[static WIRE_MAX_ID + 1])
+{
+	ADHOC(s,
+	      "SELECT s.state, o.state, o.role FROM staff s LEFT JOIN operators o "
+	      "ON o.matching_id = s.matching_id AND o.operator_id = ?2 WHERE s.matching_id = ?1",
+	      "operator check");
+	int r;
+	if ((r = store_bind_text(st, 1, mid)) < 0 || (r = store_bind_text(st, 2, oid)) < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return store_fail(s->db, rc, "operator check");
+	const char *ps = (const char *)sqlite3_column_text(st, 0);
+	const char *os = (const char *)sqlite3_column_text(st, 1);
+	if (!ps || strcmp(ps, "active") != 0)
+		return -EPERM;
+	if (!os)
+		return -ESRCH;
+	if (strcmp(os, "active") != 0)
+		return -EALREADY;
+	return store_copy_id(st, 2, ret_role);
+}
+
+static int
+store_operator_update(Store *s, const char *mid, const char *oid, const char *role,
+                      char ret_old[static WIRE_MAX_ID + 1])
+{
+	int r = store_operator_check(s, mid, oid, ret_old);
+	if (r < 0)
+		return r;
+	ADHOC(s,
+	      role ? "UPDATE operators SET role = ?3 WHERE matching_id = ?1 AND operator_id = ?2"
+	           : "UPDATE operators SET state = 'revoked' WHERE matching_id = ?1 AND "
+	             "operator_id = ?2",
+	      "operator update");
+	if ((r = store_bind_text(st, 1, mid)) < 0 || (r = store_bind_text(st, 2, oid)) < 0 ||
+	    (role && (r = store_bind_text(st, 3, role)) < 0))
+		return r;
+	return store_step_done(s, st, "operator update");
+}
+
+int
+store_operator_revoke(Store *s, const char *matching_id, const char *operator_id)
+{
+	if (!s || !wire_valid_id(matching_id) || !wire_valid_id(operator_id))
+		return -EINVAL;
+	char old[WIRE_MAX_ID + 1];
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	return store_end(s, store_operator_update(s, matching_id, operator_id, NULL, old));
+}
+
+int
+store_operator_set_role(Store *s, const char *matching_id, const char *operator_id,
+                        const char *role, char ret_old_role[static WIRE_MAX_ID + 1])
+{
+	if (!s || !wire_valid_id(matching_id) || !wire_valid_id(operator_id) ||
+	    !wire_valid_id(role))
+		return -EINVAL;
+	char old[WIRE_MAX_ID + 1];
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	r = store_end(s, store_operator_update(s, matching_id, operator_id, role, old));
+	if (r >= 0)
+		memcpy(ret_old_role, old, sizeof(old));
+	return r;
+}
+
+int
+store_finger_exists(Store *s, const char *matching_id, const char *finger)
+{
+	if (!s || !wire_valid_id(matching_id) || !finger)
+		return -EINVAL;
+	ADHOC(s, "SELECT 1 FROM fingers WHERE matching_id = ?1 AND finger = ?2", "finger exists");
+	int r;
+	if ((r = store_bind_text(st, 1, matching_id)) < 0 ||
+	    (r = store_bind_text(st, 2, finger)) < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : store_fail(s->db, rc, "finger exists");
+}
+
+static int
+store_finger_delete_txn(Store *s, const char *mid, const char *finger, bool allow_last)
+{
+	StoreStaff cur;
+	int r = store_staff_by_id(s, mid, &cur);
+	if (r < 0)
+		return r;
+	if (!cur.active)
+		return -EPERM;
+	int64_t others = 0;
+	{
+		ADHOC(
+		    s,
+		    "SELECT count(*) FILTER (WHERE finger = ?2), count(*) FILTER (WHERE finger != "
+		    "?2) FROM fingers WHERE matching_id = ?1",
+		    "finger count");
+		if ((r = store_bind_text(st, 1, mid)) < 0 ||
+		    (r = store_bind_text(st, 2, finger)) < 0)
+			return r;
+		int rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW)
+			return store_fail(s->db, rc, "finger count");
+		if (sqlite3_column_int64(st, 0) == 0)
+			return -ESRCH;
+		others = sqlite3_column_int64(st, 1);
+	}
+	if (others == 0 && !allow_last)
+		return -EMLINK;
+	ADHOC(s, "DELETE FROM fingers WHERE matching_id = ?1 AND finger = ?2", "finger delete");
+	if ((r = store_bind_text(st, 1, mid)) < 0 || (r = store_bind_text(st, 2, finger)) < 0)
+		return r;
+	return store_step_done(s, st, "finger delete");
+}
+
+int
+store_finger_delete(Store *s, const char *matching_id, const char *finger, bool allow_last)
+{
+	if (!s || !wire_valid_id(matching_id) || !wire_valid_id(finger))
+		return -EINVAL;
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	r = store_end(s, store_finger_delete_txn(s, matching_id, finger, allow_last));
+	if (r < 0)
+		return r;
+	/* Committed: the erasure stands whatever the checkpoint says (as store_revoke). */
+	r = store_checkpoint_truncate(s);
+	return r < 0 && r != -EBUSY ? -ECANCELED : r;
+}
+
+int
+store_wal_truncate(Store *s)
+{
+	return s ? store_checkpoint_truncate(s) : -EINVAL;
+}
+
+/* One row of an import, inside the transaction: 1 added, 1 changed, 0 unchanged (the edit
+ * changed no field: the history triggers wrote nothing). */
+static int
+store_import_row(Store *s, const StoreImportRow *row, const char *actor, int64_t now,
+                 bool *ret_added, const char **ret_field)
+{
+	StoreStaffIn add = row->in;
+	const StoreStaffIn *in = &add;
+	add.actor = actor; /* store_staff_add_txn() sets the history's actor from it */
+	StoreStaff cur;
+	int r = store_staff_by_id(s, in->matching_id, &cur);
+	if (r == -ENOENT) {
+		const char *unix_user = in->unix_user ? in->unix_user : in->matching_id;
+		/* A new person needs what staff add needs. */
+		if (!store_valid_text(in->name, true))
+			*ret_field = "name";
+		else if (!store_valid_text(in->affiliation, true))
+			*ret_field = "affiliation";
+		else if (!store_valid_text(in->nationality, true))
+			*ret_field = "nationality";
+		else if (!wire_valid_id(unix_user))
+			*ret_field = "unix_user";
+		if (*ret_field)
+			return -EINVAL;
+		if ((r = store_staff_add_txn(s, in, unix_user, now)) < 0)
+			return r;
+		*ret_added = true;
+		if (!row->pledge_date && !row->training_date)
+			return 1;
+	} else if (r < 0)
+		return r;
+	else if (!cur.active)
+		return -EPERM;
+	else if (in->unix_user && strcmp(in->unix_user, cur.unix_user) != 0)
+		return -EXDEV;
+	else
+		*ret_added = false;
+
+	int before = sqlite3_total_changes(s->db);
+	STMT(s, ST_STAFF_EDIT);
+	/* A new person's name and affiliation are already written: only the dates remain. */
+	bool edit = !*ret_added;
+	if ((r = store_bind_text(st, 1, in->matching_id)) < 0 ||
+	    (r = store_bind_text(st, 2, edit ? in->name : NULL)) < 0 ||
+	    (r = store_bind_text(st, 3, edit ? in->affiliation : NULL)) < 0 ||
+	    (r = store_bind_text(st, 4, edit ? in->expertise : NULL)) < 0 ||
+	    (r = store_bind_text(st, 5, edit ? in->track_record : NULL)) < 0 ||
+	    (r = row->pledge_date ? store_bind_int(st, 6, row->pledge_date) : 0) < 0 ||
+	    (r = row->training_date ? store_bind_int(st, 7, row->training_date) : 0) < 0 ||
+	    (r = store_bind_int(st, 8, now)) < 0 || (r = store_step_done(s, st, "import edit")) < 0)
+		return r;
+	/* total_changes counts the rows the history triggers inserted: one per field that
+	 * changed, on top of the UPDATE itself. */
+	return *ret_added ? 1 : sqlite3_total_changes(s->db) - before > 1;
+}
+
+/* The first field of a row that no person could have, or NULL. */
+static const char *
+store_import_bad_field(const StoreImportRow *row)
+{
+	const StoreStaffIn *in = &row->in;
+	if (!wire_valid_id(in->matching_id))
+		return "matching_id";
+	if (in->unix_user && !wire_valid_id(in->unix_user))
+		return "unix_user";
+	if (in->name && !store_valid_text(in->name, true))
+		return "name";
+	if (in->affiliation && !store_valid_text(in->affiliation, true))
+		return "affiliation";
+	if (!store_valid_text(in->expertise, false))
+		return "expertise";
+	if (!store_valid_text(in->track_record, false))
+		return "track_record";
+	if (in->nationality && !store_valid_text(in->nationality, true))
+		return "nationality";
+	if (row->pledge_date && !store_valid_date(row->pledge_date))
+		return "pledge_date";
+	if (row->training_date && !store_valid_date(row->training_date))
+		return "training_date";
+	return NULL;
+}
+
+static int
+store_import_txn(Store *s, const StoreImportRow *rows, size_t n, const char *actor, int64_t now,
+                 size_t *ret_added, size_t *ret_changed, size_t *ret_bad, const char **ret_field)
+{
+	int r = store_set_actor(s, actor);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		*ret_bad = i;
+		if ((*ret_field = store_import_bad_field(&rows[i])))
+			return -EINVAL;
+		bool added = false;
+		r = store_import_row(s, &rows[i], actor, now, &added, ret_field);
+		if (r < 0)
+			return r;
+		if (added)
+			(*ret_added)++;
+		else if (r > 0)
+			(*ret_changed)++;
+	}
+	return 0;
+}
+
+int
+store_staff_import(Store *s, const StoreImportRow *rows, size_t n, const char *actor, int64_t now,
+                   size_t *ret_added, size_t *ret_changed, size_t *ret_bad, const char **ret_field)
+{
+	if (!s || (!rows && n) || !ret_added || !ret_changed || !ret_bad || !ret_field)
+		return -EINVAL;
+	size_t added = 0, changed = 0, bad = 0;
+	const char *field = NULL;
+	int r = store_begin(s, true);
+	if (r < 0)
+		return r;
+	r = store_end(s, store_import_txn(s, rows, n, actor, now, &added, &changed, &bad, &field));
+	if (r < 0) {
+		*ret_bad = bad;
+		*ret_field = field;
+		return r;
+	}
+	*ret_added = added;
+	*ret_changed = changed;
+	return 0;
+}
+
+int
+store_failures_ids_json(Store *s, int64_t since_usec, json_object **ret)
+{
+	if (!s || !ret)
+		return -EINVAL;
+	_cleanup_(store_json_putp) json_object *a = json_object_new_array();
+	if (!a)
+		return -ENOMEM;
+	ADHOC(s, "SELECT DISTINCT matching_id FROM failures WHERE at >= ?1 ORDER BY matching_id",
+	      "failures ids");
+	int r = store_bind_int(st, 1, since_usec);
+	if (r < 0)
+		return r;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((r = store_array_add(
+		         a, json_object_new_string((const char *)sqlite3_column_text(st, 0)))) < 0)
+			return r;
+	if (rc != SQLITE_DONE)
+		return store_fail(s->db, rc, "failures ids");
+	*ret = a;
+	a = NULL;
 	return 0;
 }

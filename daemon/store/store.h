@@ -199,3 +199,69 @@ int store_disposal_approve(Store *s, int64_t id, const char *actor, int64_t now)
  * planned date (today is YYYYMMDD, local). *ret_result: what was erased, by count. */
 int store_disposal_execute(Store *s, int64_t id, const char *actor, int64_t now, int32_t today,
                            json_object **ret_result);
+
+/* The anchor (see anchor.c): the durable-change generation of this database (bumped by
+ * triggers on every roster, operator, finger, schedule, failure and disposal row written),
+ * the last audit record this database saw committed, and the template key's ID. */
+#define STORE_ANCHOR_MAC_LEN 32
+typedef struct StoreAnchor {
+	int64_t generation;
+	int64_t audit_seq; /* 0: none seen yet */
+	uint8_t audit_mac[STORE_ANCHOR_MAC_LEN];
+	bool has_audit_mac;
+	uint8_t template_key_id[STORE_ANCHOR_MAC_LEN];
+	bool has_template_key_id;
+} StoreAnchor;
+
+/* True when store_open found an empty database and created the schema. */
+bool store_was_created(const Store *s);
+/* -EBADMSG when the anchor row is missing (the file was tampered with). */
+int store_anchor_get(Store *s, StoreAnchor *ret);
+int store_generation(Store *s, int64_t *ret);
+/* Records the newest committed audit record (seq, 32-byte MAC; seq 0 and NULL: none), without
+ * a flush: see store.c. */
+int store_anchor_set_audit(Store *s, int64_t seq, const uint8_t *mac);
+int store_anchor_set_key_id(Store *s, const uint8_t id[static STORE_ANCHOR_MAC_LEN]);
+/* Folds the WAL into the database and truncates it (a full disk, a schedule). -EBUSY when a
+ * reader kept part of it. */
+int store_checkpoint(Store *s);
+
+/* --- administration (issue 13): one operator ID, one finger, the roster from a file ------ */
+
+/* One operator ID of an active person: revoke it (it is never granted again, as a revoked
+ * person's) or give it another role (*ret_old_role: the role it had). -ENOENT unknown
+ * matching ID, -EPERM revoked person, -ESRCH the person has no such operator ID, -EALREADY
+ * the operator ID is already revoked. */
+int store_operator_revoke(Store *s, const char *matching_id, const char *operator_id);
+int store_operator_set_role(Store *s, const char *matching_id, const char *operator_id,
+                            const char *role, char ret_old_role[static WIRE_MAX_ID + 1]);
+/* Whether finger is enrolled for matching_id: 1, 0, or -errno. */
+int store_finger_exists(Store *s, const char *matching_id, const char *finger);
+/* Erases one finger's template as revocation erases them (secure_delete, then the WAL
+ * checkpointed and truncated). -ENOENT unknown matching ID, -EPERM revoked, -ESRCH finger not
+ * enrolled, -EMLINK it is the person's last finger and allow_last is false; -EBUSY or
+ * -ECANCELED when the delete was committed but the WAL could not be truncated. */
+int store_finger_delete(Store *s, const char *matching_id, const char *finger, bool allow_last);
+/* Checkpoints and truncates the WAL, so that no older version of a replaced page (a
+ * re-enrolled finger's old template) survives. 0, -EBUSY (a reader held it), -errno. */
+int store_wal_truncate(Store *s);
+
+/* One row of a roster import: a new matching ID is added as store_staff_add() adds (name,
+ * affiliation, nationality required); an active one is edited as store_staff_edit() edits,
+ * the fields given only (nationality is then ignored, never compared); unix_user may not
+ * differ from the person's. */
+typedef struct StoreImportRow {
+	StoreStaffIn in;                    /* .actor unused: the import's actor is given once */
+	int32_t pledge_date, training_date; /* 0: not given */
+} StoreImportRow;
+
+/* All rows in one transaction, or none: -EPERM a revoked matching ID, -EEXIST a new ID or
+ * Unix user that clashes, -EXDEV a Unix user change, -EINVAL a missing or bad field (named
+ * in *ret_field); *ret_bad is then the index of the row. Counts of people added and of
+ * people with a field that changed. */
+int store_staff_import(Store *s, const StoreImportRow *rows, size_t n, const char *actor,
+                       int64_t now, size_t *ret_added, size_t *ret_changed, size_t *ret_bad,
+                       const char **ret_field);
+/* Matching IDs with failed matches at or after since_usec (the candidates for a lockout), as
+ * a JSON array of strings. */
+int store_failures_ids_json(Store *s, int64_t since_usec, json_object **ret);

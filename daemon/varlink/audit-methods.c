@@ -2,7 +2,8 @@
 /*
  * audit-methods: the audit trail for an auditor (admin; R5, R19).
  *   io.biogate.AuditVerify {}, AuditList {filters}, AuditExport {format, filters,
- *   confirm_by?} (more; two people when the policy says so), AuditSearchKey {key}.
+ *   confirm_by?} (more; two people when the policy says so), AuditSearchKey {key},
+ *   AuditKeys {} (the seals' public key list).
  */
 #include <errno.h>
 #include <string.h>
@@ -99,6 +100,11 @@ audit_method_verify(Manager *m, Conn *c, json_object *params)
 	json_object_object_add(o, "problem", json_object_new_string(audit_problem_name(v.problem)));
 	json_object_object_add(o, "first_bad_seq", json_object_new_int64(v.first_bad_seq));
 	json_object_object_add(o, "records", json_object_new_int64(v.records));
+	json_object_object_add(o, "checkpoints", json_object_new_int64(v.checkpoints));
+	json_object_object_add(o, "unsealed", json_object_new_int64(v.unsealed));
+	if (v.checkpoint_seq > 0)
+		json_object_object_add(o, "checkpoint_seq",
+		                       json_object_new_int64(v.checkpoint_seq));
 	if (bad)
 		json_object_object_add(o, "record", bad);
 	conn_reply(c, o, false);
@@ -120,25 +126,52 @@ audit_method_list(Manager *m, Conn *c, json_object *params)
 	conn_reply(c, audit_bounded_reply(arr, false), false);
 }
 
+static ssize_t
+audit_export_stream_read(void *userdata, char *buf, size_t size)
+{
+	return audit_export_read(userdata, buf, size);
+}
+
+static json_object *
+audit_export_stream_final(void *userdata)
+{
+	return param_obj("records", json_object_new_int64(audit_export_records(userdata)));
+}
+
+static void
+audit_export_stream_free(void *userdata)
+{
+	audit_export_free(userdata);
+}
+
+static const StreamReader audit_export_stream = {
+	.read = audit_export_stream_read,
+	.final = audit_export_stream_final,
+	.free = audit_export_stream_free,
+};
+
 static void
 audit_export_confirmed(Manager *m, Conn *c, json_object *params, const char *actor,
                        json_object *people)
 {
 	const char *format = wire_str(params, "format");
 	bool csv = format && strcmp(format, "csv") == 0;
+	bool sealed = format && strcmp(format, "sealed") == 0;
 	AuditFilter f;
 	(void)audit_filter_from(params, &f);
-	int fd = -1;
-	int64_t records = 0;
-	int r = trail_export(m, &f, csv, &fd, &records);
-	if (r < 0)
-		return reply_audit_error(c, r);
-	r = stream_fd(m, c, fd, param_obj("records", json_object_new_int64(records)));
+	AuditExport *x = NULL;
+	int r = sealed ? trail_export_sealed(m, &f, &x) : trail_export(m, &f, csv, &x);
+	if (r >= 0)
+		r = stream_reader(m, c, &audit_export_stream, x);
 	if (r < 0) {
 		log_error_errno(r, "Audit export failed: %m");
 		return reply_audit_error(c, r);
 	}
-	trail_exported(m, conn_caller(c), &f, csv, actor, people);
+	trail_exported(m, conn_caller(c), &f,
+	               csv      ? "csv"
+	               : sealed ? "sealed"
+	                        : "jsonl",
+	               actor, people);
 }
 
 void
@@ -151,12 +184,20 @@ audit_method_export(Manager *m, Conn *c, json_object *params)
 		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
 	const char *format = wire_str(params, "format");
 	bool csv = format && strcmp(format, "csv") == 0;
-	if (!csv && !(format && strcmp(format, "jsonl") == 0))
+	bool sealed = format && strcmp(format, "sealed") == 0;
+	if (!csv && !sealed && !(format && strcmp(format, "jsonl") == 0))
 		return reply_invalid(c, "format");
 	AuditFilter f;
 	const char *bad = audit_filter_from(params, &f);
 	if (bad)
 		return reply_invalid(c, bad);
+	/* A chain is verified whole: the sealed export takes a time range, no other filter. */
+	if (sealed && (f.matching_id || f.operator_id || f.action || f.outcome || f.limit))
+		return reply_invalid(c, f.matching_id   ? "matching_id"
+		                        : f.operator_id ? "operator_id"
+		                        : f.action      ? "action"
+		                        : f.outcome     ? "outcome"
+		                                        : "limit");
 	/* R13: an export takes the trail off the terminal: two people. */
 	confirm_two_person(m, c, params, "audit-export", audit_export_confirmed);
 }
@@ -177,5 +218,20 @@ audit_method_search_key(Manager *m, Conn *c, json_object *params)
 	json_object_object_add(o, "searched", json_object_new_boolean(t.searched));
 	json_object_object_add(o, "key_class", json_object_new_string(t.key_class));
 	json_object_object_add(o, "earlier_lookups", json_object_new_int64(t.earlier_lookups));
+	conn_reply(c, o, false);
+}
+
+void
+audit_method_keys(Manager *m, Conn *c, json_object *params)
+{
+	if (!m->audit)
+		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
+	char *text = NULL, fp[65];
+	int r = trail_keys(m, conn_caller(c), &text, fp);
+	if (r < 0)
+		return reply_audit_error(c, r);
+	json_object *o = param_obj("keys", json_object_new_string(text));
+	json_object_object_add(o, "fingerprint", json_object_new_string(fp));
+	free(text);
 	conn_reply(c, o, false);
 }

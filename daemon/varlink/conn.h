@@ -37,3 +37,8 @@ void conn_defer(Conn *c);
 typedef void (*ConnGoneFn)(Conn *c, void *userdata);
 void conn_set_gone_hook(Conn *c, ConnGoneFn fn, void *userdata);
 bool conn_wants_more(const Conn *c);
+/* Bytes queued for the peer and not yet taken by it (streams pace themselves on it). */
+size_t conn_pending_output(const Conn *c);
+/* As a release that drops the connection, when the record failed for lack of space: the held
+ * reply is withdrawn and the caller hears io.biogate.DiskFull instead of a closed connection. */
+void conn_release_output_disk_full(Conn *c);

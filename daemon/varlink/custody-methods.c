@@ -66,7 +66,10 @@ confirmation_done(int r, const char *actor, json_object *people, void *userdata)
 	Conn *c = w->c;
 	if (w->k)
 		conn_set_gone_hook(c, NULL, NULL);
-	if (r < 0)
+	if (r == -EACCES)
+		conn_error(c, WIRE_ERR_NOT_PERMITTED,
+		           obj1("reason", json_object_new_string("confirmer-not-eligible")));
+	else if (r < 0)
 		conn_error(c, r == -ENOENT ? WIRE_ERR_NOT_ENROLLED : errors_from_sensor(r), NULL);
 	else
 		w->then(w->m, c, w->params, actor, people);
@@ -95,9 +98,13 @@ confirm_two_person(Manager *m, Conn *c, json_object *params, const char *action,
 			    c, r == -ENOENT ? WIRE_ERR_NOT_ENROLLED : errors_from_sensor(r), NULL);
 		if (r == -EINVAL)
 			return reply_invalid(c, no.parameter);
-		if (r == -EACCES)
-			return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED,
-			                        obj1("reason", json_object_new_string(no.reason)));
+		if (r == -EACCES) {
+			json_object *why = obj1("reason", json_object_new_string(no.reason));
+			if (no.matching_id[0])
+				json_object_object_add(why, "matching_id",
+				                       json_object_new_string(no.matching_id));
+			return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, why);
+		}
 		if (r == -ENOENT || r == -EPERM)
 			return (void)conn_error(
 			    c, r == -ENOENT ? WIRE_ERR_NOT_ON_ROSTER : WIRE_ERR_REVOKED,
@@ -173,6 +180,32 @@ nationality_confirmed(Manager *m, Conn *c, json_object *params, const char *acto
 	conn_reply(c, o, false);
 }
 
+/* Bytes of s that are neither white space nor invisible: ASCII white space, NBSP, the
+ * Unicode space separators (U+1680, U+2000..U+200A, U+202F, U+205F, U+3000, the
+ * ideographic space a Japanese keyboard types), the line and paragraph separators, and the
+ * zero-width characters (U+200B..U+200D, U+2060, U+FEFF). s is valid UTF-8. */
+static size_t
+purpose_visible_len(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+	while (*p) {
+		size_t l = *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
+		unsigned cp = l == 1   ? p[0]
+		              : l == 2 ? (p[0] & 0x1fu) << 6 | (p[1] & 0x3fu)
+		              : l == 3 ? (p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 | (p[2] & 0x3fu)
+		                       : 0x10000; /* nothing invisible above the BMP here */
+		bool blank = cp == ' ' || (cp >= 0x09 && cp <= 0x0d) || cp == 0xa0 ||
+		             cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200d) || cp == 0x2028 ||
+		             cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x2060 ||
+		             cp == 0x3000 || cp == 0xfeff;
+		if (!blank)
+			n += l;
+		p += l;
+	}
+	return n;
+}
+
 void
 custody_method_nationality(Manager *m, Conn *c, json_object *params)
 {
@@ -180,8 +213,9 @@ custody_method_nationality(Manager *m, Conn *c, json_object *params)
 	const char *purpose = wire_str(params, "purpose");
 	if (!wire_valid_id(mid))
 		return reply_invalid(c, "matching_id");
-	/* A purpose worth the name: it is what makes the read lawful (R7). */
-	if (!wire_valid_text(purpose, 256) || strlen(purpose) < 4)
+	/* A purpose worth the name: it is what makes the read lawful (R7). Counted without
+	 * white space and invisible characters: four spaces are no purpose. */
+	if (!wire_valid_text(purpose, 256) || purpose_visible_len(purpose) < 4)
 		return reply_invalid(c, "purpose");
 	if (!person_ok(m, c, mid, false))
 		return;

@@ -18,6 +18,8 @@ errors_from_errno(int r)
 		return WIRE_ERR_INVALID_PARAMETER;
 	case -EPERM:
 		return WIRE_ERR_REVOKED;
+	case -ENOSPC:
+		return WIRE_ERR_DISK_FULL;
 	default:
 		return WIRE_ERR_INTERNAL;
 	}

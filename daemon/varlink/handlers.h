@@ -35,9 +35,14 @@ void login_method_verify(Manager *m, Conn *c, json_object *params);
 void login_method_open_session(Manager *m, Conn *c, json_object *params);
 void login_method_close_session(Manager *m, Conn *c, json_object *params);
 void login_method_list_sessions(Manager *m, Conn *c, json_object *params);
+void login_method_delete_finger(Manager *m, Conn *c, json_object *params);
 /* staff-methods.c */
 void staff_method_add(Manager *m, Conn *c, json_object *params);
 void staff_method_get(Manager *m, Conn *c, json_object *params);
+void staff_method_revoke_operator(Manager *m, Conn *c, json_object *params);
+void staff_method_set_operator_role(Manager *m, Conn *c, json_object *params);
+void staff_method_import(Manager *m, Conn *c, json_object *params);
+void staff_method_list_locked(Manager *m, Conn *c, json_object *params);
 void staff_method_list(Manager *m, Conn *c, json_object *params);
 void staff_method_grant(Manager *m, Conn *c, json_object *params);
 void staff_method_edit(Manager *m, Conn *c, json_object *params);
@@ -52,6 +57,7 @@ void audit_method_verify(Manager *m, Conn *c, json_object *params);
 void audit_method_list(Manager *m, Conn *c, json_object *params);
 void audit_method_export(Manager *m, Conn *c, json_object *params);
 void audit_method_search_key(Manager *m, Conn *c, json_object *params);
+void audit_method_keys(Manager *m, Conn *c, json_object *params);
 /* devices-methods.c */
 void devices_method_allow(Manager *m, Conn *c, json_object *params);
 void devices_method_revoke(Manager *m, Conn *c, json_object *params);

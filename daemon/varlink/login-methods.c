@@ -16,8 +16,11 @@
 #include "custody.h"
 #include "login.h"
 #include "manager.h"
+#include "origin.h"
 #include "handlers.h"
+#include "interface.h"
 #include "reply.h"
+#include "roster.h"
 #include "store.h"
 #include "tickets.h"
 
@@ -62,7 +65,10 @@ sensor_done(int r, json_object *result, void *userdata)
 {
 	Conn *c = userdata;
 	conn_set_gone_hook(c, NULL, NULL);
-	if (r < 0)
+	if (r == -EEXIST) /* the finger is enrolled under another matching ID (R13) */
+		conn_error(c, WIRE_ERR_NOT_PERMITTED,
+		           param_obj("reason", json_object_new_string("duplicate-finger")));
+	else if (r < 0)
 		conn_error(c, errors_from_sensor(r), NULL);
 	else
 		conn_reply(c, result, false);
@@ -80,6 +86,24 @@ sensor_start_failed(Conn *c, int r)
 	           NULL);
 }
 
+/* After the confirmation (R13: enrollment is two-person by default, see custody.c). */
+static void
+enroll_confirmed(Manager *m, Conn *c, json_object *params, const char *actor, json_object *people)
+{
+	LoginSensorOp *op = NULL;
+	int r = login_enroll_start(m, conn_caller(c), wire_str(params, "matching_id"),
+	                           wire_str(params, "finger"), actor, people, sensor_progress,
+	                           sensor_done, c, &op);
+	if (r < 0)
+		return (void)conn_error(c,
+		                        r == -ENOMEM  ? WIRE_ERR_INTERNAL
+		                        : r == -EBUSY ? WIRE_ERR_BUSY
+		                                      : WIRE_ERR_SENSOR_UNAVAILABLE,
+		                        NULL);
+	conn_set_gone_hook(c, sensor_gone, op);
+	conn_defer(c);
+}
+
 void
 login_method_enroll(Manager *m, Conn *c, json_object *params)
 {
@@ -93,17 +117,7 @@ login_method_enroll(Manager *m, Conn *c, json_object *params)
 	if (r < 0)
 		return (void)conn_error(c, r == -ENOENT ? WIRE_ERR_NOT_ON_ROSTER : WIRE_ERR_REVOKED,
 		                        NULL);
-	LoginSensorOp *op = NULL;
-	r = login_enroll_start(m, conn_caller(c), mid, finger, sensor_progress, sensor_done, c,
-	                       &op);
-	if (r < 0)
-		return (void)conn_error(c,
-		                        r == -ENOMEM  ? WIRE_ERR_INTERNAL
-		                        : r == -EBUSY ? WIRE_ERR_BUSY
-		                                      : WIRE_ERR_SENSOR_UNAVAILABLE,
-		                        NULL);
-	conn_set_gone_hook(c, sensor_gone, op);
-	conn_defer(c);
+	confirm_two_person(m, c, params, "enroll", enroll_confirmed);
 }
 
 /* --- the gates ------------------------------------------------------------------------ */
@@ -195,6 +209,34 @@ login_method_verify(Manager *m, Conn *c, json_object *params)
 
 /* --- sessions ----------------------------------------------------------------------- */
 
+static void
+open_session_gone(Conn *c, void *userdata)
+{
+	login_open_cancel(conn_manager(c), userdata);
+}
+
+static void
+open_session_done(int r, json_object *o, const char *holder, void *userdata)
+{
+	Conn *c = userdata;
+	conn_set_gone_hook(c, NULL, NULL);
+	if (r == 0)
+		return (void)conn_reply(c, o, false);
+	if (r == -EBUSY) {
+		/* R12 across terminals: the error names where the person is. */
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "terminal", json_object_new_string(holder ? holder : ""));
+		return (void)conn_error(c, WIRE_ERR_IN_SESSION, p);
+	}
+	if (r == -EPERM)
+		return (void)conn_error(c, WIRE_ERR_REVOKED, NULL);
+	if (r == -ENOENT)
+		return (void)conn_error(c, WIRE_ERR_NOT_ON_ROSTER, NULL);
+	if (r == -ENETUNREACH)
+		return (void)conn_error(c, WIRE_ERR_CENTER_UNREACHABLE, NULL);
+	reply_errno(c, r);
+}
+
 void
 login_method_open_session(Manager *m, Conn *c, json_object *params)
 {
@@ -211,8 +253,15 @@ login_method_open_session(Manager *m, Conn *c, json_object *params)
 		              .logind_session = wire_str(params, "logind_session") };
 	if (!wire_valid_id(in.operator_id))
 		return reply_invalid(c, "operator_id");
-	json_object *o = NULL;
-	int r = login_open_session(m, conn_caller(c), &in, &o);
+	/* Remote logins are refused by host, service and tty before the ticket is spent. */
+	const char *rhost = wire_str(params, "rhost");
+	if (origin_check_session(m, conn_caller(c), rhost, in.service, in.tty) < 0) {
+		json_object *why = json_object_new_object();
+		json_object_object_add(why, "reason", json_object_new_string("remote-login"));
+		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, why);
+	}
+	LoginOpen *op = NULL;
+	int r = login_open_session_start(m, conn_caller(c), &in, open_session_done, c, &op);
 	if (r == -EACCES)
 		return (void)conn_error(c, WIRE_ERR_TICKET, NULL);
 	if (r == -ENOENT)
@@ -221,9 +270,17 @@ login_method_open_session(Manager *m, Conn *c, json_object *params)
 		return (void)conn_error(c, WIRE_ERR_REVOKED, NULL);
 	if (r == -ENXIO)
 		return (void)conn_error(c, WIRE_ERR_NO_OPERATOR, NULL);
+	if (r == -EEXIST)
+		return (void)conn_error(c, WIRE_ERR_IN_SESSION, NULL);
+	if (r == -EBADSLT)
+		return reply_invalid(c, "logind_session");
 	if (r < 0)
 		return reply_errno(c, r);
-	conn_reply(c, o, false);
+	if (op) {
+		/* Waiting for the fleet center (bounded by the policy's wait-ms). */
+		conn_set_gone_hook(c, open_session_gone, op);
+		conn_defer(c);
+	}
 }
 
 void
@@ -243,4 +300,40 @@ login_method_list_sessions(Manager *m, Conn *c, json_object *params)
 	if (r < 0)
 		return reply_errno(c, r);
 	conn_reply(c, param_obj("sessions", arr), false);
+}
+
+/* DeleteFinger {matching_id, finger, force?} (admin; issue 13): one template erased as
+ * revocation erases it. The last finger of a person is kept unless force: without it the
+ * person could no longer log in, which is revocation's business. */
+void
+login_method_delete_finger(Manager *m, Conn *c, json_object *params)
+{
+	const char *mid = wire_str(params, "matching_id");
+	const char *finger = wire_str(params, "finger");
+	if (!wire_valid_id(mid))
+		return reply_invalid(c, "matching_id");
+	if (!valid_finger(finger))
+		return reply_invalid(c, "finger");
+	json_object *o = NULL;
+	int r = roster_finger_delete(m, conn_caller(c), mid, finger,
+	                             wire_bool(params, "force", false), &o);
+	if (r >= 0)
+		return (void)conn_reply(c, o, false);
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "matching_id", json_object_new_string(mid));
+	switch (r) {
+	case -ENOENT:
+		return (void)conn_error(c, WIRE_ERR_NOT_ON_ROSTER, p);
+	case -EPERM:
+		return (void)conn_error(c, WIRE_ERR_REVOKED, p);
+	case -ESRCH:
+		json_object_object_add(p, "finger", json_object_new_string(finger));
+		return (void)conn_error(c, WIRE_ERR_NOT_ENROLLED, p);
+	case -EMLINK:
+		json_object_object_add(p, "finger", json_object_new_string(finger));
+		return (void)conn_error(c, WIRE_ERR_LAST_FINGER, p);
+	default:
+		json_object_put(p);
+		return reply_errno(c, r);
+	}
 }

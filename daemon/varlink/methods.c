@@ -14,6 +14,7 @@
 #include "caller.h"
 #include "clock.h"
 #include "devices.h"
+#include "fleet.h"
 #include "interface.h"
 #include "log.h"
 #include "manager.h"
@@ -21,6 +22,7 @@
 #include "methods.h"
 #include "policy.h"
 #include "record.h"
+#include "refusals.h"
 #include "reply.h"
 #include "secret.h"
 #include "sensorlink.h"
@@ -124,10 +126,17 @@ static void
 method_get_status(Manager *m, Conn *c, json_object *params)
 {
 	json_object *o = sensorlink_status(m->sensor);
+	json_object_object_add(o, "version", json_object_new_string(BIOGATE_VERSION));
+	/* Anyone gets what a person at the terminal needs: is the service up, is the reader
+	 * there. How many are on the roster, who is logged in, how busy the daemon is: admins
+	 * only (a count of open sessions tells a watcher when the room is empty). */
+	if (!caller_is_admin(m, conn_caller(c))) {
+		json_object_object_del(o, "sensor_restarts");
+		return (void)conn_reply(c, o, false);
+	}
 	int64_t staff = 0, sessions = 0;
 	(void)store_staff_count(m->store, &staff);
 	(void)store_sessions_open_count(m->store, &sessions);
-	json_object_object_add(o, "version", json_object_new_string(BIOGATE_VERSION));
 	json_object_object_add(o, "staff", json_object_new_int64(staff));
 	json_object_object_add(o, "open_sessions", json_object_new_int64(sessions));
 	json_object_object_add(o, "connections",
@@ -135,8 +144,29 @@ method_get_status(Manager *m, Conn *c, json_object *params)
 	json_object_object_add(
 	    o, "uptime_ms",
 	    json_object_new_int64((int64_t)((now_mono_usec() - m->started_usec) / 1000)));
-	if (caller_is_admin(m, conn_caller(c)))
-		json_object_object_add(o, "admin", status_admin_json(m));
+	/* What an admin needs after installing (biogatectl status). */
+	json_object_object_add(o, "admin", status_admin_json(m));
+	json_object_object_add(o, "state_space_low",
+	                       json_object_new_boolean(refusals_space_low(m->refusals)));
+	json_object *fleet = fleet_status_json(m->fleet);
+	if (fleet)
+		json_object_object_add(o, "fleet", fleet);
+	conn_reply(c, o, false);
+}
+
+/* The interface definition (common/io.biogate.varlink); org.varlink.service's own is not
+ * served (clients know it). */
+static void
+method_get_interface_description(Manager *m, Conn *c, json_object *params)
+{
+	if (strcmp(wire_str(params, "interface"), BIOGATE_INTERFACE) != 0) {
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "interface",
+		                       json_object_new_string(wire_str(params, "interface")));
+		return (void)conn_error(c, WIRE_ERR_INTERFACE_NOT_FOUND, p);
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "description", json_object_new_string(interface_description));
 	conn_reply(c, o, false);
 }
 
@@ -172,6 +202,7 @@ static const Method methods[] = {
 	{ &iface_audit_list, PERM_ADMIN, audit_method_list },
 	{ &iface_audit_export, PERM_ADMIN, audit_method_export },
 	{ &iface_audit_search_key, PERM_ADMIN, audit_method_search_key },
+	{ &iface_audit_keys, PERM_ADMIN, audit_method_keys },
 	{ &iface_room_enter, PERM_ADMIN_OR_SESSION, room_method_enter },
 	{ &iface_room_leave, PERM_ADMIN_OR_SESSION, room_method_leave },
 	{ &iface_room_list, PERM_ADMIN, room_method_list },
@@ -180,6 +211,12 @@ static const Method methods[] = {
 	{ &iface_usb_revoke, PERM_ADMIN, devices_method_revoke },
 	{ &iface_usb_list, PERM_ADMIN, devices_method_list },
 	{ &iface_usb_attempt, PERM_ROOT, devices_method_attempt },
+	{ &iface_get_interface_description, PERM_ANYONE, method_get_interface_description },
+	{ &iface_revoke_operator, PERM_ADMIN, staff_method_revoke_operator },
+	{ &iface_set_operator_role, PERM_ADMIN, staff_method_set_operator_role },
+	{ &iface_delete_finger, PERM_ADMIN, login_method_delete_finger },
+	{ &iface_import_staff, PERM_ADMIN, staff_method_import },
+	{ &iface_list_locked, PERM_ADMIN, staff_method_list_locked },
 };
 
 void
@@ -237,6 +274,13 @@ methods_dispatch(Manager *m, Conn *c, const WireCall *call)
 		why = "no-admin-session";
 	}
 	if (!allowed) {
+		/* A caller without a session is refused for free: beyond its budget the refusal
+		 * is only counted for the window's summary record (core/refusals.h), else the
+		 * trail would be any local user's way to fill the disk. */
+		PeerSession own;
+		if (!sessions_of_caller(m, conn_caller(c), &own) &&
+		    !refusals_admit(m->refusals, p->uid, meth->iface->name, false))
+			return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, NULL);
 		log_info("Refused %s to uid %u pid %d", meth->iface->name, (unsigned)p->uid,
 		         (int)p->pid);
 		char detail[64];

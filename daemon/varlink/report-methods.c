@@ -39,8 +39,8 @@ report_method_monthly(Manager *m, Conn *c, json_object *params)
 		log_error_errno(r, "Monthly report %s failed: %m", month);
 		return (void)conn_error(c, WIRE_ERR_INTERNAL, NULL);
 	}
-	const char *txt = json_object_to_json_string_ext(
-	    data, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *txt = json_object_to_json_string_ext(data, JSON_C_TO_STRING_PRETTY |
+	                                                           JSON_C_TO_STRING_NOSLASHESCAPE);
 	char *doc = txt ? strdup(txt) : NULL;
 	size_t len = doc ? strlen(doc) : 0;
 	r = doc ? 0 : -ENOMEM;

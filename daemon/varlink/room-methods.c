@@ -53,6 +53,11 @@ room_method_leave(Manager *m, Conn *c, json_object *params)
 		json_object_object_add(o, "reason", json_object_new_string("staff-entry"));
 		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, o);
 	}
+	if (r == -EACCES) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "reason", json_object_new_string("not-author"));
+		return (void)conn_error(c, WIRE_ERR_NOT_PERMITTED, o);
+	}
 	if (r < 0)
 		return; /* the record helper dropped the caller */
 	json_object *o = json_object_new_object();

@@ -8,6 +8,8 @@
  * daemon.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -40,8 +42,9 @@ struct Conn {
 	bool closing; /* close once the output is flushed */
 	bool dead;    /* freed at the next safe point */
 	bool dispatching;
-	unsigned hold; /* records not yet durable: output waits for them */
-	unsigned refs; /* holders besides the server (pending audit callbacks) */
+	bool writer_seen; /* a read has shown its writer (conn_writer) */
+	unsigned hold;    /* records not yet durable: output waits for them */
+	unsigned refs;    /* holders besides the server (pending audit callbacks) */
 	ConnGoneFn gone;
 	void *gone_data;
 };
@@ -56,11 +59,18 @@ struct Server {
 	/* One sweep a second closes idle clients: a timer per connection would re-arm the
 	 * kernel timer on every call of every client. */
 	sd_event_source *sweep;
+	/* Refused connections are logged once per window: a flood must not fill the journal
+	 * any more than the trail (server_log_refused()). */
+	uint64_t refused_window_start; /* CLOCK_MONOTONIC, 0: no window open */
+	uint64_t refused_more;         /* refused and not logged in this window */
 };
+
+#define SERVER_REFUSED_LOG_USEC (60 * 1000000ULL)
 
 static void conn_free(Conn *c);
 static int conn_process(Conn *c);
 static int conn_flush(Conn *c);
+static int conn_queue(Conn *c, json_object *msg);
 
 const Peer *
 conn_peer(const Conn *c)
@@ -159,6 +169,28 @@ conn_release_output(Conn *c, bool ok)
 		conn_kill(c);
 }
 
+size_t
+conn_pending_output(const Conn *c)
+{
+	return c->out_len - c->out_off;
+}
+
+void
+conn_release_output_disk_full(Conn *c)
+{
+	if (c->dead || c->hold != 1 || c->oneway) {
+		conn_release_output(c, false);
+		return;
+	}
+	/* Not durable means not said: the held reply goes, an error the client can show
+	 * ("the terminal's disk is full") takes its place. */
+	c->out_len = c->out_off;
+	c->hold--;
+	int r = conn_queue(c, wire_new_error(WIRE_ERR_DISK_FULL, NULL));
+	c->hold++;
+	conn_release_output(c, r >= 0);
+}
+
 static Conn *
 conn_of_caller(Caller *caller)
 {
@@ -172,9 +204,12 @@ conn_caller_hold(Caller *caller)
 }
 
 static void
-conn_caller_release(Caller *caller, bool ok)
+conn_caller_release(Caller *caller, int r)
 {
-	conn_release_output(conn_of_caller(caller), ok);
+	if (r == -ENOSPC)
+		conn_release_output_disk_full(conn_of_caller(caller));
+	else
+		conn_release_output(conn_of_caller(caller), r >= 0);
 }
 
 static int
@@ -333,6 +368,14 @@ conn_process(Conn *c)
 			conn_kill(c);
 			return -EBADMSG;
 		}
+		/* The session of this call is the connector's only while the connector is the
+		 * process that connected: once it is gone, no process acts for its session. */
+		if (!c->caller.peer.gone && !peer_connector_alive(&c->caller.peer)) {
+			log_debug("Client pid %d has exited; its connection is in no session",
+			          (int)c->caller.peer.pid);
+			c->caller.peer.gone = true;
+			c->caller.session.known = false;
+		}
 		c->in_call = true;
 		c->more = call.more;
 		c->oneway = call.oneway;
@@ -350,6 +393,47 @@ conn_process(Conn *c)
 	return 0;
 }
 
+/*
+ * Who wrote the bytes a read would return next: with SO_PASSCRED the kernel attaches the
+ * writer's pid to every write and never merges writes of different processes into one read,
+ * so a peek tells whose the next read is. 0 when the connector wrote them (or nothing is
+ * there), -EPERM with *ret_pid when another process did: a connection inherited by a child
+ * or passed on with SCM_RIGHTS does not act for whoever connected. (Root can claim another
+ * pid in SCM_CREDENTIALS; root is trusted with the daemon anyway.)
+ */
+static int
+conn_writer(Conn *c, pid_t *ret_pid)
+{
+	char byte;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} ctl;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl)
+	};
+	*ret_pid = 0;
+	ssize_t n = recvmsg(c->fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return 0; /* EOF, nothing yet or an error: the read that follows says which */
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h))
+		if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_CREDENTIALS &&
+		    h->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+			struct ucred u;
+			memcpy(&u, CMSG_DATA(h), sizeof(u));
+			*ret_pid = u.pid;
+			/* pid 0: the kernel attached no writer, which some kernels do for writes
+			 * made before the receiving end asked for credentials, i.e. before
+			 * accept. Those can only be the first bytes of the connection. */
+			if (u.pid == 0 && !c->writer_seen)
+				return 0;
+			c->writer_seen = true;
+			return u.pid == c->caller.peer.pid ? 0 : -EPERM;
+		}
+	return -EPERM; /* no credentials: nothing proves who wrote */
+}
+
 static int
 conn_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
@@ -362,6 +446,13 @@ conn_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 		}
 	}
 	if (revents & EPOLLIN) {
+		pid_t writer = 0;
+		if (conn_writer(c, &writer) < 0) {
+			log_info("Connection of pid %d written to by pid %d; closing",
+			         (int)c->caller.peer.pid, (int)writer);
+			conn_kill(c);
+			return 0;
+		}
 		ssize_t n = wire_buf_fill(&c->in, fd);
 		if (n == -EAGAIN || n == -EINTR)
 			return 0;
@@ -375,6 +466,37 @@ conn_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	if (revents & (EPOLLHUP | EPOLLERR | EPOLLRDHUP))
 		conn_kill(c);
 	return 0;
+}
+
+/* The first refused connection of a window is logged with its peer; the rest of the window
+ * are counted and said in one line when the window is over (from the sweep). */
+static void
+server_log_refused(Server *s, const Peer *peer, uint64_t now)
+{
+	if (s->refused_window_start && now - s->refused_window_start < SERVER_REFUSED_LOG_USEC) {
+		s->refused_more++;
+		return;
+	}
+	log_warning("Refusing connection from uid %u pid %d: too many connections (further "
+	            "refusals within %llu s are counted)",
+	            (unsigned)peer->uid, (int)peer->pid,
+	            (unsigned long long)(SERVER_REFUSED_LOG_USEC / 1000000));
+	s->refused_window_start = now;
+	s->refused_more = 0;
+}
+
+static void
+server_refused_window_end(Server *s, uint64_t now)
+{
+	if (!s->refused_window_start || now - s->refused_window_start < SERVER_REFUSED_LOG_USEC)
+		return;
+	if (s->refused_more > 0)
+		log_warning(
+		    "Refused %llu more connections (too many connections) in the last %llu s",
+		    (unsigned long long)s->refused_more,
+		    (unsigned long long)(SERVER_REFUSED_LOG_USEC / 1000000));
+	s->refused_window_start = 0;
+	s->refused_more = 0;
 }
 
 static int
@@ -392,6 +514,7 @@ server_on_sweep(sd_event_source *es, uint64_t usec, void *userdata)
 			conn_kill(c);
 		}
 	}
+	server_refused_window_end(s, now);
 	(void)sd_event_source_set_time(es, now + 1000000u);
 	return 0;
 }
@@ -407,10 +530,36 @@ conn_free(Conn *c)
 		c->next->prev = c->prev;
 	s->n_conns--;
 	sd_event_source_disable_unref(c->io);
+	peer_unpin(&c->caller.peer);
 	close(c->fd);
 	wire_buf_clear(&c->in);
 	free(c->out);
 	free(c);
+}
+
+/* Who logged in, for the records (issue 13, item 6): the audit login uid the kernel keeps
+ * for the peer's process (set by pam_loginuid, inherited across sudo and su). Read right
+ * after SO_PEERCRED, while the peer is connected; (uid_t)-1 means no login set it. */
+static void
+server_read_loginuid(Peer *p)
+{
+	char path[64], buf[16];
+	snprintf(path, sizeof(path), "/proc/%d/loginuid", (int)p->pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	char *end = NULL;
+	errno = 0;
+	unsigned long v = strtoul(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n') || v >= (unsigned long)(uid_t)-1)
+		return;
+	p->loginuid = (uid_t)v;
+	p->has_loginuid = true;
 }
 
 static unsigned
@@ -449,17 +598,30 @@ server_on_accept(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 	len = sizeof(peer.groups);
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERGROUPS, peer.groups, &len) == 0)
 		peer.n_groups = (int)(len / sizeof(gid_t));
+	/* The connector, pinned (caller.h); every read then says who wrote (conn_writer). */
+	int one = 1;
+	if (peer_pin(&peer, cfd) < 0 ||
+	    setsockopt(cfd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+		log_debug("Client pid %d gone before it could be pinned; closing", (int)peer.pid);
+		peer_unpin(&peer);
+		close(cfd);
+		return 0;
+	}
+	server_read_loginuid(&peer);
 
 	if (s->n_conns >= m->config.max_connections ||
 	    server_count_uid(s, peer.uid) >= m->config.max_connections_per_uid) {
-		log_warning("Refusing connection from uid %u pid %d: too many connections",
-		            (unsigned)peer.uid, (int)peer.pid);
+		uint64_t now = 0;
+		(void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+		server_log_refused(s, &peer, now);
+		peer_unpin(&peer);
 		close(cfd);
 		return 0;
 	}
 
 	Conn *c = calloc(1, sizeof(*c));
 	if (!c) {
+		peer_unpin(&peer);
 		close(cfd);
 		return 0;
 	}
@@ -492,6 +654,11 @@ server_new(Manager *m, int listen_fd, ServerDispatchFn dispatch, Server **ret)
 	s->manager = m;
 	s->dispatch = dispatch;
 	s->fd = listen_fd;
+	/* On the listener, so that a connection has it from connect() on (Linux 6.16 and
+	 * later copy it then): writes that come before accept carry their writer too. */
+	int one = 1;
+	if (setsockopt(listen_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+		log_warning("Cannot set SO_PASSCRED on the listening socket: %m");
 	int r = sd_event_add_io(m->event, &s->listen, listen_fd, EPOLLIN, server_on_accept, s);
 	if (r >= 0) {
 		r = sd_event_add_time_relative(m->event, &s->sweep, CLOCK_MONOTONIC, 1000000u,

@@ -2,7 +2,8 @@
 /*
  * staff-methods: the roster and the schedule (admin).
  *   io.biogate.AddStaff, GetStaff, ListStaff, GrantOperator, EditStaff, Unlock,
- *   io.biogate.ImportSchedule {month, shifts}, GetSchedule {month?, matching_id?}.
+ *   io.biogate.ImportSchedule {month, shifts}, GetSchedule {month?, matching_id?},
+ *   io.biogate.RevokeOperator, SetOperatorRole, ImportStaff, ListLocked (issue 13).
  * docs/protocol.md has the parameters and replies.
  */
 #include <errno.h>
@@ -178,6 +179,110 @@ staff_method_get_schedule(Manager *m, Conn *c, json_object *params)
 		return reply_invalid(c, "matching_id");
 	json_object *o = NULL;
 	int r = schedule_get(m, month, mid, &o);
+	if (r < 0)
+		return reply_errno(c, r);
+	conn_reply(c, o, false);
+}
+
+/* --- administration (issue 13) --------------------------------------------------------- */
+
+/* A named operator ID: -ESRCH (not one of the person's) and -EALREADY (revoked) are NotFound
+ * {operator_id}; -EPERM is Revoked {matching_id}. */
+static void
+reply_operator_errno(Conn *c, int r, const char *mid, const char *oid)
+{
+	if (r == -ESRCH || r == -EALREADY) {
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "operator_id", json_object_new_string(oid));
+		return (void)conn_error(c, WIRE_ERR_NOT_FOUND, p);
+	}
+	if (r == -EPERM) {
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "matching_id", json_object_new_string(mid));
+		return (void)conn_error(c, WIRE_ERR_REVOKED, p);
+	}
+	reply_person_errno(c, r);
+}
+
+void
+staff_method_revoke_operator(Manager *m, Conn *c, json_object *params)
+{
+	const char *mid = wire_str(params, "matching_id");
+	const char *oid = wire_str(params, "operator_id");
+	if (!wire_valid_id(mid))
+		return reply_invalid(c, "matching_id");
+	if (!wire_valid_id(oid))
+		return reply_invalid(c, "operator_id");
+	json_object *o = NULL;
+	int r = roster_operator_revoke(m, conn_caller(c), mid, oid, &o);
+	if (r < 0)
+		return reply_operator_errno(c, r, mid, oid);
+	conn_reply(c, o, false);
+}
+
+void
+staff_method_set_operator_role(Manager *m, Conn *c, json_object *params)
+{
+	const char *mid = wire_str(params, "matching_id");
+	const char *oid = wire_str(params, "operator_id");
+	const char *role = wire_str(params, "role");
+	if (!wire_valid_id(mid))
+		return reply_invalid(c, "matching_id");
+	if (!wire_valid_id(oid))
+		return reply_invalid(c, "operator_id");
+	if (!wire_valid_id(role))
+		return reply_invalid(c, "role");
+	json_object *o = NULL;
+	int r = roster_operator_set_role(m, conn_caller(c), mid, oid, role, &o);
+	if (r == -EINVAL)
+		return reply_invalid(c, "role");
+	if (r < 0)
+		return reply_operator_errno(c, r, mid, oid);
+	conn_reply(c, o, false);
+}
+
+void
+staff_method_import(Manager *m, Conn *c, json_object *params)
+{
+	json_object *arr = NULL, *o = NULL;
+	json_object_object_get_ex(params, "staff", &arr);
+	size_t bad = 0;
+	const char *field = NULL;
+	int r = roster_import(m, conn_caller(c), arr, &o, &bad, &field);
+	if (r >= 0)
+		return (void)conn_reply(c, o, false);
+	/* Which row (0-based, in the order sent) refused the whole import. */
+	json_object *row = json_object_array_get_idx(arr, bad);
+	const char *mid =
+	    json_object_is_type(row, json_type_object) ? wire_str(row, "matching_id") : NULL;
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "row", json_object_new_int64((int64_t)bad));
+	if (mid && wire_valid_id(mid))
+		json_object_object_add(p, "matching_id", json_object_new_string(mid));
+	switch (r) {
+	case -EINVAL:
+		json_object_object_add(p, "parameter",
+		                       json_object_new_string(field ? field : "staff"));
+		return (void)conn_error(c, WIRE_ERR_VARLINK_INVALID, p);
+	case -EXDEV:
+		/* A Unix user change: EditStaff cannot make it either. */
+		json_object_object_add(p, "parameter", json_object_new_string("unix_user"));
+		return (void)conn_error(c, WIRE_ERR_VARLINK_INVALID, p);
+	case -EPERM:
+		return (void)conn_error(c, WIRE_ERR_REVOKED, p);
+	case -EEXIST:
+		return (void)conn_error(c, WIRE_ERR_EXISTS, p);
+	default:
+		json_object_put(p);
+		return reply_errno(c, r);
+	}
+}
+
+void
+staff_method_list_locked(Manager *m, Conn *c, json_object *params)
+{
+	json_object *o = NULL;
+	int r = roster_locked(m, &o);
 	if (r < 0)
 		return reply_errno(c, r);
 	conn_reply(c, o, false);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <json-c/json.h>
 
@@ -21,3 +22,13 @@
 int stream_fd(Manager *m, Conn *c, int fd, json_object *final);
 /* The same from a buffer; takes data (freed with free()). */
 int stream_buffer(Manager *m, Conn *c, char *data, size_t len, json_object *final);
+/* The same from a reader that produces the text as it goes (an export read from the trail in
+ * steps): read() gives bytes, 0 at the end, -EAGAIN for "nothing yet, ask again next turn",
+ * -errno; final() builds the last reply's parameters once read() said 0; free() is called
+ * once, whatever happens (also on failure here). */
+typedef struct StreamReader {
+	ssize_t (*read)(void *userdata, char *buf, size_t size);
+	json_object *(*final)(void *userdata);
+	void (*free)(void *userdata);
+} StreamReader;
+int stream_reader(Manager *m, Conn *c, const StreamReader *reader, void *userdata);

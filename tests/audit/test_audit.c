@@ -914,6 +914,208 @@ test_export(void)
 	free(db);
 }
 
+/* The stepped export gives exactly what the one-shot export gives, window after window, with
+ * filters and limits, and leaves out what was appended after it began. */
+static char *
+export_steps(Audit *a, const AuditFilter *f, bool csv, size_t chunk, size_t *ret_len,
+             int64_t *ret_records, int append_meanwhile)
+{
+	AuditExport *x = NULL;
+	CHECK_EQ(audit_export_begin(a, f, csv, &x), 0);
+	if (!x)
+		return NULL;
+	for (int i = 0; i < append_meanwhile; i++) {
+		AuditRecord rec = rec_n(100000 + i);
+		CHECK_EQ(audit_append(a, &rec, NULL, NULL), 0);
+	}
+	CHECK_EQ(audit_flush(a), 0);
+	size_t len = 0, cap = 1 << 20;
+	char *out = malloc(cap);
+	REQUIRE(out);
+	char *buf = malloc(chunk);
+	REQUIRE(buf);
+	for (int guard = 0; guard < 1000000; guard++) {
+		ssize_t k = audit_export_read(x, buf, chunk);
+		if (k == -EAGAIN)
+			continue;
+		CHECK(k >= 0);
+		if (k <= 0)
+			break;
+		CHECK((size_t)k <= chunk);
+		if (len + (size_t)k > cap) {
+			cap = 2 * (len + (size_t)k);
+			out = realloc(out, cap);
+			REQUIRE(out);
+		}
+		memcpy(out + len, buf, (size_t)k);
+		len += (size_t)k;
+	}
+	*ret_records = audit_export_records(x);
+	audit_export_free(x);
+	free(buf);
+	*ret_len = len;
+	return out;
+}
+
+static char *
+export_once(Audit *a, const AuditFilter *f, bool csv, size_t *ret_len)
+{
+	char *p = path_in("once.out");
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	REQUIRE(fd >= 0);
+	CHECK_EQ(audit_export(a, f, csv, fd), 0);
+	close(fd);
+	char *out = (char *)slurp(p, ret_len);
+	free(p);
+	return out;
+}
+
+static size_t
+count_lines(const char *p, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += p[i] == '\n';
+	return k;
+}
+
+static void
+test_export_steps(void)
+{
+	char *db = path_in("steps.db");
+	Audit *a = open_audit(db);
+	/* Over two windows of rows; one action every 1000th record only (windows with none). */
+	for (int i = 0; i < 20000; i++) {
+		AuditRecord rec = rec_n(i);
+		if (i % 1000 == 7)
+			rec.action = "room.enter";
+		int r = audit_append(a, &rec, NULL, NULL);
+		if (r == -EBUSY) {
+			CHECK_EQ(audit_flush(a), 0);
+			r = audit_append(a, &rec, NULL, NULL);
+		}
+		CHECK_EQ(r, 0);
+	}
+	CHECK_EQ(audit_flush(a), 0);
+	const AuditFilter filters[] = {
+		{ 0 },
+		{ .action = "room.enter" },
+		{ .limit = 5 },
+		{ .action = "room.enter", .limit = 3 },
+		{ .since_usec = now_base + 5000, .until_usec = now_base + 5100 },
+	};
+	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+		for (int csv = 0; csv < 2; csv++) {
+			size_t n1 = 0, n2 = 0;
+			int64_t records = -1;
+			char *once = export_once(a, &filters[i], csv, &n1);
+			char *steps =
+			    export_steps(a, &filters[i], csv, 1000, &n2, &records, i == 0 ? 3 : 0);
+			if (!once || !steps || n1 != n2 || memcmp(once, steps, n1) != 0) {
+				fprintf(stderr, "stepped export %zu (%s): %zu bytes, want %zu\n", i,
+				        csv ? "csv" : "jsonl", n2, n1);
+				failures++;
+			}
+			CHECK_EQ(records, (int64_t)count_lines(once ? once : "", n1) - csv);
+			free(once);
+			free(steps);
+		}
+	}
+	audit_close(a);
+	free(db);
+}
+
+/* What open reports for the start-up cross-checks (anchor.c): a new trail, its head, a head
+ * under another key, and the MAC of a record by seq. */
+static void
+test_open_state(void)
+{
+	char *db = path_in("state.db");
+	Audit *a = open_audit(db);
+	AuditOpenState os;
+	audit_open_state(a, &os);
+	CHECK(os.created && os.head_present && os.head_ok);
+	CHECK_EQ(os.head_seq, 0);
+	for (int i = 0; i < 3; i++) {
+		AuditRecord rec = rec_n(i);
+		CHECK_EQ(audit_append(a, &rec, NULL, NULL), 0);
+	}
+	CHECK_EQ(audit_flush(a), 0);
+	CHECK_EQ(audit_set_store_generation(a, 7), 0);
+	uint8_t mac3[AUDIT_MAC_BYTES], none[AUDIT_MAC_BYTES];
+	CHECK_EQ(audit_mac_at(a, 3, mac3), 0);
+	CHECK_EQ(audit_mac_at(a, 4, none), -ENOENT);
+	audit_close(a);
+
+	a = open_audit(db);
+	audit_open_state(a, &os);
+	CHECK(!os.created && os.head_present && os.head_ok);
+	CHECK_EQ(os.head_seq, 3);
+	CHECK_EQ(os.last_present, 3);
+	CHECK_EQ(os.head_store_generation, 7);
+	CHECK(memcmp(os.head_mac, mac3, AUDIT_MAC_BYTES) == 0);
+	audit_close(a);
+
+	char *otherkeys = path_in("statekeys");
+	REQUIRE(mkdir(otherkeys, 0700) == 0);
+	a = NULL;
+	CHECK_EQ(audit_open(loop, db, otherkeys, &a), 0);
+	if (a) {
+		audit_open_state(a, &os);
+		CHECK(os.head_present && !os.head_ok);
+		audit_close(a);
+	}
+	free(otherkeys);
+	free(db);
+}
+
+/* What start-up asks of the trail (the room log of the last days: a query by action and
+ * time) reads the rows it returns, not the whole trail: a full scan would take at least one
+ * VM step per record. */
+static void
+test_query_indexed(void)
+{
+	char *db = path_in("indexed.db");
+	Audit *a = open_audit(db);
+	const int n = 30000;
+	for (int i = 0; i < n; i++) {
+		AuditRecord rec = rec_n(i);
+		if (i % 3000 == 11) {
+			rec.action = "room.enter";
+			rec.outcome = "ok";
+		}
+		int r = audit_append(a, &rec, NULL, NULL);
+		if (r == -EBUSY) {
+			CHECK_EQ(audit_flush(a), 0);
+			r = audit_append(a, &rec, NULL, NULL);
+		}
+		CHECK_EQ(r, 0);
+	}
+	CHECK_EQ(audit_flush(a), 0);
+	const AuditFilter filters[] = {
+		{ .action = "room.enter", .outcome = "ok", .since_usec = now_base },
+		{ .action = "room.enter",
+		  .since_usec = now_base + 20000,
+		  .until_usec = now_base + n },
+		{ .action = "room.enter", .limit = 3, .newest_first = true },
+	};
+	const size_t want[] = { 10, 3, 3 };
+	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+		json_object *res = NULL;
+		CHECK_EQ(audit_query_json(a, &filters[i], &res), 0);
+		CHECK_EQ(res ? json_object_array_length(res) : 99, want[i]);
+		uint64_t steps = audit_last_query_steps(a);
+		if (steps >= (uint64_t)n / 10) {
+			fprintf(stderr, "query %zu by action took %llu VM steps over %d records\n",
+			        i, (unsigned long long)steps, n);
+			failures++;
+		}
+		json_object_put(res);
+	}
+	audit_close(a);
+	free(db);
+}
+
 int
 main(void)
 {
@@ -932,6 +1134,9 @@ main(void)
 	test_key_hmac_and_secrets();
 	test_validation();
 	test_export();
+	test_export_steps();
+	test_open_state();
+	test_query_indexed();
 
 	sd_event_unref(loop);
 	free(keydir);

@@ -38,7 +38,7 @@ has "one file applied" "$T/out" "$T/policy.conf and its drop-ins in $T/policy.co
 if grep -Eq '^  counter +search view-record issue-card print-receipt$' "$T/out"; then
 	ok "the counter role and its actions"; else bad "the counter role:"; cat "$T/out"; fi
 has "the auditor role" "$T/out" "auditor     audit-read audit-verify"
-has "the two-person actions" "$T/out" "revoke audit-export nationality-read disposal-approve"
+has "the two-person actions" "$T/out" "revoke audit-export nationality-read disposal-approve enroll"
 has "the lockout" "$T/out" "3 failed matches within 900 s lock for 600 s"
 has "the idle lock" "$T/out" "300 s"
 if [ -s "$T/err" ]; then bad "nothing on stderr for a good file"; else ok "nothing on stderr for a good file"; fi

@@ -105,11 +105,11 @@ conn_hold(Caller *caller)
 }
 
 static void
-conn_release(Caller *caller, bool ok)
+conn_release(Caller *caller, int r)
 {
 	Conn *c = (Conn *)caller;
 	c->releases++;
-	c->release_ok = ok;
+	c->release_ok = r >= 0;
 }
 
 static void

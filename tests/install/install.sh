@@ -9,7 +9,7 @@ trap 'rm -rf "$d"' EXIT
 DESTDIR=$d "$cmake" --install "$build" >/dev/null
 under() { case $1 in /*) echo "$d$1" ;; *) echo "$d$prefix/$1" ;; esac; }
 fail=0 pass=0
-for f in "$(under bin)/biogatectl" "$(under sbin)/biogated" \
+for f in "$(under bin)/biogatectl" "$(under bin)/biogate-audit-verify" "$(under sbin)/biogated" \
 	"$(under "$libexec")/biogate/biogated-sensor" "$(under "$pamdir")/pam_biogate.so" \
 	"$(under "$libexec")/biogate/biogate-usb-authorize" "$(under "$units")/biogate-usb-authorize@.service" \
 	"$(under "$libexec")/biogate/biogate-notify" "$(under "$units")/biogate-notify.socket" "$(under "$units")/biogate-notify@.service" \
@@ -22,7 +22,7 @@ for f in "$(under bin)/biogatectl" "$(under sbin)/biogated" \
 	"$(under "$datadir")/polkit-1/rules.d/50-biogate.rules" \
 	"$(under "$datadir")/pam-configs/biogate" "$(under "$datadir")/pam-configs/biogate-session" \
 	"$(under "$datadir")/doc/biogate/examples/biogate.conf" \
-	$(if [ -d "$build/docs/man" ]; then for m in man1/biogatectl.1 man8/biogated.8 \
+	$(if [ -d "$build/docs/man" ]; then for m in man1/biogatectl.1 man1/biogate-audit-verify.1 man8/biogated.8 \
 		man8/biogated-sensor.8 man8/pam_biogate.8 man5/biogate.conf.5 man5/biogate-policy.5; do
 		echo "$(under "$datadir")/man/$m"; done; fi); do
 	if [ -e "$f" ]; then echo "ok: ${f#"$d"}"; pass=$((pass + 1)); else echo "FAIL: missing ${f#"$d"}"; fail=$((fail + 1)); fi

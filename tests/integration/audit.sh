@@ -10,9 +10,12 @@
 # append-only triggers dropped) is named by `audit verify` at the right record, while the
 # daemon keeps serving.
 #
-# usage: audit.sh BIOGATED SENSOR BIOGATECTL PAM_MODULE PAMRUN VDEVCTL
+# The seals (issue 13): the public key list exported, a sealed export checked offline by
+# biogate-audit-verify with that list alone, and an edited copy named at its record.
+#
+# usage: audit.sh BIOGATED SENSOR BIOGATECTL PAM_MODULE PAMRUN VDEVCTL AUDIT_VERIFY
 set -u
-BIOGATED=$1 SENSOR=$2 CTL=$3 MODULE=$4 PAMRUN=$5 VDEVCTL=$6
+BIOGATED=$1 SENSOR=$2 CTL=$3 MODULE=$4 PAMRUN=$5 VDEVCTL=$6 AVERIFY=$7
 PY=/usr/bin/python3
 
 [ -x "$PY" ] && "$PY" -c 'import sqlite3, csv' 2>/dev/null ||
@@ -39,8 +42,12 @@ finger "SCAN f-m001" "SCAN f-m001" "SCAN f-m001" "SCAN f-m001" "SCAN f-m001"
 # A second person, so that an export can be confirmed by two.
 "$CTL" staff add M002 --name "佐藤 花子" --affiliation "委託事業者A" --nationality "日本" \
 	--unix-user bga2 >/dev/null
-finger "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002"
+# The sixth touch compares the new finger with M001's (issue 14: one finger, one matching ID).
+finger "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002"
 "$CTL" enroll M002 --finger left-index >/dev/null 2>&1
+# A confirmer is someone who could log in: an operator ID, the pledge and the training.
+"$CTL" staff edit M002 --pledge-date 2026-11-01 --training-date 2026-11-02 >/dev/null
+"$CTL" operator grant M002 OP-C2 --role counter >/dev/null
 CONFIRM="--confirm-by M001 --confirm-by M002"
 confirmers() { finger "SCAN f-m001" "SCAN f-m002"; } # their fingers, in the order named
 
@@ -152,6 +159,9 @@ check "no raw number in the state files or the daemon log" \
 
 # --- tampering ------------------------------------------------------------------------------
 cp "$T/state/audit.db" "$T/audit.db.orig"
+# The store keeps the trail's newest committed record (anchor.c): an old copy of the trail
+# alone is refused at start, so each case goes back to both files as they were together.
+cp "$T/state/biogate.db" "$T/biogate.db.orig"
 check "the stopped daemon left no WAL behind (the copy is the whole log)" \
 	[ ! -s "$T/state/audit.db-wal" ]
 tamper() { # tamper PYTHON-STATEMENTS: as an attacker with the file, triggers dropped
@@ -165,7 +175,11 @@ db.commit()
 db.close()
 EOF
 }
-restore() { rm -f "$T/state/audit.db-wal" "$T/state/audit.db-shm"; cp "$T/audit.db.orig" "$T/state/audit.db"; }
+restore() {
+	rm -f "$T/state/audit.db-wal" "$T/state/audit.db-shm" "$T/state/biogate.db-wal" "$T/state/biogate.db-shm"
+	cp "$T/audit.db.orig" "$T/state/audit.db"
+	cp "$T/biogate.db.orig" "$T/state/biogate.db"
+}
 seq_of() { "$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$T/audit.db.orig" "$1"; }
 verify_json() { "$CTL" --json audit verify >"$T/v.json"; echo $? >"$T/v.rc"; }
 broken_at() { # broken_at CASE PROBLEM SEQ
@@ -233,6 +247,43 @@ stop_daemon; restore
 start_daemon || exit 1
 "$CTL" audit verify >/dev/null 2>&1
 check "the restored log verifies again: exit 0" [ $? = 0 ]
+
+# --- the seals: the public keys, a sealed export verified offline ---------------------------
+check "verify --json: checkpoints made (one at each stop) and verified" \
+	sh -c "'$CTL' --json audit verify | jq -e '.ok and .checkpoints >= 1 and .unsealed >= 0' >/dev/null"
+"$CTL" audit keys export --output "$T/keys.txt" 2>"$T/keys.err"
+check "keys export: exit 0" [ $? = 0 ]
+check "keys export: file mode 0600" [ "$(stat -c %a "$T/keys.txt")" = 600 ]
+FP=$(sed -n 's/^fingerprint //p' "$T/keys.txt")
+check "keys export: the list ends with its fingerprint" [ "${#FP}" = 64 ]
+check "keys export: the fingerprint printed (in groups of four) is the list's" \
+	[ "$(tail -n +2 "$T/keys.err" | tr -d ' \n')" = "$FP" ]
+check "keys export: 400 days of keys from today" [ "$(grep -c '^key ' "$T/keys.txt")" = 400 ]
+"$CTL" audit export --format sealed --matching-id M001 $CONFIRM >/dev/null 2>&1
+check "export sealed with a filter other than time: refused" [ $? != 0 ]
+confirmers
+"$CTL" audit export --format sealed --output "$T/x.sealed" $CONFIRM >/dev/null 2>&1
+check "export sealed: exit 0" [ $? = 0 ]
+"$AVERIFY" "$T/x.sealed" --keys "$T/keys.txt" >"$T/ov.out" 2>&1
+check "offline verify: exit 0" [ $? = 0 ]
+check "offline verify: ok" grep -qx ok "$T/ov.out"
+check "offline verify: names the fingerprint used" grep -q "fingerprint $FP" "$T/ov.out"
+sed '0,/"action":"authorize.search"/s//"action":"authorize.searcH"/' "$T/x.sealed" >"$T/x.edited"
+"$AVERIFY" "$T/x.edited" --keys "$T/keys.txt" >"$T/ov2.out" 2>&1
+check "offline verify of an edited export: exit 1" [ $? = 1 ]
+check "offline verify of an edited export: bad-hash at the record" \
+	sh -c "grep -qx 'broken: bad-hash' '$T/ov2.out' && grep -q 'broken at record $ALLOW:' '$T/ov2.out'"
+# One key of the list changed (its last hex digit): the fingerprint no longer matches.
+"$PY" -c 'import sys
+lines = open(sys.argv[1]).read().split("\n")
+k = lines[3]
+lines[3] = k[:-1] + ("1" if k[-1] != "1" else "2")
+open(sys.argv[2], "w").write("\n".join(lines))' "$T/keys.txt" "$T/keys.bad"
+"$AVERIFY" "$T/x.sealed" --keys "$T/keys.bad" >/dev/null 2>"$T/ov3.err"
+rc=$?
+check "offline verify with a changed key list: exit 2" [ $rc = 2 ]
+check "offline verify with a changed key list: says the fingerprint does not match" \
+	grep -q "fingerprint does not match" "$T/ov3.err"
 stop_daemon
 
 it_done

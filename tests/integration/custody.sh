@@ -91,8 +91,18 @@ for m in M001 M002 M003 M004; do
 	"$CTL" staff add $m --name "${NAMES[$i]}" --affiliation "委託事業者C" --nationality "$nat" \
 		--unix-user "bgc${m#M00}" >/dev/null
 	"$CTL" staff edit $m --pledge-date 2026-11-01 --training-date 2026-11-02 >/dev/null
+	# Enrollment is two-person once two people could confirm (issue 14): M001 and M002
+	# confirm M003's and M004's.
+	confirm=
+	case $m in M003 | M004)
+		confirm="--confirm-by M001 --confirm-by M002"
+		finger "SCAN f-M001" "SCAN f-M002" ;;
+	esac
 	finger "SCAN f-$m" "SCAN f-$m" "SCAN f-$m" "SCAN f-$m" "SCAN f-$m"
-	"$CTL" enroll $m --finger right-index >/dev/null 2>&1
+	# One more touch per person enrolled before ($i): the new finger is compared with each.
+	for _ in $(seq 1 $i); do finger "SCAN f-$m"; done
+	# shellcheck disable=SC2086
+	"$CTL" enroll $m --finger right-index $confirm >/dev/null 2>&1
 	"$CTL" operator grant $m "OP-$m" --role counter >/dev/null
 	i=$((i + 1))
 done
@@ -174,8 +184,10 @@ check "the held login had opened its session" grep -q "open=PAM_SUCCESS" "$T/hol
 check "M001 is revoked with no finger" \
 	sh -c "'$CTL' --json staff show M001 | jq -e '.state == \"revoked\" and (.fingers | length) == 0'"
 ls "$STATE"/biogate.db* >"$T/files"
-check "the store files exist (db, wal, shm): $(store_files_listed)" \
-	sh -c "grep -q 'biogate.db\$' '$T/files' && grep -q 'biogate.db-wal\$' '$T/files' && grep -q 'biogate.db-shm\$' '$T/files'"
+# Exclusive locking from the first statement keeps the WAL index in the daemon's memory: no
+# -shm file exists for a template to linger in (template_gone reads whatever biogate.db* is).
+check "the store files exist (db, wal) and no -shm: $(store_files_listed)" \
+	sh -c "grep -q 'biogate.db\$' '$T/files' && grep -q 'biogate.db-wal\$' '$T/files' && ! grep -q 'biogate.db-shm\$' '$T/files'"
 check "while the daemon runs: not one piece of M001's template in db, wal or shm" template_gone M001
 check "while the daemon runs: M002's template is still there (the search works)" template_there M002
 check "the revocation is recorded naming both confirmers" \

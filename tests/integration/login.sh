@@ -69,8 +69,10 @@ NOBODY_UID=$(id -u nobody)
 "$CTL" staff add M003 --name "田中 一郎" --affiliation "委託事業者A" --nationality "日本" \
 	--unix-user nobody >/dev/null
 "$CTL" staff edit M003 --pledge-date 2026-11-01 --training-date 2026-11-02 >/dev/null
+# The sixth touch compares the new finger with M001's template (issue 14: one finger, one
+# matching ID).
 "$VDEVCTL" "$VDEV" "SCAN finger-tanaka" "SCAN finger-tanaka" "SCAN finger-tanaka" \
-	"SCAN finger-tanaka" "SCAN finger-tanaka"
+	"SCAN finger-tanaka" "SCAN finger-tanaka" "SCAN finger-tanaka"
 "$CTL" enroll M003 --finger left-index >/dev/null 2>&1
 "$CTL" operator grant M003 OP-003 --role counter >/dev/null
 "$VDEVCTL" "$VDEV" "SCAN finger-tanaka"

@@ -35,7 +35,8 @@ start_daemon || exit 1
 	--unix-user bgp2 >/dev/null
 finger "SCAN f-m001" "SCAN f-m001" "SCAN f-m001" "SCAN f-m001" "SCAN f-m001"
 "$CTL" enroll M001 --finger right-index >/dev/null 2>&1
-finger "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002"
+# The sixth touch compares the new finger with M001's (issue 14: one finger, one matching ID).
+finger "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002" "SCAN f-m002"
 "$CTL" enroll M002 --finger left-index >/dev/null 2>&1
 "$CTL" operator grant M001 OP-C1 --role counter >/dev/null
 "$CTL" operator grant M002 OP-S1 --role supervisor >/dev/null

@@ -64,7 +64,7 @@ check "journal catalog updated (trigger)" \
 	sh -c "chroot '$root' journalctl --list-catalog | grep -q 03dd1ee11ab84fd59586b5288facdafe"
 check "example settings installed as a conffile" \
 	sh -c "chroot '$root' dpkg-query -W -f='\${Conffiles}' biogate | grep -q /etc/biogate/biogate.conf"
-for page in biogatectl.1 biogated.8 biogated-sensor.8 pam_biogate.8 biogate.conf.5 biogate-policy.5; do
+for page in biogatectl.1 biogate-audit-verify.1 biogated.8 biogated-sensor.8 pam_biogate.8 biogate.conf.5 biogate-policy.5; do
 	check "man ${page%.*}(${page##*.}) installed and renders" \
 		sh -c "chroot '$root' man ${page##*.} ${page%.*} 2>/dev/null | grep -q SYNOPSIS"
 done

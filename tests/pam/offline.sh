@@ -59,11 +59,18 @@ run --service biogate-test --user alice
 expect 'auth=PAM_AUTHINFO_UNAVAIL'
 expect "$unavailable"
 
-# Loopback names count as local and go on to the (missing) daemon.
+# This host's own name (what sudo sets) counts as local and goes on to the (missing) daemon.
+run --service biogate-test --user alice --rhost "$(hostname)"
+expect 'auth=PAM_AUTHINFO_UNAVAIL'
+expect "$unavailable"
+
+# Loopback names are what a login through a tunnel (ssh -L) shows: remote (issue 14), refused
+# like any remote host without asking the fingerprint reader.
 for h in localhost 127.0.0.1 ::1; do
 	run --service biogate-test --user alice --rhost "$h"
 	expect 'auth=PAM_AUTHINFO_UNAVAIL'
-	expect "$unavailable"
+	expect 'ERROR: biogate: fingerprint login is only possible at the terminal itself'
+	refuse "$unavailable"
 done
 
 # A remote host is refused: no daemon says the user is not on the roster (issue 9: it is

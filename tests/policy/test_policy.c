@@ -193,8 +193,41 @@ static const AuthzCase authz_cases[] = {
 	  POLICY_KEY_GARBAGE, "" },
 	{ true, "counter", "search", "12345678901234", false, POLICY_KEY_INVALID, false,
 	  POLICY_KEY_GARBAGE, "" },
-	{ true, "counter", "search", "12345678901a", false, POLICY_KEY_INVALID, false,
+	/* A resident record code in disguise is still the violation, with its digits for the
+	 * HMAC (issue 14): the class stays garbage, the decision does not. */
+	{ true, "counter", "search", "12345678901a", false, POLICY_KEY_RESIDENT_RECORD_CODE, true,
+	  POLICY_KEY_GARBAGE, "12345678901" },
+	{ true, "counter", "search",
+	  "12345\xE2\x80\x8B"
+	  "678901",
+	  false, POLICY_KEY_RESIDENT_RECORD_CODE, true, POLICY_KEY_GARBAGE, "12345678901" },
+	/* Arabic-Indic U+0661..U+0669, U+0660, U+0661 */
+	{ true, "counter", "search",
+	  "\xD9\xA1\xD9\xA2\xD9\xA3\xD9\xA4\xD9\xA5\xD9\xA6\xD9\xA7\xD9\xA8\xD9\xA9\xD9\xA0\xD9"
+	  "\xA1",
+	  false, POLICY_KEY_RESIDENT_RECORD_CODE, true, POLICY_KEY_GARBAGE, "12345678901" },
+	/* Devanagari and Extended Arabic-Indic mixed, a soft hyphen, a letter in the middle */
+	{ true, "counter", "search",
+	  "\xE0\xA5\xA7\xDB\xB2\xC2\xAD"
+	  "345x678901",
+	  false, POLICY_KEY_RESIDENT_RECORD_CODE, true, POLICY_KEY_GARBAGE, "12345678901" },
+	/* superscript one, circled two, a BOM */
+	{ true, "counter", "search",
+	  "\xC2\xB9\xE2\x91\xA1\xEF\xBB\xBF"
+	  "345678901",
+	  false, POLICY_KEY_RESIDENT_RECORD_CODE, true, POLICY_KEY_GARBAGE, "12345678901" },
+	/* 11 ASCII digits behind an overlong encoding of a 12th and a stray continuation byte */
+	{ true, "counter", "search", "12345678901\xC0\xB1\x80", false,
+	  POLICY_KEY_RESIDENT_RECORD_CODE, true, POLICY_KEY_GARBAGE, "12345678901" },
+	/* 10 or 12 digits in disguise: no resident record code, only an invalid key */
+	{ true, "counter", "search", "1234567890a", false, POLICY_KEY_INVALID, false,
 	  POLICY_KEY_GARBAGE, "" },
+	{ true, "counter", "search", "123456789018\xE2\x80\x8B", false, POLICY_KEY_INVALID, false,
+	  POLICY_KEY_GARBAGE, "" },
+	{ true, "counter", "search",
+	  "\xD9\xA1\xD9\xA2\xD9\xA3\xD9\xA4\xD9\xA5\xD9\xA6\xD9\xA7\xD9\xA8\xD9\xA9\xD9\xA0\xD9\xA1"
+	  "\xD9\xA8",
+	  false, POLICY_KEY_INVALID, false, POLICY_KEY_GARBAGE, "" },
 };
 
 static void
@@ -260,7 +293,7 @@ test_authorize(void)
 	CHECK(!policy_takes_key(p, "approve"));
 	CHECK(policy_two_person(p, "revoke"));
 	CHECK(policy_two_person(p, "disposal-approve"));
-	CHECK(!policy_two_person(p, "enroll"));
+	CHECK(policy_two_person(p, "enroll")); /* issue 14: the defaults have enroll */
 	CHECK(!policy_two_person(p, NULL));
 	CHECK(!policy_two_person(NULL, "revoke"));
 	CHECK(policy_files_loaded(p) == 1);
@@ -463,6 +496,10 @@ static const ErrCase err_cases[] = {
 	  "t.conf:2: [lockout] fail-interval-sec: '0' is not a number from 1 to 604800" },
 	{ "[retention]\naudit-years = 0\n", -EINVAL,
 	  "t.conf:2: [retention] audit-years: '0' is not a number from 1 to 100" },
+	{ "[fleet]\nwait-ms = 20000\n", -EINVAL,
+	  "t.conf:2: [fleet] wait-ms: '20000' is not a number from 50 to 10000" },
+	{ "[fleet]\noffline-login = maybe\n", -EINVAL,
+	  "t.conf:2: [fleet] offline-login: 'maybe' is not yes or no" },
 	{ "[shift]\npower-off-time = 24:00\n", -EINVAL,
 	  "t.conf:2: [shift] power-off-time: '24:00' is not HH:MM (00:00 to 23:59) or none" },
 	{ "[shift]\npower-off-time = 23:60\n", -EINVAL,
@@ -688,6 +725,11 @@ test_parse_good(void)
 	                           "window-sec = 604800\r\n"
 	                           "forbidden-search-threshold = 1\r\n"
 	                           "failed-match-threshold = 10000\r\n"
+	                           "[fleet]\r\n"
+	                           "offline-login = no\r\n"
+	                           "offline-max-sec = 3600\r\n"
+	                           "lease-sec = 30\r\n"
+	                           "wait-ms = 250\r\n"
 	                           "[idle]\r\n"
 	                           "[login]\r\n";
 	Policy *p = policy_from(full);
@@ -702,6 +744,8 @@ test_parse_good(void)
 	CHECK_STR(s->notify, "/usr/libexec/biogate/notify-incident");
 	CHECK(s->incident_window_sec == 604800 && s->forbidden_search_threshold == 1 &&
 	      s->failed_match_threshold == 10000);
+	CHECK(!s->fleet_offline_login && s->fleet_offline_max_sec == 3600 &&
+	      s->fleet_lease_sec == 30 && s->fleet_wait_ms == 250);
 	CHECK_STR(s->admin_role, "city");
 	CHECK(policy_is_admin_action(p, "revoke") && policy_is_admin_action(p, "enroll"));
 	CHECK(policy_takes_key(p, "lookup") && policy_takes_key(p, "search"));
@@ -853,6 +897,8 @@ test_files(void)
 	CHECK(s->shift_warn_sec == 300 && s->power_off_minute == -1);
 	CHECK(s->retention_years == 7 && s->incident_window_sec == 3600);
 	CHECK(s->forbidden_search_threshold == 3 && s->failed_match_threshold == 5);
+	CHECK(s->fleet_offline_login && s->fleet_offline_max_sec == 28800 &&
+	      s->fleet_lease_sec == 60 && s->fleet_wait_ms == 500);
 	CHECK(s->notify[0] == '\0');
 	CHECK_STR(s->admin_role, "admin");
 	static const struct {
@@ -912,7 +958,7 @@ test_files(void)
 	}
 	CHECK(policy_two_person(p, "revoke") && policy_two_person(p, "audit-export") &&
 	      policy_two_person(p, "nationality-read") && policy_two_person(p, "disposal-approve"));
-	CHECK(!policy_two_person(p, "enroll"));
+	CHECK(policy_two_person(p, "enroll")); /* issue 14: the shipped policy too */
 	policy_free(p);
 
 	char cmd[128];

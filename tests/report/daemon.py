@@ -138,6 +138,10 @@ def main(argv):
               rep['room']['visitors'] == 2 and rep['audit']['ok'] is True and
               len(rep['days']) >= 28, 'report figures: room %s audit %s' %
               (rep['room'], rep['audit']))
+        # The stop above sealed the trail: the month has a verified checkpoint (issue 13).
+        check(rep['seals']['ok'] is True and rep['seals']['checkpoints'] >= 1 and
+              rep['seals']['verified'] == rep['seals']['checkpoints'],
+              'report seals: %s' % rep['seals'])
         # The page is rendered by biogatectl (tests/report/client.py, integration-room): the
         # privileged daemon sends data only (issue 12).
         r = call(s, 'io.biogate.MonthlyReport', {'month': month, 'format': 'html'}, True)

@@ -302,6 +302,30 @@ main(int argc, char **argv)
 	check_logins_chart(html, doc);
 	check_row_chart(html);
 	free(html);
+
+	/* The month's signed checkpoints: all verified, then one failing. */
+	{
+		char *h = NULL;
+		size_t hl = 0;
+		CHECK(report_render_html(doc, &h, &hl) == 0, "render for seals");
+		CHECK(h && contains(h, "署名付きチェックポイント <span class=\"en\">(Signed "
+		                       "checkpoints)</span>"),
+		      "seals heading");
+		CHECK(h && contains(h, "<td class=\"ok\">すべて検証済み (all verified)</td>"),
+		      "seals verified");
+		CHECK(h && contains(h, "<td class=\"num\">2881</td>"), "seals count");
+		free(h);
+		json_object *s = NULL;
+		json_object_object_get_ex(doc, "seals", &s);
+		json_object_object_add(s, "ok", json_object_new_boolean(false));
+		json_object_object_add(s, "verified", json_object_new_int64(2880));
+		json_object_object_add(s, "first_bad_seq", json_object_new_int64(4242));
+		CHECK(report_render_html(doc, &h, &hl) == 0, "render for failed seals");
+		CHECK(h && contains(h, "<td class=\"bad\">未検証あり (not all verified)</td>"),
+		      "seals not verified");
+		CHECK(h && contains(h, "<td class=\"num\">4242</td>"), "first failing record");
+		free(h);
+	}
 	json_object_put(doc);
 
 	/* Bytes that are not UTF-8 and control characters never reach the page. */

@@ -192,10 +192,15 @@ enroll() { # enroll MATCHING_ID UNIX_USER FINGER OPERATOR_ID
 	"$CTL" staff add "$1" --name "試験 $1" --affiliation "委託事業者A" --nationality "日本" \
 		--unix-user "$2" >/dev/null || { bad "staff add $1"; return; }
 	"$VDEVCTL" "$VDEV" "SCAN $3" "SCAN $3" "SCAN $3" "SCAN $3" "SCAN $3"
+	# One more touch per person enrolled before: the new finger is compared with each
+	# (issue 14: one finger, one matching ID).
+	for _ in $(seq 1 "$ENROLLED"); do "$VDEVCTL" "$VDEV" "SCAN $3"; done
+	ENROLLED=$((ENROLLED + 1))
 	"$CTL" enroll "$1" --finger right-index >"$T/enroll.out" 2>&1 ||
 		{ bad "enroll $1"; cat "$T/enroll.out"; tail -20 "$T/daemon.log"; return; }
 	"$CTL" operator grant "$1" "$4" --role counter >/dev/null || bad "grant $4"
 }
+ENROLLED=0
 enroll M001 bgtest1 finger-a OP-001
 enroll M002 bgtest2 finger-b OP-002
 check "daemon says logind is there" grep -q "logind available" "$T/daemon.log"

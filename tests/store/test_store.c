@@ -242,7 +242,7 @@ test_migrations(void)
 	CHECK_R(store_staff_count(s, &n), 0);
 	CHECK(n == 1);
 	store_close(s);
-	CHECK(user_version(db) == 3);
+	CHECK(user_version(db) == 4);
 
 	{
 		sqlite3 *h = NULL;
@@ -260,7 +260,7 @@ test_migrations(void)
 	s = NULL;
 	CHECK_R(store_open(db, &s), -EPROTONOSUPPORT);
 	CHECK(s == NULL);
-	set_user_version(db, 3);
+	set_user_version(db, 4);
 
 	/* A database file left world-readable is tightened on open. */
 	REQUIRE(chmod(db, 0644) == 0);
