@@ -95,7 +95,7 @@ help(void)
 	};
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
 		printf("  %zu  %s\n", i, _(codes[i]));
-	printf("\n%s\n", _("See docs/biogatectl.md for details."));
+	printf("\n%s\n", _("See biogatectl(1)."));
 }
 
 int

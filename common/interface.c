@@ -250,6 +250,20 @@ const InterfaceMethod iface_import_staff = { BIOGATE_METHOD_IMPORT_STAFF,
 	                                     FIELDS(staff_import_fields) };
 const InterfaceMethod iface_list_locked = { BIOGATE_METHOD_LIST_LOCKED, NO_FIELDS };
 
+/* phase "plugged": the helper asks (a denied attempt is recorded before the answer);
+ * phase "authorized": it says whether writing authorized=1 worked ("applied"). */
+static const WireField devices_attempt_fields[] = {
+	{ "phase", WIRE_STRING, true, 16, 0, 0 },
+	{ "interface", WIRE_STRING, true, BIOGATE_USB_INTERFACE_MAX, 0, 0 },
+	{ "serial", WIRE_STRING, false, BIOGATE_USB_SERIAL_MAX, 0, 0 },
+	{ "vendor", WIRE_STRING, true, 4, 0, 0 },
+	{ "product", WIRE_STRING, true, 4, 0, 0 },
+	{ "applied", WIRE_BOOL, false, 0, 0, 0 },
+	{ "error", WIRE_STRING, false, 128, 0, 0 },
+};
+const InterfaceMethod iface_usb_attempt = { BIOGATE_METHOD_USB_ATTEMPT,
+	                                    FIELDS(devices_attempt_fields) };
+
 const InterfaceMethod *const interface_methods[] = {
 	&iface_get_info,
 	&iface_get_status,
@@ -296,6 +310,7 @@ const InterfaceMethod *const interface_methods[] = {
 	&iface_delete_finger,
 	&iface_import_staff,
 	&iface_list_locked,
+	&iface_usb_attempt,
 };
 const size_t interface_n_methods = sizeof(interface_methods) / sizeof(interface_methods[0]);
 

@@ -68,6 +68,10 @@
 #define BIOGATE_METHOD_IMPORT_STAFF              "io.biogate.ImportStaff"
 #define BIOGATE_METHOD_LIST_LOCKED               "io.biogate.ListLocked"
 #define BIOGATE_STAFF_IMPORT_MAX                 4096 /* people in one ImportStaff */
+/* The root-side helper biogate-usb-authorize (R15): a USB storage interface plugged in, and
+ * the outcome of authorizing an allowed one. */
+#define BIOGATE_METHOD_USB_ATTEMPT "io.biogate.UsbAttempt"
+#define BIOGATE_USB_INTERFACE_MAX  64
 
 /* Errors besides wire.h's WIRE_ERR_*: every name either side may see is in
  * interface_errors[]. */
@@ -127,6 +131,7 @@ extern const InterfaceMethod iface_set_operator_role;
 extern const InterfaceMethod iface_delete_finger;
 extern const InterfaceMethod iface_import_staff;
 extern const InterfaceMethod iface_list_locked;
+extern const InterfaceMethod iface_usb_attempt;
 
 /* Every method, in one list (for GetInfo-like listings and for tests). */
 extern const InterfaceMethod *const interface_methods[];

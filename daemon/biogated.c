@@ -78,7 +78,8 @@ usage(FILE *f)
 	        "                       with its file and line); starts nothing\n"
 	        "  --debug              log debug messages\n"
 	        "  --version            print the version\n"
-	        "  -h, --help           this help\n",
+	        "  -h, --help           this help\n\n"
+	        "See biogated(8), biogate.conf(5).\n",
 	        BIOGATE_STATE_DIR, BIOGATE_RUNTIME_DIR, BIOGATE_CONFIG_FILE);
 }
 
@@ -432,8 +433,8 @@ manager_new(const Args *a, Manager **ret)
 		log_error_errno(r, "Failed to open the database %s: %m", path);
 		goto fail;
 	}
-	/* A session cannot outlive the daemon that registered it. */
-	(void)store_sessions_close_all(m->store, "daemon-restart", now_real_usec());
+	/* A session whose login is gone is closed; one whose login still runs is kept. */
+	(void)sessions_close_stale(m->store, now_real_usec());
 
 	snprintf(path, sizeof(path), "%s/audit.db", m->state_dir);
 	r = audit_open(m->event, path, m->state_dir, &m->audit);

@@ -224,3 +224,6 @@ int audit_seals_check(Audit *a, int64_t since_usec, int64_t until_usec, AuditSea
 int audit_export_sealed_begin(Audit *a, int64_t since_usec, int64_t until_usec, AuditExport **ret);
 /* The same, in one go, to fd (tests, benchmarks, offline tools). */
 int audit_export_sealed(Audit *a, int64_t since_usec, int64_t until_usec, int fd);
+/* The newest sequence number the chain holds (committed or queued) and its MAC as hex (64
+ * characters; all zero before the first record). What `biogatectl status` shows an admin. */
+int64_t audit_head(const Audit *a, char ret_hex[static 65]);

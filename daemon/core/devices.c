@@ -3,9 +3,12 @@
  * devices: R15. Owns the USB storage allow-list (<state>/usb-allowed.json) and the decision
  * for every USB mass storage interface that appears: authorize it when its device's serial
  * is allowed, keep it unauthorized otherwise, and record the attempt either way. The udev
- * rule blocks by default, so the daemon only ever opens a door: if it is down, nothing gets
- * through. It must never authorize anything that is not on the list, never trust sysfs
- * text beyond a bounded read, and never block the loop.
+ * rule blocks by default and starts biogate-usb-authorize@.service (root, a oneshot) for
+ * each storage interface; that helper reads sysfs, asks here (UsbAttempt, phase "plugged"),
+ * writes `authorized` only when told the serial is allowed, and reports the write (phase
+ * "authorized"). The daemon itself keeps no capability and sees /sys read-only, so an
+ * attempt is recorded as allowed only after the helper says the interface really is
+ * authorized; a failed write is recorded as a failure and noted as an incident.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <systemd/sd-device.h>
 
 #include "actor.h"
 #include "audit.h"
@@ -39,8 +40,7 @@ typedef struct Allowed {
 
 struct Devices {
 	Manager *manager;
-	sd_device_monitor *monitor;
-	bool watching;
+	bool watching; /* udev runs: the rule blocks and starts the helper */
 	bool list_ok;
 	Allowed *allowed; /* DEVICES_ALLOWED_MAX entries */
 	size_t n_allowed;
@@ -71,45 +71,6 @@ devices_valid_hex4(const char *s)
 		      (s[k] >= 'A' && s[k] <= 'F')))
 			return false;
 	return true;
-}
-
-/* One sysfs attribute, bounded, without its trailing newline. -errno, or the length. */
-static int
-devices_read_attr(const char *dir, const char *name, char *buf, size_t size)
-{
-	char path[PATH_MAX];
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
-		return -ENAMETOOLONG;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, size - 1);
-	int r = n < 0 ? -errno : 0;
-	close(fd);
-	if (r < 0)
-		return r;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = '\0';
-	if (strlen(buf) != (size_t)n)
-		return -EBADMSG;
-	return (int)n;
-}
-
-static int
-devices_write_attr(const char *dir, const char *name, const char *value)
-{
-	char path[PATH_MAX];
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
-		return -ENAMETOOLONG;
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	size_t len = strlen(value);
-	int r = write(fd, value, len) == (ssize_t)len ? 0 : -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	return r ?: 0;
 }
 
 static const Allowed *
@@ -318,6 +279,12 @@ devices_save_allowlist(Devices *d, const Allowed *v, size_t n)
 }
 
 bool
+devices_udev(const Devices *d)
+{
+	return d && d->watching;
+}
+
+bool
 devices_allowlist_ok(const Devices *d)
 {
 	return d && d->list_ok;
@@ -325,162 +292,120 @@ devices_allowlist_ok(const Devices *d)
 
 /* --- the decision ------------------------------------------------------------------------- */
 
-static int
-devices_apply_event(Devices *d, const char *dir, const char *event)
+static const char *
+devices_reason(const Devices *d, const char *serial, bool *ret_allow)
 {
-	Manager *m = d->manager;
-	char cls[ATTR_MAX], vendor[ATTR_MAX], product[ATTR_MAX], serial[ATTR_MAX];
-	int r = devices_read_attr(dir, "bInterfaceClass", cls, sizeof(cls));
-	if (r < 0)
-		return r;
-	if (strcmp(cls, "08") != 0)
-		return -EMEDIUMTYPE;
+	*ret_allow = false;
+	if (!d || !d->list_ok)
+		return "allowlist-unreadable";
+	if (!serial)
+		return "no-serial";
+	if (!devices_find(d, serial))
+		return "not-allowed";
+	*ret_allow = true;
+	return "allowed";
+}
 
-	/* An interface's directory sits inside its device's: 1-1/1-1:1.0. */
-	char parent[PATH_MAX];
-	if ((size_t)snprintf(parent, sizeof(parent), "%s", dir) >= sizeof(parent))
-		return -ENAMETOOLONG;
-	char *slash = strrchr(parent, '/');
-	if (!slash || slash == parent)
-		return -EINVAL;
-	*slash = '\0';
-	const char *ifname = slash + 1;
-
-	bool ids = devices_read_attr(parent, "idVendor", vendor, sizeof(vendor)) > 0 &&
-	           devices_read_attr(parent, "idProduct", product, sizeof(product)) > 0 &&
-	           devices_valid_hex4(vendor) && devices_valid_hex4(product);
-	if (!ids) {
-		snprintf(vendor, sizeof(vendor), "????");
-		snprintf(product, sizeof(product), "????");
-	}
-	bool has_serial = devices_read_attr(parent, "serial", serial, sizeof(serial)) > 0 &&
-	                  devices_valid_serial(serial);
-
-	const char *reason;
-	bool allow = false;
-	if (!d->list_ok)
-		reason = "allowlist-unreadable";
-	else if (!has_serial)
-		reason = "no-serial";
-	else if (!devices_find(d, serial))
-		reason = "not-allowed";
-	else {
-		reason = "allowed";
-		allow = true;
-	}
-
-	/* Written either way: without the udev rule the kernel authorizes by default. */
-	r = devices_write_attr(dir, "authorized", allow ? "1" : "0");
-	if (r < 0)
-		log_error("Failed to write %s to %s/authorized: %s", allow ? "1" : "0", dir,
-		          strerror(-r));
-
+static void
+devices_record_attempt(Manager *m, Caller *c, const DevicesAttempt *a, const char *outcome,
+                       const char *reason, bool applied)
+{
 	json_object *det = json_object_new_object();
-	json_object_object_add(det, "serial", has_serial ? json_object_new_string(serial) : NULL);
-	json_object_object_add(det, "vendor", json_object_new_string(vendor));
-	json_object_object_add(det, "product", json_object_new_string(product));
-	json_object_object_add(det, "interface", json_object_new_string(ifname));
-	json_object_object_add(det, "event", json_object_new_string(event));
-	json_object_object_add(det, "applied", json_object_new_boolean(r >= 0));
-	devices_record(m, NULL, "usb.attempt", allow ? "allow" : "deny", reason,
+	json_object_object_add(det, "serial", a->serial ? json_object_new_string(a->serial) : NULL);
+	json_object_object_add(det, "vendor", json_object_new_string(a->vendor));
+	json_object_object_add(det, "product", json_object_new_string(a->product));
+	json_object_object_add(det, "interface", json_object_new_string(a->interface));
+	json_object_object_add(
+	    det, "event", json_object_new_string(a->authorized_phase ? "authorized" : "plugged"));
+	json_object_object_add(det, "applied", json_object_new_boolean(applied));
+	if (a->error)
+		json_object_object_add(det, "error", json_object_new_string(a->error));
+	devices_record(m, c, "usb.attempt", outcome, reason,
 	               json_object_to_json_string_ext(det, JSON_C_TO_STRING_PLAIN));
 	json_object_put(det);
+}
 
-	log_info("USB mass storage %s:%s serial %s %s (%s)", vendor, product,
-	         has_serial ? serial : "(none)", allow ? "authorized" : "blocked", reason);
-	if (!allow) {
-		char situation[INCIDENTS_SITUATION_MAX];
-		snprintf(situation, sizeof(situation),
-		         "USB mass storage %.4s:%.4s with serial %.126s was blocked (%s)", vendor,
-		         product, has_serial ? serial : "(none)", reason);
-		incidents_note(m->incidents, INCIDENT_STORAGE_BLOCKED, NULL, NULL, situation);
-	}
-	return allow ? 1 : 0;
+static void
+devices_incident(Manager *m, const DevicesAttempt *a, const char *what, const char *reason)
+{
+	char situation[INCIDENTS_SITUATION_MAX];
+	snprintf(situation, sizeof(situation),
+	         "USB mass storage %.4s:%.4s with serial %.126s %s (%s)", a->vendor, a->product,
+	         a->serial ? a->serial : "(none)", what, reason);
+	incidents_note(m->incidents, INCIDENT_STORAGE_BLOCKED, NULL, NULL, situation);
+}
+
+static bool
+devices_valid_interface(const char *s)
+{
+	/* A USB interface's kernel name: 1-1.2:1.0 */
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > BIOGATE_USB_INTERFACE_MAX)
+		return false;
+	for (size_t k = 0; k < n; k++)
+		if (!((s[k] >= '0' && s[k] <= '9') || s[k] == '-' || s[k] == '.' || s[k] == ':'))
+			return false;
+	return true;
 }
 
 int
-devices_apply(Devices *d, const char *interface_dir)
+devices_attempt(Manager *m, Caller *c, const DevicesAttempt *a, bool *ret_allow,
+                const char **ret_reason, const char **ret_bad)
 {
-	if (!d || !interface_dir)
-		return -EINVAL;
-	return devices_apply_event(d, interface_dir, "apply");
-}
+	Devices *d = m->devices;
+	if (!devices_valid_interface(a->interface))
+		return *ret_bad = "interface", -EINVAL;
+	/* "????": the helper could not read them. */
+	if (strcmp(a->vendor, "????") != 0 && !devices_valid_hex4(a->vendor))
+		return *ret_bad = "vendor", -EINVAL;
+	if (strcmp(a->product, "????") != 0 && !devices_valid_hex4(a->product))
+		return *ret_bad = "product", -EINVAL;
+	/* A serial the helper could not read as text counts as none: it cannot be allowed. */
+	DevicesAttempt fa = *a;
+	if (fa.serial && !devices_valid_serial(fa.serial))
+		fa.serial = NULL;
+	if (fa.error && !wire_valid_text(fa.error, 128))
+		return *ret_bad = "error", -EINVAL;
 
-/* The USB interfaces present now (all of them, or those of one serial after a change). */
-static void
-devices_enumerate(Devices *d, const char *event, const char *only_serial)
-{
-	sd_device_enumerator *e = NULL;
-	int r = sd_device_enumerator_new(&e);
-	if (r >= 0)
-		r = sd_device_enumerator_add_match_subsystem(e, "usb", true);
-	if (r >= 0)
-		r = sd_device_enumerator_add_match_sysattr(e, "bInterfaceClass", "08", true);
-	if (r < 0) {
-		log_error("Cannot enumerate USB devices: %s", strerror(-r));
-		sd_device_enumerator_unref(e);
-		return;
-	}
-	for (sd_device *dev = sd_device_enumerator_get_device_first(e); dev;
-	     dev = sd_device_enumerator_get_device_next(e)) {
-		const char *devtype = NULL, *syspath = NULL;
-		if (sd_device_get_devtype(dev, &devtype) < 0 ||
-		    strcmp(devtype, "usb_interface") != 0 ||
-		    sd_device_get_syspath(dev, &syspath) < 0)
-			continue;
-		if (only_serial) {
-			sd_device *parent = NULL;
-			const char *serial = NULL;
-			if (sd_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device",
-			                                                &parent) < 0 ||
-			    sd_device_get_sysattr_value(parent, "serial", &serial) < 0 ||
-			    strcmp(serial, only_serial) != 0)
-				continue;
+	bool allow;
+	const char *reason = devices_reason(d, fa.serial, &allow);
+	*ret_allow = allow;
+	*ret_reason = reason;
+	if (!fa.authorized_phase) {
+		if (allow) {
+			/* Nothing is recorded yet: "allowed" only once the write has worked. */
+			log_info("USB mass storage %s:%s serial %s on %s is allowed: authorizing",
+			         fa.vendor, fa.product, fa.serial, fa.interface);
+			return 0;
 		}
-		(void)devices_apply_event(d, syspath, event);
-	}
-	sd_device_enumerator_unref(e);
-}
-
-static int
-devices_on_uevent(sd_device_monitor *mon, sd_device *dev, void *userdata)
-{
-	Devices *d = userdata;
-	sd_device_action_t action;
-	const char *devtype = NULL, *syspath = NULL;
-	/* Only arrival: our own write to authorized makes change/bind events. */
-	if (sd_device_get_action(dev, &action) < 0 || action != SD_DEVICE_ADD ||
-	    sd_device_get_devtype(dev, &devtype) < 0 || strcmp(devtype, "usb_interface") != 0 ||
-	    sd_device_get_syspath(dev, &syspath) < 0)
-		return 0;
-	(void)devices_apply_event(d, syspath, "add");
-	return 0;
-}
-
-static int
-devices_start_monitor(Devices *d)
-{
-	Manager *m = d->manager;
-	/* Without udevd nobody sends the udev group anything: sd-device would sit silent. */
-	if (access("/run/udev/control", F_OK) < 0) {
-		log_warning("no udev: removable storage is controlled by the udev rule alone");
+		log_info("USB mass storage %s:%s serial %s on %s blocked (%s)", fa.vendor,
+		         fa.product, fa.serial ? fa.serial : "(none)", fa.interface, reason);
+		devices_record_attempt(m, c, &fa, "deny", reason, fa.applied);
+		devices_incident(m, &fa, "was blocked", reason);
 		return 0;
 	}
-	int r = sd_device_monitor_new(&d->monitor);
-	if (r >= 0)
-		r = sd_device_monitor_filter_add_match_subsystem_devtype(d->monitor, "usb",
-		                                                         "usb_interface");
-	if (r >= 0)
-		r = sd_device_monitor_attach_event(d->monitor, m->event);
-	if (r >= 0)
-		r = sd_device_monitor_start(d->monitor, devices_on_uevent, d);
-	if (r < 0) {
-		log_warning("no udev: removable storage is controlled by the udev rule alone (%s)",
-		            strerror(-r));
-		d->monitor = sd_device_monitor_unref(d->monitor);
+	/* The helper's report of its write. */
+	if (!allow) {
+		/* The list changed between the question and the report: undo, and say so. */
+		log_error(
+		    "USB mass storage serial %s on %s was authorized but is no longer allowed "
+		    "(%s)",
+		    fa.serial ? fa.serial : "(none)", fa.interface, reason);
+		*ret_allow = false;
+		return -EPERM;
+	}
+	if (fa.applied) {
+		log_info("USB mass storage %s:%s serial %s on %s authorized (allowed)", fa.vendor,
+		         fa.product, fa.serial, fa.interface);
+		devices_record_attempt(m, c, &fa, "allow", "allowed", true);
 		return 0;
 	}
-	d->watching = true;
+	log_error("USB mass storage %s:%s serial %s on %s is allowed but could not be authorized: "
+	          "%s",
+	          fa.vendor, fa.product, fa.serial, fa.interface, fa.error ? fa.error : "unknown");
+	devices_record_attempt(m, c, &fa, "fail", "authorize-failed", false);
+	devices_incident(m, &fa, "was allowed but could not be authorized", "authorize-failed");
+	*ret_allow = false;
 	return 0;
 }
 
@@ -513,10 +438,13 @@ devices_new_full(Manager *m, bool watch, Devices **ret)
 		          : r == -EBADMSG ? "malformed"
 		                          : strerror(-r));
 	}
+	/* The helper is started by udev's events: without udevd nobody runs it, and the rule
+	 * cannot block anything either. */
 	if (watch) {
-		if (access("/sys/bus/usb", F_OK) == 0)
-			devices_enumerate(d, "present", NULL);
-		(void)devices_start_monitor(d);
+		d->watching = access("/run/udev/control", F_OK) == 0;
+		if (!d->watching)
+			log_warning(
+			    "no udev: USB storage is not watched here (no rule, no helper)");
 	}
 	*ret = d;
 	return 0;
@@ -539,7 +467,6 @@ devices_free(Devices *d)
 {
 	if (!d)
 		return;
-	sd_device_monitor_unref(d->monitor);
 	free(d->allowed);
 	free(d);
 }
@@ -623,9 +550,8 @@ devices_change(Manager *m, Caller *c, const char *serial, const char *note, bool
 	devices_record(m, c, allow ? "usb.allow" : "usb.revoke", "ok", NULL,
 	               json_object_to_json_string_ext(det, JSON_C_TO_STRING_PLAIN));
 	json_object_put(det);
-	/* A device already plugged in follows the list at once. */
-	if (d->watching)
-		devices_enumerate(d, allow ? "allowed" : "revoked", serial);
+	/* A stick already plugged in follows the list when it is plugged in again: authorizing
+	 * is the root-side helper's, started by udev on arrival. */
 	*ret = devices_allowed_json(&entry);
 	return 0;
 }

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,6 +34,8 @@
 #define USEC_PER_SEC       1000000LL
 #define INCIDENTS_RECENT   64
 #define INCIDENTS_JSON_MAX 4096
+/* How long past the command's own timeout the notify service may take to answer. */
+#define NOTIFY_SOCKET_GRACE_SEC 5ULL
 
 typedef struct RuleDef {
 	const char *name;
@@ -94,6 +98,11 @@ typedef struct Notify {
 	char rule[64];
 	char matching_id[WIRE_MAX_ID + 1];
 	bool timed_out;
+	/* Through biogate-notify.socket: the connection, and the one line it answers. */
+	int fd;
+	sd_event_source *io;
+	char answer[64];
+	size_t got;
 } Notify;
 
 struct Incidents {
@@ -312,6 +321,9 @@ notify_free(Notify *n)
 	}
 	sd_event_source_unref(n->timer);
 	sd_event_source_unref(n->child);
+	sd_event_source_unref(n->io);
+	if (n->fd >= 0)
+		close(n->fd);
 	free(n);
 }
 
@@ -347,6 +359,14 @@ notify_on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	Notify *n = userdata;
 	n->timed_out = true;
+	if (n->io) {
+		/* biogate-notify kills the command at its own timeout; it did not answer. */
+		log_error("Incident %s: the notify service did not answer within %llu s", n->rule,
+		          INCIDENTS_NOTIFY_TIMEOUT_USEC / 1000000ULL + NOTIFY_SOCKET_GRACE_SEC);
+		incidents_record_notify(n->owner, n, "fail", "timeout", -1);
+		notify_free(n);
+		return 0;
+	}
 	/* The whole process group: a script's own children must not outlive it. The leader is
 	 * not reaped before notify_on_exit, so its group id cannot have been reused. */
 	if (kill(-n->pid, SIGKILL) < 0)
@@ -428,6 +448,116 @@ notify_spawn(const char *path, const char *json, pid_t *ret_pid)
 }
 
 static void
+incidents_link_notify(Incidents *i, Notify *n)
+{
+	n->owner = i;
+	n->next = i->running;
+	if (n->next)
+		n->next->prev = n;
+	i->running = n;
+	i->n_running++;
+}
+
+/* --- notify through biogate-notify.socket ---------------------------------------------------
+ * Under systemd the command runs in biogate-notify@.service, outside this daemon's sandbox
+ * (no IP here): the socket is there when the package installed it; without it (tests,
+ * containers, a plain `cmake --install`) the command is started here as before. */
+
+static int
+notify_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	Notify *n = userdata;
+	Incidents *i = n->owner;
+	for (;;) {
+		ssize_t k = read(fd, n->answer + n->got, sizeof(n->answer) - 1 - n->got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno == EAGAIN)
+			return 0;
+		if (k > 0) {
+			n->got += (size_t)k;
+			if (n->got < sizeof(n->answer) - 1)
+				continue;
+		}
+		break;
+	}
+	n->answer[n->got] = '\0';
+	char *nl = strchr(n->answer, '\n');
+	if (nl)
+		*nl = '\0';
+	int v = 0;
+	if (strcmp(n->answer, "exited 0") == 0) {
+		log_info("Incident %s: the notify command succeeded", n->rule);
+		incidents_record_notify(i, n, "ok", NULL, 0);
+	} else if (sscanf(n->answer, "exited %d", &v) == 1) {
+		log_error("Incident %s: the notify command failed with status %d", n->rule, v);
+		incidents_record_notify(i, n, "fail", "exit-status", v);
+	} else if (sscanf(n->answer, "signal %d", &v) == 1) {
+		log_error("Incident %s: the notify command died of signal %d", n->rule, v);
+		incidents_record_notify(i, n, "fail", "signal", v);
+	} else if (strcmp(n->answer, "timeout") == 0) {
+		log_error("Incident %s: the notify command did not finish within %llu s and was "
+		          "killed",
+		          n->rule, INCIDENTS_NOTIFY_TIMEOUT_USEC / 1000000ULL);
+		incidents_record_notify(i, n, "fail", "timeout", -1);
+	} else if (strcmp(n->answer, "refused bad-command") == 0) {
+		log_error("Incident %s: the notify service refused the command (see its log)",
+		          n->rule);
+		incidents_record_notify(i, n, "fail", "bad-command", -1);
+	} else {
+		log_error("Incident %s: the notify service failed (%s)", n->rule,
+		          n->answer[0] ? n->answer : "no answer");
+		incidents_record_notify(i, n, "fail", "spawn", -1);
+	}
+	notify_free(n);
+	return 0;
+}
+
+/* 1: handed to the service (n is watched), 0: no service here, -errno: it failed. */
+static int
+notify_via_socket(Incidents *i, Notify *n, const char *cmd, const char *json)
+{
+	Manager *m = i->manager;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (!m->runtime_dir ||
+	    (size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", m->runtime_dir,
+	                     INCIDENTS_NOTIFY_SOCKET) >= sizeof(sa.sun_path))
+		return 0;
+	struct stat st;
+	if (lstat(sa.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* A local stream socket with Accept=yes: connect and these few KiB do not wait. */
+	char head[POLICY_MAX_NOTIFY + 64];
+	int hl = snprintf(head, sizeof(head), "biogate-notify 1 %llu %s\n",
+	                  INCIDENTS_NOTIFY_TIMEOUT_USEC / 1000000ULL, cmd);
+	size_t jl = strlen(json);
+	int r = 0;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    send(fd, head, (size_t)hl, MSG_NOSIGNAL) != hl ||
+	    send(fd, json, jl, MSG_NOSIGNAL) != (ssize_t)jl ||
+	    send(fd, "\n", 1, MSG_NOSIGNAL) != 1 || shutdown(fd, SHUT_WR) < 0 ||
+	    fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+		r = -errno;
+	if (r == 0)
+		r = sd_event_add_io(m->event, &n->io, fd, EPOLLIN, notify_on_io, n);
+	if (r == 0)
+		r = sd_event_add_time_relative(m->event, &n->timer, CLOCK_MONOTONIC,
+		                               INCIDENTS_NOTIFY_TIMEOUT_USEC +
+		                                   NOTIFY_SOCKET_GRACE_SEC * 1000000ULL,
+		                               0, notify_on_timeout, n);
+	if (r < 0) {
+		n->io = sd_event_source_unref(n->io);
+		close(fd);
+		return r;
+	}
+	n->fd = fd;
+	return 1;
+}
+
+static void
 incidents_notify(Incidents *i, const char *rule, const char *matching_id, const char *json)
 {
 	Manager *m = i->manager;
@@ -453,6 +583,19 @@ incidents_notify(Incidents *i, const char *rule, const char *matching_id, const 
 	if (!n)
 		return incidents_record_notify(i, &probe, "fail", "spawn", -1);
 	*n = probe;
+	n->fd = -1;
+	r = notify_via_socket(i, n, cmd, json);
+	if (r < 0) {
+		log_error("Incident %s: the notify service could not be reached: %s", rule,
+		          strerror(-r));
+		free(n);
+		return incidents_record_notify(i, &probe, "fail", "spawn", -1);
+	}
+	if (r > 0) {
+		incidents_link_notify(i, n);
+		log_info("Incident %s: handed to the notify service", rule);
+		return;
+	}
 	r = notify_spawn(cmd, json, &n->pid);
 	if (r < 0) {
 		log_error("Incident %s: the notify command %s could not be started: %s", rule, cmd,
@@ -477,12 +620,7 @@ incidents_notify(Incidents *i, const char *rule, const char *matching_id, const 
 		free(n);
 		return incidents_record_notify(i, &probe, "fail", "spawn", -1);
 	}
-	n->owner = i;
-	n->next = i->running;
-	if (n->next)
-		n->next->prev = n;
-	i->running = n;
-	i->n_running++;
+	incidents_link_notify(i, n);
 	log_info("Incident %s: notify command started (pid %d)", rule, (int)n->pid);
 }
 

@@ -38,7 +38,10 @@ typedef struct Incidents Incidents;
 #define INCIDENTS_EVENTS_MIN          1024
 #define INCIDENTS_NOTIFY_RUNNING_MAX  8
 #define INCIDENTS_NOTIFY_TIMEOUT_USEC (10 * 1000000ULL)
-#define INCIDENTS_SITUATION_MAX       256
+/* In the runtime directory, from biogate-notify.socket: the command then runs in
+ * biogate-notify@.service, where the network is (R17). */
+#define INCIDENTS_NOTIFY_SOCKET "notify.sock"
+#define INCIDENTS_SITUATION_MAX 256
 
 /* Needs m->event (notify children are reaped through sd_event_add_child, so SIGCHLD must be
  * blocked, as biogated does). Reads m->policy's [incidents] at every event (the built-in

@@ -426,9 +426,13 @@ room_rebuild(Room *r)
 		/* A visitor's enter record carries the writer's matching ID: the author. */
 		if (!e.staff && mid)
 			snprintf(e.author, sizeof(e.author), "%s", mid);
-		if (e.staff) {
-			/* No session survives a restart (biogated closes them all at start), so
-			 * neither does the person's presence as recorded by it. */
+		StoreSession row = { 0 };
+		bool kept = e.staff && e.session_id > 0 && m->store &&
+		            store_session_get(m->store, e.session_id, &row) >= 0 && row.open;
+		if (e.staff && !kept) {
+			/* A session closed at start (its login is gone, sessions_close_stale())
+			 * takes the person's presence as recorded by it along; a kept one keeps it.
+			 */
 			(void)room_append_leave(r, NULL, &e, now, "daemon-restart");
 			closed++;
 		} else if (room_add_open(r, &e) < 0)

@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -158,8 +160,9 @@ sessions_normalize_tty(const char *in, char *out, size_t size)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		      (*p >= '0' && *p <= '9') || *p == '/' || *p == '_' || *p == '-' || *p == '.'))
 			return;
+	/* hvc: the console of a virtual machine (virtio, Xen). */
 	if (strncmp(rel, "tty", 3) != 0 && strncmp(rel, "pts/", 4) != 0 &&
-	    strncmp(rel, "console", 7) != 0)
+	    strncmp(rel, "console", 7) != 0 && strncmp(rel, "hvc", 3) != 0)
 		return;
 	snprintf(out, size, "/dev/%s", rel);
 }
@@ -222,12 +225,48 @@ sessions_proc_stat(pid_t pid, pid_t *ret_ppid, unsigned long long *ret_start)
 	return 0;
 }
 
+/* Hands the line to biogate-tell.socket when it is there (the installed units): the
+ * person's terminal is theirs alone (TTYPERM 0600) and outside this daemon's private /dev.
+ * Fire and forget: a local stream socket with Accept=yes takes these few bytes at once.
+ * 1 handed over, 0 no service here, -errno. */
+static int
+sessions_tell_service(const Sessions *s, const Entry *e, const char *msg)
+{
+	const char *dir = s->manager->runtime_dir;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	if (!dir ||
+	    (size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir,
+	                     SESSIONS_TELL_SOCKET) >= sizeof(sa.sun_path) ||
+	    lstat(sa.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	char line[1024];
+	int len = snprintf(line, sizeof(line), "%s\n%s", e->tty, msg);
+	int r = 0;
+	if (len < 0 || (size_t)len >= sizeof(line))
+		r = -EMSGSIZE;
+	else if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	         send(fd, line, (size_t)len, MSG_NOSIGNAL) != len)
+		r = -errno;
+	close(fd);
+	return r < 0 ? r : 1;
+}
+
 /* Writes one line to the session's terminal without blocking and without acquiring it. */
 static void
 sessions_tell(const Entry *e, const char *msg)
 {
 	if (!e->tty[0])
 		return;
+	int r = sessions_tell_service(e->owner, e, msg);
+	if (r > 0)
+		return;
+	if (r < 0)
+		log_warning("Session %lld: the warning service cannot be reached: %s",
+		            (long long)e->id, strerror(-r));
 	int fd = open(e->tty, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		log_debug("Session %lld: cannot open %s: %s", (long long)e->id, e->tty,
@@ -447,35 +486,69 @@ sessions_record(Sessions *s, const Entry *e, const char *action, const char *rea
 	(void)record_append(s->manager, NULL, &rec, NULL, NULL);
 }
 
+/* A session opened by a stack where pam_biogate ran before pam_systemd has no logind
+ * session yet at CloseSession time; once pam_systemd has run, logind knows where the leader
+ * lives. Looked up again before anything needs it (lock, end, idle facts). */
+static bool
+entry_refresh_logind(Sessions *s, Entry *e)
+{
+	if (e->logind_id[0])
+		return true;
+	if (e->pidfd < 0 || !logind_available(s->logind))
+		return false;
+	char *sid = NULL;
+	uid_t uid = (uid_t)-1;
+	bool found = sd_pid_get_session(e->leader, &sid) >= 0 && sid &&
+	             strlen(sid) <= LOGIND_MAX_ID && sd_session_get_uid(sid, &uid) >= 0 &&
+	             (e->uid == (uid_t)-1 || uid == e->uid);
+	if (found) {
+		snprintf(e->logind_id, sizeof(e->logind_id), "%s", sid);
+		(void)logind_session_new(s->logind, e->logind_id, &e->ls);
+		log_info("Session %lld: logind session %s (found from leader %d)", (long long)e->id,
+		         e->logind_id, (int)e->leader);
+	}
+	free(sid);
+	return found;
+}
+
+/* Without logind, or when logind knows no session of the leader: the login ends the way a
+ * hang-up ends it, SIGHUP now and SIGTERM after TERM_GRACE_USEC (pidfd: no pid reuse). */
+static void
+sessions_end_leader(Entry *e)
+{
+	int r = sessions_signal(e, SIGHUP);
+	if (r < 0 && r != -ESRCH)
+		log_error_errno(r, "Session %lld: cannot signal leader %d: %m", (long long)e->id,
+		                (int)e->leader);
+	else if (r == 0)
+		log_info("Session %lld: sent SIGHUP to leader %d", (long long)e->id,
+		         (int)e->leader);
+	if (r == 0) {
+		e->ending = true;
+		e->term_at = now_mono_usec() + TERM_GRACE_USEC;
+	}
+}
+
 /* Ends one session: logind terminates it, or its leader is signalled; the store row closes
  * with reason and the session leaves the table (after SIGTERM when signalling). */
 static void
 sessions_end(Sessions *s, Entry *e, const char *reason)
 {
-	if (logind_available(s->logind)) {
-		if (e->logind_id[0]) {
-			int r = logind_terminate_session(s->logind, e->logind_id);
-			if (r < 0)
-				log_error_errno(r, "Session %lld: TerminateSession failed: %m",
-				                (long long)e->id);
-		} else
-			/* With logind we never signal: the biogate session ends, the login
-			 * itself cannot be ended from here. */
-			log_warning("Session %lld has no logind session: only its biogate session "
-			            "ends",
-			            (long long)e->id);
-	} else {
-		int r = sessions_signal(e, SIGHUP);
-		if (r < 0 && r != -ESRCH)
-			log_error_errno(r, "Session %lld: cannot signal leader %d: %m",
-			                (long long)e->id, (int)e->leader);
-		else if (r == 0)
-			log_info("Session %lld: sent SIGHUP to leader %d", (long long)e->id,
-			         (int)e->leader);
-		if (r == 0) {
-			e->ending = true;
-			e->term_at = now_mono_usec() + TERM_GRACE_USEC;
+	if (logind_available(s->logind) && entry_refresh_logind(s, e)) {
+		int r = logind_terminate_session(s->logind, e->logind_id);
+		if (r < 0) {
+			log_error_errno(r, "Session %lld: TerminateSession failed: %m",
+			                (long long)e->id);
+			/* The record must not end while the shell stays open. */
+			sessions_end_leader(e);
 		}
+	} else {
+		if (logind_available(s->logind))
+			log_warning(
+			    "Session %lld: logind knows no session of leader %d: ending the "
+			    "leader itself",
+			    (long long)e->id, (int)e->leader);
+		sessions_end_leader(e);
 	}
 	(void)sessions_stop(s, e->id, NULL, reason, NULL);
 }
@@ -537,7 +610,7 @@ sessions_set_hooks(Sessions *s, SessionsHookFn opened, SessionsHookFn ended, voi
 static int
 sessions_lock_entry(Sessions *s, Entry *e)
 {
-	if (!logind_available(s->logind) || !e->logind_id[0]) {
+	if (!logind_available(s->logind) || !entry_refresh_logind(s, e)) {
 		log_info("Session %lld: cannot lock (%s)", (long long)e->id,
 		         logind_available(s->logind) ? "no logind session" : "no logind");
 		return -EOPNOTSUPP;
@@ -808,6 +881,7 @@ sessions_on_tick(sd_event_source *src, uint64_t usec, void *userdata)
 			}
 			continue;
 		}
+		(void)entry_refresh_logind(s, e);
 		if (e->ls && logind_available(s->logind)) {
 			int r = logind_session_query(e->ls, sessions_on_facts, e);
 			if (r >= 0 || r == -EBUSY)
@@ -819,6 +893,61 @@ sessions_on_tick(sd_event_source *src, uint64_t usec, void *userdata)
 	sessions_end_of_day(s, now_real_usec());
 	sessions_schedule(s);
 	return 0;
+}
+
+/* --- a restart ---------------------------------------------------------------------------- */
+
+/* Whether the row's login still runs: its leader is in a logind session of the row's user
+ * (the one recorded, when one was). Without logind nothing can tell a live leader from a
+ * reused pid, so nothing is kept. */
+static bool
+sessions_row_alive(json_object *o)
+{
+	json_object *v = NULL;
+	pid_t pid = json_object_object_get_ex(o, "pid", &v) ? (pid_t)json_object_get_int64(v) : 0;
+	int64_t uid = json_object_object_get_ex(o, "uid", &v) ? json_object_get_int64(v) : -1;
+	const char *want = json_object_object_get_ex(o, "logind_session", &v) &&
+	                           json_object_is_type(v, json_type_string)
+	                       ? json_object_get_string(v)
+	                       : NULL;
+	if (pid <= 1 || access("/run/systemd/seats/", F_OK) < 0)
+		return false;
+	char *sid = NULL;
+	uid_t suid = (uid_t)-1;
+	bool alive = sd_pid_get_session(pid, &sid) >= 0 && sid &&
+	             sd_session_get_uid(sid, &suid) >= 0 && (uid < 0 || (int64_t)suid == uid) &&
+	             (!want || !want[0] || strcmp(want, sid) == 0) &&
+	             sd_session_is_active(sid) >= 0;
+	free(sid);
+	return alive;
+}
+
+int
+sessions_close_stale(Store *store, int64_t now)
+{
+	json_object *arr = NULL;
+	int r = store_sessions_json(store, &arr);
+	if (r < 0)
+		return r;
+	size_t n = json_object_array_length(arr), kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i), *id = NULL;
+		if (!json_object_object_get_ex(o, "session_id", &id))
+			continue;
+		if (sessions_row_alive(o)) {
+			kept++;
+			continue;
+		}
+		int k =
+		    store_session_close(store, json_object_get_int64(id), "daemon-restart", now);
+		if (k < 0 && k != -EALREADY)
+			r = k;
+	}
+	json_object_put(arr);
+	if (kept)
+		log_info("%zu session(s) of the last run still have their login: watched again",
+		         kept);
+	return r;
 }
 
 /* --- the interface ----------------------------------------------------------------------- */

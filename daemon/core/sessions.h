@@ -24,7 +24,16 @@ typedef struct Sessions Sessions;
 
 /* Connects to the system bus ($DBUS_SYSTEM_BUS_ADDRESS honoured by sd-bus), looks for
  * logind, and starts the watch timer. Missing logind is not an error. */
+/* In the runtime directory, from biogate-tell.socket: the warnings go to the person's
+ * terminal through biogate-tell@.service. */
+#define SESSIONS_TELL_SOCKET "tell.sock"
+
 int sessions_new(Manager *m, Sessions **ret);
+/* At start, before the room log and sessions_new(): closes ("daemon-restart") every open
+ * session row whose login is gone; a login still running (its leader in the same logind
+ * session of the same user) keeps its row, and sessions_new() watches it again, so a restart
+ * (an upgrade, the watchdog) never leaves a shell open with no biogate session. */
+int sessions_close_stale(Store *store, int64_t now);
 void sessions_free(Sessions *s);
 bool sessions_have_logind(const Sessions *s);
 

@@ -62,6 +62,7 @@ void audit_method_keys(Manager *m, Conn *c, json_object *params);
 void devices_method_allow(Manager *m, Conn *c, json_object *params);
 void devices_method_revoke(Manager *m, Conn *c, json_object *params);
 void devices_method_list(Manager *m, Conn *c, json_object *params);
+void devices_method_attempt(Manager *m, Conn *c, json_object *params);
 /* room-methods.c */
 void room_method_enter(Manager *m, Conn *c, json_object *params);
 void room_method_leave(Manager *m, Conn *c, json_object *params);

@@ -6,7 +6,9 @@
  * dispatcher refuses, and records the refusal, in one place before any handler runs.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "caller.h"
@@ -22,7 +24,9 @@
 #include "record.h"
 #include "refusals.h"
 #include "reply.h"
+#include "secret.h"
 #include "sensorlink.h"
+#include "incidents.h"
 #include "sessions.h"
 #include "store.h"
 
@@ -62,6 +66,62 @@ method_get_info(Manager *m, Conn *c, json_object *params)
 	conn_reply(c, o, false);
 }
 
+/* What an admin needs after installing (biogatectl status), for admin callers only: the
+ * degraded modes, where the keys come from, the chain head, the incidents of the current
+ * window and the end of the day. */
+static bool
+status_credential(const char *name)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	char path[4096];
+	return dir && (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) < sizeof(path) &&
+	       access(path, R_OK) == 0;
+}
+
+static json_object *
+status_admin_json(Manager *m)
+{
+	json_object *o = json_object_new_object();
+	bool logind = sessions_have_logind(m->sessions), udev = devices_udev(m->devices);
+	json_object *degraded = json_object_new_array();
+	if (!logind)
+		json_object_array_add(degraded, json_object_new_string("no-logind"));
+	if (!udev)
+		json_object_array_add(degraded, json_object_new_string("no-udev"));
+	json_object_object_add(o, "degraded", degraded);
+	json_object_object_add(o, "logind", json_object_new_boolean(logind));
+	json_object_object_add(o, "udev", json_object_new_boolean(udev));
+	json_object *keys = json_object_new_object();
+	json_object_object_add(
+	    keys, "template",
+	    json_object_new_string(status_credential(SECRET_CREDENTIAL) ? "credential" : "file"));
+	json_object_object_add(
+	    keys, "audit",
+	    json_object_new_string(status_credential(AUDIT_CREDENTIAL) ? "credential" : "file"));
+	json_object_object_add(o, "keys", keys);
+	char mac[65];
+	int64_t seq = audit_head(m->audit, mac);
+	json_object *head = json_object_new_object();
+	json_object_object_add(head, "seq", json_object_new_int64(seq < 0 ? 0 : seq));
+	json_object_object_add(head, "mac", json_object_new_string(mac));
+	json_object_object_add(o, "audit_head", head);
+	json_object *inc = m->incidents ? incidents_status(m->incidents) : NULL, *arr = NULL;
+	if (inc && json_object_object_get_ex(inc, "incidents", &arr))
+		json_object_object_add(o, "incidents", json_object_get(arr));
+	else
+		json_object_object_add(o, "incidents", json_object_new_array());
+	json_object_put(inc);
+	const PolicySettings *ps = m->policy ? policy_settings(m->policy) : NULL;
+	if (ps && ps->power_off_minute >= 0) {
+		char hhmm[8];
+		snprintf(hhmm, sizeof(hhmm), "%02d:%02d", (int)(ps->power_off_minute / 60) % 100,
+		         (int)(ps->power_off_minute % 60));
+		json_object_object_add(o, "power_off_time", json_object_new_string(hhmm));
+	} else
+		json_object_object_add(o, "power_off_time", NULL);
+	return o;
+}
+
 static void
 method_get_status(Manager *m, Conn *c, json_object *params)
 {
@@ -84,6 +144,8 @@ method_get_status(Manager *m, Conn *c, json_object *params)
 	json_object_object_add(
 	    o, "uptime_ms",
 	    json_object_new_int64((int64_t)((now_mono_usec() - m->started_usec) / 1000)));
+	/* What an admin needs after installing (biogatectl status). */
+	json_object_object_add(o, "admin", status_admin_json(m));
 	json_object_object_add(o, "state_space_low",
 	                       json_object_new_boolean(refusals_space_low(m->refusals)));
 	json_object *fleet = fleet_status_json(m->fleet);
@@ -148,6 +210,7 @@ static const Method methods[] = {
 	{ &iface_usb_allow, PERM_ADMIN, devices_method_allow },
 	{ &iface_usb_revoke, PERM_ADMIN, devices_method_revoke },
 	{ &iface_usb_list, PERM_ADMIN, devices_method_list },
+	{ &iface_usb_attempt, PERM_ROOT, devices_method_attempt },
 	{ &iface_get_interface_description, PERM_ANYONE, method_get_interface_description },
 	{ &iface_revoke_operator, PERM_ADMIN, staff_method_revoke_operator },
 	{ &iface_set_operator_role, PERM_ADMIN, staff_method_set_operator_role },

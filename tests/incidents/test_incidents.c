@@ -5,7 +5,7 @@
  * links it. Core never sees a connection: the test is the caller, with a Caller whose hold
  * and release it counts, as the varlink layer would. The monotonic clock is the test's, so windows
  * pass at once; notify commands are real shell scripts run by posix_spawn and reaped by sd-event.
- * USB decisions run on a fake sysfs tree: nothing here touches /sys.
+ * USB decisions are taken from what the helper reports: nothing here touches /sys.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -646,55 +648,124 @@ test_notify_failures(Manager *m)
 	        (long)(t1.tv_sec - t0.tv_sec));
 }
 
-/* --- devices ------------------------------------------------------------------------------ */
+/* --- notify through biogate-notify.socket ------------------------------------------------ */
 
-static char sysfs[600];
+/* What systemd does for biogate-notify.socket (Accept=yes): each connection becomes stdin
+ * and stdout of a new biogate-notify. Returns the accepting process. */
+static pid_t
+start_activator(const char *sock, const char *runner)
+{
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(sock) >= sizeof(sa.sun_path))
+		exit(1);
+	memcpy(sa.sun_path, sock, strlen(sock) + 1);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 8) < 0) {
+		fprintf(stderr, "cannot listen on %s: %m\n", sock);
+		exit(1);
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGCHLD, SIG_IGN); /* the runners reap themselves */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (;;) {
+			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (c < 0)
+				continue;
+			if (fork() == 0) {
+				signal(SIGCHLD, SIG_DFL);
+				dup2(c, STDIN_FILENO);
+				dup2(c, STDOUT_FILENO);
+				execl(runner, runner, (char *)NULL);
+				_exit(127);
+			}
+			close(c);
+		}
+	}
+	close(lfd);
+	return pid;
+}
 
 static void
-make_usb(const char *dev, const char *iface, const char *cls, const char *serial,
-         const char *vendor, const char *product)
+test_notify_service(Manager *m, const char *runner, const char *good_cmd)
 {
-	char p[1024];
-	snprintf(p, sizeof(p), "%s/%s", sysfs, dev);
-	mkdir(p, 0755);
-	char f[1200];
-	if (serial) {
-		snprintf(f, sizeof(f), "%s/serial", p);
-		char v[256];
-		snprintf(v, sizeof(v), "%s\n", serial);
-		write_file(f, v, 0444);
-	}
-	snprintf(f, sizeof(f), "%s/idVendor", p);
-	char v[64];
-	snprintf(v, sizeof(v), "%s\n", vendor);
-	write_file(f, v, 0444);
-	snprintf(f, sizeof(f), "%s/idProduct", p);
-	snprintf(v, sizeof(v), "%s\n", product);
-	write_file(f, v, 0444);
-	snprintf(p, sizeof(p), "%s/%s/%s", sysfs, dev, iface);
-	mkdir(p, 0755);
-	snprintf(f, sizeof(f), "%s/bInterfaceClass", p);
-	snprintf(v, sizeof(v), "%s\n", cls);
-	write_file(f, v, 0444);
-	/* The kernel's value before the udev rule ran. */
-	snprintf(f, sizeof(f), "%s/authorized", p);
-	write_file(f, "1\n", 0644);
+	char run[600], sock[700], path[600];
+	snprintf(run, sizeof(run), "%s/run", tmpdir);
+	mkdir(run, 0755);
+	snprintf(sock, sizeof(sock), "%s/%s", run, INCIDENTS_NOTIFY_SOCKET);
+	pid_t act = start_activator(sock, runner);
+	m->runtime_dir = run;
+
+	/* The command runs in the service: the JSON arrives, the record says ok. */
+	size_t before = notified(NULL);
+	swap_policy(m, good_cmd);
+	advance(120);
+	incidents_note(m->incidents, INCIDENT_AUDIT_TAMPERED, NULL, NULL, "through the service");
+	(void)audit_flush(m->audit);
+	CHECK_EQ_INT(incidents_notify_running(m->incidents), 1);
+	settle(m);
+	CHECK_EQ_INT(notified(NULL), before + 1);
+	json_object *r = last_notify_record(m);
+	CHECK_EQ_STR(field_str(r, "outcome"), "ok");
+	json_object_put(r);
+
+	/* Its exit status comes back. */
+	snprintf(path, sizeof(path), "%s/fail.sh", tmpdir);
+	write_file(path, "#!/bin/sh\ncat >/dev/null\nexit 4\n", 0755);
+	swap_policy(m, path);
+	advance(120);
+	incidents_note(m->incidents, INCIDENT_AUDIT_TAMPERED, NULL, NULL, "service fail case");
+	settle(m);
+	r = last_notify_record(m);
+	CHECK_EQ_STR(field_str(r, "reason"), "exit-status");
+	json_object *d = detail_of(r);
+	CHECK_EQ_INT(json_object_get_int64(field_json(d, "status")), 4);
+	json_object_put(d);
+	json_object_put(r);
+
+	/* A command others may change is refused before anything is sent. */
+	snprintf(path, sizeof(path), "%s/open2.sh", tmpdir);
+	write_file(path, "#!/bin/sh\nexit 0\n", 0755);
+	swap_policy(m, path);
+	chmod(path, 0777);
+	advance(120);
+	incidents_note(m->incidents, INCIDENT_AUDIT_TAMPERED, NULL, NULL, "service bad command");
+	settle(m);
+	r = last_notify_record(m);
+	CHECK(r != NULL);
+	CHECK_EQ_STR(field_str(r, "outcome"), "fail");
+	CHECK_EQ_STR(field_str(r, "reason"), "bad-command");
+	json_object_put(r);
+
+	kill(act, SIGKILL);
+	(void)waitpid(act, NULL, 0);
+	unlink(sock);
+	m->runtime_dir = NULL;
+	swap_policy(m, good_cmd);
 }
 
-static char *
-authorized(const char *dev, const char *iface)
-{
-	char f[1200];
-	snprintf(f, sizeof(f), "%s/%s/%s/authorized", sysfs, dev, iface);
-	return read_file(f);
-}
+/* --- devices ------------------------------------------------------------------------------ */
 
+/* What biogate-usb-authorize reports for one interface (its sysfs side is tests/integration/
+ * usb.sh): asks ("plugged") and, when allowed, reports a write that worked. 1 allowed, 0 not. */
 static int
-apply(Manager *m, const char *dev, const char *iface)
+apply(Manager *m, const char *iface, const char *serial, const char *vendor, const char *product)
 {
-	char p[1024];
-	snprintf(p, sizeof(p), "%s/%s/%s", sysfs, dev, iface);
-	return devices_apply(m->devices, p);
+	DevicesAttempt a = { .interface = iface,
+		             .serial = serial,
+		             .vendor = vendor,
+		             .product = product,
+		             .applied = true };
+	bool allow = false;
+	const char *reason = NULL, *bad = NULL;
+	int r = devices_attempt(m, NULL, &a, &allow, &reason, &bad);
+	if (r < 0 || !allow)
+		return r < 0 ? r : 0;
+	a.authorized_phase = true;
+	r = devices_attempt(m, NULL, &a, &allow, &reason, &bad);
+	return r < 0 ? r : allow;
 }
 
 static void
@@ -721,12 +792,6 @@ call(Manager *m, Conn *c, void (*fn)(Manager *, Conn *, json_object *), const ch
 static void
 test_devices(Manager *m)
 {
-	snprintf(sysfs, sizeof(sysfs), "%s/sys", tmpdir);
-	mkdir(sysfs, 0755);
-	make_usb("1-1", "1-1:1.0", "08", "SER-ALLOWED-1", "0781", "5581");
-	make_usb("1-2", "1-2:1.0", "08", "SER-OTHER-2", "090c", "1000");
-	make_usb("1-3", "1-3:1.0", "03", "SER-KEYBOARD", "046d", "c31c");
-	make_usb("1-4", "1-4:1.0", "08", NULL, "abcd", "1234");
 	char listpath[700];
 	snprintf(listpath, sizeof(listpath), "%s/%s", m->state_dir, DEVICES_ALLOWLIST_FILE);
 
@@ -756,19 +821,12 @@ test_devices(Manager *m)
 	size_t storage_before = count_records(m, "incident.storage-blocked");
 	size_t notified_before = notified_for(INCIDENT_STORAGE_BLOCKED, NULL);
 	advance(120);
-	CHECK_EQ_INT(apply(m, "1-1", "1-1:1.0"), 1);
-	char *a = authorized("1-1", "1-1:1.0");
-	CHECK_EQ_STR(a, "1");
-	free(a);
-	CHECK_EQ_INT(apply(m, "1-2", "1-2:1.0"), 0);
-	a = authorized("1-2", "1-2:1.0");
-	CHECK_EQ_STR(a, "0");
-	free(a);
-	CHECK_EQ_INT(apply(m, "1-3", "1-3:1.0"), -EMEDIUMTYPE);
-	a = authorized("1-3", "1-3:1.0");
-	CHECK_EQ_STR(a, "1\n"); /* a keyboard is none of this module's business */
-	free(a);
-	CHECK_EQ_INT(apply(m, "1-4", "1-4:1.0"), 0);
+	CHECK_EQ_INT(apply(m, "1-1:1.0", "SER-ALLOWED-1", "0781", "5581"), 1);
+	CHECK_EQ_INT(apply(m, "1-2:1.0", "SER-OTHER-2", "090c", "1000"), 0);
+	CHECK_EQ_INT(apply(m, "1-4:1.0", NULL, "abcd", "1234"), 0);
+	/* Nothing but a USB interface's kernel name is taken. */
+	CHECK_EQ_INT(apply(m, "../1-1:1.0", "SER-ALLOWED-1", "0781", "5581"), -EINVAL);
+	CHECK_EQ_INT(apply(m, "1-1:1.0", "SER-ALLOWED-1", "07g1", "5581"), -EINVAL);
 	settle(m);
 
 	json_object *rows = query(m, "usb.attempt");
@@ -832,16 +890,13 @@ test_devices(Manager *m)
 		CHECK(json_object_get_int64(
 		          field_json(json_object_array_get_idx(al, 0), "allowed_at")) > 0);
 	}
-	CHECK_EQ_INT(apply(m, "1-1", "1-1:1.0"), 1);
+	CHECK_EQ_INT(apply(m, "1-1:1.0", "SER-ALLOWED-1", "0781", "5581"), 1);
 
 	/* Revoked: blocked from the next attempt. */
 	call(m, &c, usb_revoke, "{\"serial\":\"SER-ALLOWED-1\"}");
 	CHECK_EQ_STR(c.error, "");
 	CHECK_EQ_INT(count_records(m, "usb.revoke"), 1);
-	CHECK_EQ_INT(apply(m, "1-1", "1-1:1.0"), 0);
-	a = authorized("1-1", "1-1:1.0");
-	CHECK_EQ_STR(a, "0");
-	free(a);
+	CHECK_EQ_INT(apply(m, "1-1:1.0", "SER-ALLOWED-1", "0781", "5581"), 0);
 	call(m, &c, usb_revoke, "{\"serial\":\"SER-ALLOWED-1\"}");
 	CHECK_EQ_STR(c.error, "io.biogate.NotFound");
 	CHECK(stat(listpath, &st) == 0 && (st.st_mode & 07777) == 0600);
@@ -880,7 +935,7 @@ test_devices(Manager *m)
 		if (devices_allowlist_ok(m->devices))
 			fprintf(stderr, "FAIL: allow-list variant %zu was accepted\n", k);
 		CHECK(!devices_allowlist_ok(m->devices));
-		CHECK_EQ_INT(apply(m, "1-1", "1-1:1.0"), 0);
+		CHECK_EQ_INT(apply(m, "1-1:1.0", "SER-ALLOWED-1", "0781", "5581"), 0);
 	}
 	/* The right content with the wrong mode, or behind a symlink, is refused too. */
 	write_file(listpath, good, 0644);
@@ -893,7 +948,7 @@ test_devices(Manager *m)
 	CHECK(symlink(target, listpath) == 0);
 	reload(m);
 	CHECK(!devices_allowlist_ok(m->devices));
-	CHECK_EQ_INT(apply(m, "1-1", "1-1:1.0"), 0);
+	CHECK_EQ_INT(apply(m, "1-1:1.0", "SER-ALLOWED-1", "0781", "5581"), 0);
 	/* And the daemon does not overwrite what it refused to read. */
 	call(m, &c, usb_allow, "{\"serial\":\"SER-NEW\"}");
 	CHECK_EQ_STR(c.error, "io.biogate.InternalError");
@@ -904,7 +959,7 @@ test_devices(Manager *m)
 	write_file(listpath, good, 0600);
 	reload(m);
 	CHECK(devices_allowlist_ok(m->devices));
-	CHECK_EQ_INT(apply(m, "1-1", "1-1:1.0"), 1);
+	CHECK_EQ_INT(apply(m, "1-1:1.0", "SER-ALLOWED-1", "0781", "5581"), 1);
 	free(good);
 	conn_reset(&c);
 }
@@ -918,8 +973,9 @@ rm_rf(const char *path)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	const char *runner = argc > 1 ? argv[1] : NULL;
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 1;
@@ -963,6 +1019,8 @@ main(void)
 	/* storage-blocked comes from devices, with the working notify command. */
 	test_devices(m);
 	test_notify_failures(m);
+	if (runner)
+		test_notify_service(m, runner, path);
 
 	devices_free(m->devices);
 	audit_close(m->audit);

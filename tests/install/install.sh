@@ -11,6 +11,9 @@ under() { case $1 in /*) echo "$d$1" ;; *) echo "$d$prefix/$1" ;; esac; }
 fail=0 pass=0
 for f in "$(under bin)/biogatectl" "$(under bin)/biogate-audit-verify" "$(under sbin)/biogated" \
 	"$(under "$libexec")/biogate/biogated-sensor" "$(under "$pamdir")/pam_biogate.so" \
+	"$(under "$libexec")/biogate/biogate-usb-authorize" "$(under "$units")/biogate-usb-authorize@.service" \
+	"$(under "$libexec")/biogate/biogate-notify" "$(under "$units")/biogate-notify.socket" "$(under "$units")/biogate-notify@.service" \
+	"$(under "$libexec")/biogate/biogate-tell" "$(under "$units")/biogate-tell.socket" "$(under "$units")/biogate-tell@.service" \
 	"$(under "$datadir")/biogate/policy.conf" "$(under "$datadir")/locale/ja/LC_MESSAGES/biogate.mo" \
 	"$(under "$udev")/70-biogate-readers.rules" "$(under "$udev")/71-biogate-usb-storage.rules" \
 	"$(under "$units")/biogated.service" "$(under "$units")/biogated.socket" \

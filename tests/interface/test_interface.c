@@ -136,7 +136,7 @@ check_description(void)
 int
 main(void)
 {
-	CHECK(interface_n_methods == 45);
+	CHECK(interface_n_methods == 46);
 	for (size_t i = 0; i < interface_n_methods; i++) {
 		const InterfaceMethod *m = interface_methods[i];
 		CHECK(strncmp(m->name, BIOGATE_INTERFACE ".", strlen(BIOGATE_INTERFACE) + 1) == 0 ||
@@ -155,6 +155,7 @@ main(void)
 	/* The tables are what the daemon checks: e.g. Revoke's three parameters. */
 	CHECK(iface_revoke.n_fields == 3);
 	CHECK(iface_open_session.n_fields == 6);
+	CHECK(iface_usb_attempt.n_fields == 7);
 	CHECK(strcmp(iface_verify.name, BIOGATE_METHOD_VERIFY) == 0);
 
 	for (size_t i = 0; i < interface_n_errors; i++)

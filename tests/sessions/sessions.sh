@@ -280,6 +280,17 @@ check "c3b: active graphical session never idle-locked" session_open c3b
 check "Lock replied with the caller's session" \
 	grep -Eq "\"session_id\": *$(grep -m1 '^BIOGATE_SESSION_ID=' "$T/c3a.out" | cut -d= -f2)([^0-9]|\$)" "$T/c3a.out"
 
+# --- a login logind does not know (pam_biogate before pam_systemd in the stack) --------------
+# No XDG_SESSION_ID and no logind session of its leader: the idle logoff ends the leader
+# itself (SIGHUP), never only the biogate record while the shell stays open.
+P7=$(new_pty p7)
+login c7 bgtest1 finger-a "" "$P7" --exec sh "$HOLD" c7
+for _ in $(seq 1 150); do [ -f "$T/c7.end" ] && break; sleep 0.1; done
+END7=$(cat "$T/c7.end" 2>/dev/null)
+check "c7: no logind session: the idle logoff ended the leader itself (exit 129)" \
+	[ "${END7%% *}" = 129 ]
+check "c7: the daemon said why" grep -q "logind knows no session of leader" "$T/daemon.log"
+
 # --- shift end and end of day ------------------------------------------------------------------
 # A shift of M001 ending SHIFT_END (whole seconds); the daemon's clock zone is chosen so that
 # the power-off minute begins at POWER (a few seconds later), while c5 (M002, no shift) is
