@@ -59,7 +59,9 @@ check "group biogate-exempt" rin getent group biogate-exempt
 check "state directory made by tmpfiles (biogate, 0700)" \
 	test "$(rin stat -c '%U %a' /var/lib/biogate)" = "biogate 700"
 check "socket enabled" test -L "$root/etc/systemd/system/sockets.target.wants/biogated.socket"
-check "service enabled" test -L "$root/etc/systemd/system/multi-user.target.wants/biogated.service"
+# Socket activation only (issue 10, scenario 1): the daemon starts on its first call.
+check "service not started at boot by itself" \
+	test ! -e "$root/etc/systemd/system/multi-user.target.wants/biogated.service"
 check "journal catalog updated (trigger)" \
 	sh -c "chroot '$root' journalctl --list-catalog | grep -q 03dd1ee11ab84fd59586b5288facdafe"
 check "example settings installed as a conffile" \

@@ -203,15 +203,23 @@ def enroll_all(s):
     g = s.g
     today = g.ok("date +%F").strip()
     names = {"M001": "Yamada Taro", "M002": "Sato Hanako", "M003": "Suzuki Ichiro"}
+    enrolled = []
     for mid, (user, fid, op) in PEOPLE.items():
         rc, out = ctl(g, "staff add %s --name %s --affiliation 'Contractor A' "
                       "--nationality Japan --unix-user %s" % (mid, shlex.quote(names[mid]), user))
         s.must(rc == 0, "staff add %s (%s)" % (mid, out.strip()))
         rc, out = ctl(g, "staff edit %s --pledge-date %s --training-date %s" % (mid, today, today))
         s.must(rc == 0, "pledge and training recorded for %s (%s)" % (mid, out.strip()[-200:]))
-        finger(g, *([fid] * 5))
-        rc, out = ctl(g, "enroll %s --finger right-index" % mid, 300)
+        # R13: once two people could confirm, enrolling takes two confirmers (their fingers
+        # first); the new finger is then compared with each template already enrolled, one
+        # touch each, before it is stored (docs/hardening.md).
+        done = [m for m in PEOPLE if m in enrolled]
+        confirmers = done[:2] if len(done) >= 2 else []
+        finger(g, *([PEOPLE[c][1] for c in confirmers] + [fid] * (5 + len(done))))
+        confirm = "".join(" --confirm-by %s" % c for c in confirmers)
+        rc, out = ctl(g, "enroll %s --finger right-index%s" % (mid, confirm), 300)
         s.must(rc == 0, "enroll %s (%s)" % (mid, out.strip()[-300:]))
+        enrolled.append(mid)
         rc, out = ctl(g, "operator grant %s %s --role counter" % (mid, op))
         s.must(rc == 0, "operator grant %s %s (%s)" % (mid, op, out.strip()))
 
@@ -576,7 +584,7 @@ def s8_end_of_day(s):
             "when logind refuses)")
     seen = g.con.drain(1.0)
     log("  console: %r" % seen[-300:])
-    s.check(bool(re.search(r"power|電源|shut|end of (the )?day|業務", seen, re.I)),
+    s.check(bool(re.search(r"power|電源|shut|end of (the )?day|working day|終業|業務", seen, re.I)),
             "the tty got the end-of-day warning")
     console_logout(g)
     t_out = time.monotonic()
