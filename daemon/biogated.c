@@ -505,6 +505,23 @@ fail:
 	return r;
 }
 
+/* The loop is ending (SIGTERM, SIGINT): the stop is the trail's last record of this run. */
+static int
+manager_on_exit(sd_event_source *es, void *userdata)
+{
+	Manager *m = userdata;
+	AuditRecord stop = { .time_usec = now_real_usec(),
+		             .terminal = m->terminal,
+		             .action = "daemon.stop",
+		             .outcome = "ok" };
+	int r = audit_append(m->audit, &stop, NULL, NULL);
+	if (r >= 0)
+		r = audit_flush(m->audit);
+	if (r < 0)
+		log_error_errno(r, "The stop could not be recorded: %m");
+	return 0;
+}
+
 static int
 run(int argc, char **argv)
 {
@@ -529,13 +546,20 @@ run(int argc, char **argv)
 	log_info("biogated %s ready on %s/%s", BIOGATE_VERSION, m->runtime_dir,
 	         BIOGATE_SOCKET_NAME);
 	(void)sd_notify(0, "READY=1\nSTATUS=Serving");
+	/* Last of the exit sources (after the refusal summaries): once sd_event_loop() has
+	 * returned nothing can be queued on the trail any more, so the record is written here. */
+	sd_event_source *stop = NULL;
+	r = sd_event_add_exit(m->event, &stop, manager_on_exit, m);
+	if (r >= 0)
+		r = sd_event_source_set_priority(stop, SD_EVENT_PRIORITY_IDLE);
+	if (r < 0) {
+		sd_event_source_unref(stop);
+		manager_free(m);
+		return log_error_errno(r, "Failed to set up the stop record: %m");
+	}
 	r = sd_event_loop(m->event);
 	(void)sd_notify(0, "STOPPING=1");
-	AuditRecord stop = { .time_usec = now_real_usec(),
-		             .terminal = m->terminal,
-		             .action = "daemon.stop",
-		             .outcome = "ok" };
-	(void)audit_append(m->audit, &stop, NULL, NULL);
+	sd_event_source_unref(stop);
 	manager_free(m);
 	return r < 0 ? r : 0;
 }

@@ -181,6 +181,8 @@ restore() {
 	cp "$T/biogate.db.orig" "$T/state/biogate.db"
 }
 seq_of() { "$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$T/audit.db.orig" "$1"; }
+check "a stopped daemon's newest record is its stop (daemon.stop)" \
+	[ "$(seq_of "SELECT action FROM records ORDER BY seq DESC LIMIT 1")" = daemon.stop ]
 verify_json() { "$CTL" --json audit verify >"$T/v.json"; echo $? >"$T/v.rc"; }
 broken_at() { # broken_at CASE PROBLEM SEQ
 	check "$1: audit verify exits 1" [ "$(cat "$T/v.rc")" = 1 ]
