@@ -403,7 +403,8 @@ seal_ck_cmp(const void *x, const void *y)
 static void
 seal_walk(SealState *s, SealVerdict *v)
 {
-	qsort(s->cks, s->n_cks, sizeof(*s->cks), seal_ck_cmp);
+	if (s->n_cks > 0) /* an export without a checkpoint has no array to sort */
+		qsort(s->cks, s->n_cks, sizeof(*s->cks), seal_ck_cmp);
 	int64_t first_key_epoch = s->keys->v[0].epoch, last_good = v->first_seq - 1;
 	size_t next = 0;
 	int64_t tail_first = 0, tail_epoch = 0, last_epoch = 0;
