@@ -61,11 +61,13 @@ print_replies(int fd, int want, int timeout_ms)
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		if (poll(&p, 1, timeout_ms) <= 0) {
 			printf("timeout\n");
+			fflush(stdout); /* the reader leaves by _exit() */
 			return;
 		}
 		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
 		if (n <= 0) {
 			printf("closed\n");
+			fflush(stdout);
 			return;
 		}
 		len += (size_t)n;
@@ -93,6 +95,25 @@ queued(const char *sock, const char *user)
 	pid_t a = fork();
 	if (a == 0) {
 		int fd = unix_connect(sock);
+		/* Both calls in one write, and the connector stays until the daemon has answered
+		 * the first (its prompt): the daemon has then accepted the connection and pinned
+		 * the connector while it was alive. A connector gone before that is never pinned,
+		 * and its connection is closed unanswered (varlink/server.c), which is not the
+		 * case this test is about. */
+		char msg[1024];
+		int k =
+		    snprintf(msg, sizeof(msg),
+		             "{\"method\":\"io.biogate.Verify\",\"parameters\":{\"user\":\"%s\"},"
+		             "\"more\":true}",
+		             user);
+		memcpy(msg + k + 1, AUTHORIZE, sizeof(AUTHORIZE));
+		size_t total = (size_t)k + 1 + sizeof(AUTHORIZE);
+		if (write(fd, msg, total) != (ssize_t)total)
+			_exit(2);
+		char first[256];
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 30000) <= 0 || recv(fd, first, sizeof(first), MSG_PEEK) <= 0)
+			_exit(2);
 		pid_t b = fork();
 		if (b == 0) {
 			/* The connection's other holder: reads, never writes. */
@@ -100,13 +121,6 @@ queued(const char *sock, const char *user)
 			print_replies(fd, 2, 60000);
 			_exit(0);
 		}
-		char msg[512];
-		snprintf(msg, sizeof(msg),
-		         "{\"method\":\"io.biogate.Verify\",\"parameters\":{\"user\":\"%s\"},"
-		         "\"more\":true}",
-		         user);
-		send_all(fd, msg);
-		send_all(fd, AUTHORIZE);
 		char pid[32];
 		snprintf(pid, sizeof(pid), "%d\n", (int)b);
 		(void)!write(ready[1], pid, strlen(pid));

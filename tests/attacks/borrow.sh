@@ -60,8 +60,16 @@ exec 3<>"$T/req"
 while read -r what arg <&3; do
 	case \$what in
 	spawn) # a process inside the session with pid \$arg
-		echo \$((arg - 1)) >/proc/sys/kernel/ns_last_pid
-		sleep 30 &
+		# Other processes of the namespace (the test's own polling sleeps) may fork between
+		# the write and ours and take the pid: try again until ours gets it.
+		for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+			echo \$((arg - 1)) >/proc/sys/kernel/ns_last_pid
+			sleep 30 &
+			[ "\$!" = "\$arg" ] && break
+			kill \$! 2>/dev/null
+			wait \$! 2>/dev/null # reaped: a zombie would keep the pid
+			sleep 0.05           # the other process ends and frees it
+		done
 		echo \$! >"$T/spawned" ;;
 	give) "$BORROW" give "\$BIOGATE_SOCKET" "$T/pass.sock" >"$T/give.out" 2>&1; echo done >"$T/given" ;;
 	quit) exit 0 ;;
