@@ -83,11 +83,11 @@ EOF
 	PAM_SERVICE=$1
 }
 
-login() { # login USER [pamrun args...]: output in $T/out (TTY: $LOGIN_TTY, default tty7)
+login() { # login USER [pamrun args...]: output in $T/out, or $LOGIN_OUT (TTY: $LOGIN_TTY, default tty7)
 	local user=$1
 	shift
 	"$PAMRUN" --confdir "$T/pam.d" --service "$PAM_SERVICE" --user "$user" \
-		--tty "${LOGIN_TTY:-tty7}" "$@" >"$T/out" 2>&1
+		--tty "${LOGIN_TTY:-tty7}" "$@" >"${LOGIN_OUT:-$T/out}" 2>&1
 }
 result() { grep -m1 "^$1=" "$T/out" | cut -d= -f2; }
 finger() { "$VDEVCTL" "$VDEV" "$@"; }

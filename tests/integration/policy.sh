@@ -113,13 +113,14 @@ check "outside any session: reason no-session" grep -q "no-session" "$T/outside"
 
 # --- R12: one matching ID, one session ----------------------------------------------------
 finger "SCAN f-m001"
-login bgp1 --open-session --exec sleep 3 &
+# The holding login writes its own file: the second login below rewrites $T/out while the
+# first pamrun may still be printing (the session is listed before pamrun says so).
+LOGIN_OUT=$T/hold.out login bgp1 --open-session --exec sleep 3 &
 HOLD=$!
 for _ in $(seq 1 50); do
 	"$CTL" --json sessions | jq -e '.sessions | length == 1' >/dev/null 2>&1 && break
 	sleep 0.1
 done
-cp "$T/out" "$T/hold.out"
 login bgp1
 check "second login while in session: PAM_AUTH_ERR" [ "$(result auth)" = PAM_AUTH_ERR ]
 check "second login: the message says the ID is in use" grep -q "already in use" "$T/out"
